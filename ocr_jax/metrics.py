@@ -1,0 +1,43 @@
+"""Edit-distance metrics: CER, WER, symbol error rate, exact-sequence (line) accuracy."""
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def edit_distance(ref: Sequence, hyp: Sequence) -> int:
+  """Levenshtein distance between two sequences (characters, words or tokens)."""
+  if len(ref) < len(hyp):
+    ref, hyp = hyp, ref
+  prev = list(range(len(hyp) + 1))
+  for i, r in enumerate(ref, 1):
+    cur = [i]
+    for j, h in enumerate(hyp, 1):
+      cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h)))
+    prev = cur
+  return prev[-1]
+
+
+def error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence]) -> float:
+  """Total edits / total reference length (micro-averaged, as CER and WER are reported)."""
+  if len(refs) != len(hyps):
+    raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+  edits = sum(edit_distance(r, h) for r, h in zip(refs, hyps))
+  total = sum(len(r) for r in refs)
+  return edits / max(total, 1)
+
+
+def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+  return error_rate(refs, hyps)
+
+
+def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+  return error_rate([r.split() for r in refs], [h.split() for h in hyps])
+
+
+def sequence_accuracy(refs: Sequence, hyps: Sequence) -> float:
+  return sum(r == h for r, h in zip(refs, hyps)) / max(len(refs), 1)
+
+
+def text_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict:
+  return {"cer": cer(refs, hyps), "wer": wer(refs, hyps),
+          "line_accuracy": sequence_accuracy(refs, hyps), "num_lines": len(refs)}
