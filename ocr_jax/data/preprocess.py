@@ -1,0 +1,109 @@
+"""Image preprocessing shared by training and inference, so a model sees the same pixels in both.
+
+load_image (any file Pillow reads) -> to_grey -> resize_to_height -> normalize -> pad_to_width.
+Pixels are inverted (ink ~1, paper ~0) so that zero padding looks like empty paper.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# Refuse images whose decoded size could exhaust memory (a decompression bomb or a 30000 x
+# 30000 scan handed to a line reader). Pillow's own guard only warns below 2x its limit.
+MAX_PIXELS = 64_000_000
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+class ImageError(ValueError):
+  """An input file that cannot be read as an image; the message names the problem."""
+
+
+def to_grey(img: Image.Image) -> np.ndarray:
+  """Any Pillow image (1, L, P, RGB(A), LA, CMYK, I;16, I, F) -> uint8[H, W], paper light."""
+  if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    arr = np.asarray(img, dtype=np.float64)
+    lo, hi = float(arr.min()), float(arr.max())
+    arr = (arr - lo) / (hi - lo) * 255 if hi > lo else np.full_like(arr, 255)
+    return arr.astype(np.uint8)
+  if img.mode == "P":
+    img = img.convert("RGBA")
+  if img.mode in ("RGBA", "LA", "PA"):
+    background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    img = Image.alpha_composite(background, img.convert("RGBA"))
+  return np.asarray(img.convert("L"))
+
+
+def load_image(path: str) -> np.ndarray:
+  """Reads an image file as uint8[H, W]; raises ImageError with a one-line reason."""
+  try:
+    size = os.path.getsize(path)
+  except OSError as e:
+    raise ImageError(f"cannot open: {e.strerror or e}") from None
+  if size == 0:
+    raise ImageError("empty file (0 bytes)")
+  if size > MAX_FILE_BYTES:
+    raise ImageError(f"file too large ({size} bytes > {MAX_FILE_BYTES})")
+  try:
+    with warnings.catch_warnings():
+      warnings.simplefilter("error", Image.DecompressionBombWarning)
+      with Image.open(path) as img:
+        if img.width * img.height > MAX_PIXELS:
+          raise ImageError(f"image too large ({img.width}x{img.height} pixels)")
+        img.seek(0)  # first frame of an animation
+        img = ImageOps.exif_transpose(img)
+        img.load()
+        grey = to_grey(img)
+  except ImageError:
+    raise
+  except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    raise ImageError(f"refused as a decompression bomb ({e})") from None
+  except Image.UnidentifiedImageError:
+    raise ImageError("not an image Pillow can identify") from None
+  except (OSError, SyntaxError, ValueError, EOFError) as e:
+    raise ImageError(f"corrupt or truncated image ({e})") from None
+  if grey.ndim != 2 or min(grey.shape) < 1:
+    raise ImageError(f"unusable image shape {grey.shape}")
+  return grey
+
+
+def resize_to_height(grey: np.ndarray, height: int, min_width: int = 4) -> np.ndarray:
+  """uint8[h, w] -> uint8[height, w * height / h], keeping the aspect ratio."""
+  h, w = grey.shape
+  if h == height:
+    return grey if w >= min_width else np.pad(grey, ((0, 0), (0, min_width - w)),
+                                               constant_values=255)
+  new_w = max(min_width, int(round(w * height / h)))
+  return np.asarray(Image.fromarray(grey).resize((new_w, height), Image.BILINEAR))
+
+
+def normalize(grey: np.ndarray) -> np.ndarray:
+  """uint8[H, W] (dark ink on light paper) -> float32[H, W, 1] with ink ~1 and paper ~0."""
+  return (1.0 - grey.astype(np.float32) / 255.0)[:, :, None]
+
+
+def bucket_width(width: int, buckets, step: int = 64) -> int:
+  """Smallest bucket >= width; past the last bucket, round up to a multiple of `step`."""
+  for b in buckets:
+    if width <= b:
+      return int(b)
+  return int(-(-width // step) * step)
+
+
+def pad_to_width(x: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+  """float32[H, w, C] -> (float32[H, width, C], paddings float32[width], 1 = padding)."""
+  w = x.shape[1]
+  if w > width:
+    raise ValueError(f"image width {w} exceeds bucket width {width}")
+  padded = np.zeros((x.shape[0], width, x.shape[2]), np.float32)
+  padded[:, :w] = x
+  paddings = np.ones((width,), np.float32)
+  paddings[:w] = 0.0
+  return padded, paddings
+
+
+def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
+  """The whole per-image path before batching: height normalisation and inversion."""
+  return normalize(resize_to_height(grey, height))

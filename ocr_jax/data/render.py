@@ -1,0 +1,205 @@
+"""Synthetic printed text lines: bundled fonts and text, Pillow rendering, print/scan degradations.
+
+Everything here is deterministic given a `numpy.random.Generator`, so a tfds builder that seeds
+one per example produces the same dataset on every machine.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import io
+import os
+import string
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+THIRD_PARTY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "third_party")
+FONT_DIR = os.path.join(THIRD_PARTY, "fonts")
+TEXT_DIR = os.path.join(THIRD_PARTY, "text")
+
+# Font families are split so that validation measures reading of faces never seen in training:
+# Century Schoolbook (C059), URW Gothic, DejaVu Serif and FreeMono appear only in validation.
+TRAIN_FONTS = (
+    "LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf", "LiberationSans-Italic.ttf",
+    "LiberationSans-BoldItalic.ttf", "LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf",
+    "LiberationSerif-Italic.ttf", "LiberationSerif-BoldItalic.ttf", "LiberationMono-Regular.ttf",
+    "LiberationMono-Bold.ttf", "NimbusRoman-Regular.otf", "NimbusRoman-Italic.otf",
+    "NimbusSans-Regular.otf", "NimbusSans-Bold.otf", "NimbusSansNarrow-Regular.otf",
+    "NimbusMonoPS-Regular.otf", "P052-Roman.otf", "P052-Italic.otf", "URWBookman-Light.otf",
+    "URWBookman-DemiItalic.otf", "DejaVuSans.ttf", "DejaVuSans-Oblique.ttf",
+    "DejaVuSansMono-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "FreeSansBold.ttf",
+)
+VALIDATION_FONTS = (
+    "C059-Roman.otf", "C059-Italic.otf", "URWGothic-Book.otf", "URWGothic-DemiOblique.otf",
+    "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "FreeMono.ttf", "FreeMonoBold.ttf",
+)
+PROSE_FILES = ("kjv.txt.gz", "jargon.txt.gz")
+# The last tenth of every prose file is kept for validation text.
+VALIDATION_TEXT_FRACTION = 0.1
+
+
+@functools.lru_cache(maxsize=None)
+def load_prose(split: str) -> tuple[str, ...]:
+  """Paragraphs of the bundled public-domain prose for a split ('train' or 'validation')."""
+  paragraphs = []
+  for name in PROSE_FILES:
+    with gzip.open(os.path.join(TEXT_DIR, name), "rt", encoding="ascii") as f:
+      lines = f.read().splitlines()
+    cut = int(len(lines) * (1 - VALIDATION_TEXT_FRACTION))
+    paragraphs.extend(lines[:cut] if split == "train" else lines[cut:])
+  return tuple(paragraphs)
+
+
+# ------------------------------------------------------------------------------------------
+# Text.
+# ------------------------------------------------------------------------------------------
+_PUNCT = string.punctuation
+_WORDS_FALLBACK = ("the", "and", "of", "to", "in")
+
+
+def _prose_window(rng, paragraphs, max_chars: int) -> str:
+  para = paragraphs[rng.integers(len(paragraphs))]
+  words = para.split()
+  start = rng.integers(len(words))
+  target = int(rng.integers(1, max_chars + 1))
+  out = words[start]
+  for w in words[start + 1:]:
+    if len(out) + 1 + len(w) > target:
+      break
+    out += " " + w
+  return out[:max_chars]
+
+
+def _number(rng) -> str:
+  kind = rng.integers(6)
+  if kind == 0:
+    return str(rng.integers(0, 10 ** rng.integers(1, 7)))
+  if kind == 1:
+    return f"{rng.integers(0, 100000):,}.{rng.integers(0, 100):02d}"
+  if kind == 2:
+    return f"{rng.integers(1, 13):02d}/{rng.integers(1, 32):02d}/{rng.integers(1600, 2100)}"
+  if kind == 3:
+    return f"{rng.integers(0, 24)}:{rng.integers(0, 60):02d}"
+  if kind == 4:
+    return rng.choice(["$", "#", "-", "+", "~", "("]) + str(rng.integers(0, 1000))
+  return f"{rng.integers(0, 100)}{rng.choice(['%', ')', '.', '', 'th', 'kg', '^2'])}"
+
+
+def _random_chars(rng, max_chars: int) -> str:
+  pool = string.ascii_letters + string.digits + _PUNCT + "   "
+  n = int(rng.integers(1, min(12, max_chars) + 1))
+  return "".join(rng.choice(list(pool), n)).strip() or rng.choice(list(_PUNCT))
+
+
+def _mixed(rng, paragraphs, max_chars: int) -> str:
+  """Prose words interleaved with numbers and punctuation, like references and prices."""
+  words = paragraphs[rng.integers(len(paragraphs))].split() or list(_WORDS_FALLBACK)
+  parts = []
+  for _ in range(int(rng.integers(1, 5))):
+    r = rng.random()
+    if r < 0.45:
+      parts.append(words[rng.integers(len(words))])
+    elif r < 0.8:
+      parts.append(_number(rng))
+    else:
+      w = words[rng.integers(len(words))]
+      left, right = rng.choice(['"', "'", "(", "[", "{", "<", "*", "_", "`"]), None
+      right = {"(": ")", "[": "]", "{": "}", "<": ">"}.get(left, left)
+      parts.append(left + w + right + rng.choice(["", ",", ";", ":", "!", "?", ".", "|"]))
+  sep = rng.choice([" ", " ", " ", " - ", ", ", "/", " = ", " & ", "@", "\\"])
+  return sep.join(parts)[:max_chars].strip() or _number(rng)
+
+
+def sample_text(rng: np.random.Generator, split: str, max_chars: int) -> str:
+  """One line of text: mostly prose windows, plus strings that cover digits and punctuation."""
+  paragraphs = load_prose(split)
+  r = rng.random()
+  if r < 0.7:
+    text = _prose_window(rng, paragraphs, max_chars)
+  elif r < 0.85:
+    text = _mixed(rng, paragraphs, max_chars)
+  elif r < 0.93:
+    text = _number(rng)
+  else:
+    text = _random_chars(rng, max_chars)
+  if rng.random() < 0.05:
+    text = text.upper()
+  return text.strip()[:max_chars].strip() or "."
+
+
+# ------------------------------------------------------------------------------------------
+# Rendering and degradation.
+# ------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=512)
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+  return ImageFont.truetype(os.path.join(FONT_DIR, name), size)
+
+
+def render_clean(text: str, font_name: str, size: int, rng, *, ink: int = 0,
+                 paper: int = 255) -> Image.Image:
+  """Renders `text` on a line box whose height follows the font's ascent and descent."""
+  font = _font(font_name, size)
+  ascent, descent = font.getmetrics()
+  top = int(rng.uniform(0.02, 0.25) * size)
+  bottom = int(rng.uniform(0.02, 0.25) * size)
+  left = int(rng.uniform(0.05, 0.6) * size)
+  right = int(rng.uniform(0.05, 0.6) * size)
+  # Italic faces overhang their advance width; measure the ink box too.
+  x0, _, x1, _ = font.getbbox(text)
+  width = max(int(np.ceil(max(font.getlength(text), x1))) - min(0, x0), 1)
+  img = Image.new("L", (left + width + right, top + ascent + descent + bottom), paper)
+  ImageDraw.Draw(img).text((left - min(0, x0), top), text, font=font, fill=ink)
+  return img
+
+
+def degrade(img: Image.Image, rng, *, paper: int, size: int) -> Image.Image:
+  """Print and scan effects at render resolution: rotation, ink spread or erosion, blur."""
+  if rng.random() < 0.5:
+    img = img.rotate(rng.normal(0, 0.7), resample=Image.BILINEAR, expand=False,
+                     fillcolor=paper)
+  r = rng.random()
+  if r < 0.12:
+    img = img.filter(ImageFilter.MinFilter(3))  # heavier ink (dark text on light paper)
+  elif r < 0.2 and size >= 40:
+    img = img.filter(ImageFilter.MaxFilter(3))  # thinner, broken strokes (big type only)
+  if rng.random() < 0.5:
+    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.2)))
+  return img
+
+
+def finish(arr: np.ndarray, rng) -> np.ndarray:
+  """Sensor and file effects at target resolution: noise, speckle, JPEG, binarisation."""
+  arr = arr.astype(np.float32)
+  if rng.random() < 0.6:
+    arr += rng.normal(0, rng.uniform(2, 14), arr.shape)
+  if rng.random() < 0.15:
+    speckle = rng.random(arr.shape) < rng.uniform(0.001, 0.01)
+    arr[speckle] = rng.choice([0.0, 255.0])
+  arr = np.clip(arr, 0, 255).astype(np.uint8)
+  r = rng.random()
+  if r < 0.3:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="JPEG", quality=int(rng.integers(25, 90)))
+    arr = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+  elif r < 0.45:
+    threshold = (int(arr.min()) + int(arr.max())) / 2 + rng.normal(0, 12)
+    arr = np.where(arr > threshold, 255, 0).astype(np.uint8)
+  return arr
+
+
+def render_line(text: str, font_name: str, rng: np.random.Generator, *, height: int = 32,
+                augment: bool = True) -> np.ndarray:
+  """A text line as a uint8[height, W] grey image (dark ink on light paper)."""
+  size = int(rng.integers(int(height * 0.8), int(height * 1.6) + 1)) if augment else height
+  paper = int(rng.integers(170, 256)) if augment else 255
+  ink = int(rng.integers(0, max(1, paper - 110))) if augment else 0
+  img = render_clean(text, font_name, size, rng, ink=ink, paper=paper)
+  if augment:
+    img = degrade(img, rng, paper=paper, size=size)
+  stretch = rng.uniform(0.85, 1.2) if augment else 1.0
+  width = max(1, int(round(img.width * height / img.height * stretch)))
+  img = img.resize((width, height), Image.BILINEAR)
+  arr = np.asarray(img)
+  return finish(arr, rng) if augment else arr
