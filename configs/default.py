@@ -1,0 +1,68 @@
+"""The default model: a lean CRNN trained on the embedded synthetic printed-English lines.
+
+Variants (after a colon): `configs/default.py:quick` for smoke runs and tests.
+"""
+import ml_collections
+
+
+def parse_arg(arg, **defaults):
+  """'quick' or 'quick=True,seed=1' -> ConfigDict over `defaults` (big_vision style)."""
+  cfg = ml_collections.ConfigDict(defaults)
+  for part in filter(None, (arg or "").split(",")):
+    key, _, value = part.partition("=")
+    kind = type(defaults[key])
+    cfg[key] = (value.lower() in ("", "1", "true", "yes")) if kind is bool else kind(value)
+  return cfg
+
+
+def get_config(arg=None):
+  arg = parse_arg(arg, quick=False)
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.charset = "printable_ascii"
+
+  config.data = ml_collections.ConfigDict()
+  config.data.name = "synth_text"
+  config.data.builder_config = "default"
+  config.data.data_dir = ""  # '' = ~/.cache/ocr_jax/tfds
+  config.data.eval_split = "validation"
+  config.data.height = 32
+  config.data.width_buckets = (128, 256, 384)
+  config.data.max_label_length = 32
+
+  config.model = ml_collections.ConfigDict()
+  config.model.name = "crnn"
+  config.model.features = ml_collections.ConfigDict({"name": "vgg",
+                                                     "channels": (16, 32, 64, 96)})
+  config.model.sequence = ml_collections.ConfigDict({"name": "bilstm", "hidden": 128,
+                                                     "num_layers": 1})
+  config.model.prediction = ml_collections.ConfigDict({"name": "ctc"})
+  config.model.dropout = 0.0
+
+  config.batch_size = 32
+  config.num_train_steps = 1500
+  config.optimizer = ml_collections.ConfigDict()
+  config.optimizer.learning_rate = 2e-3
+  config.optimizer.warmup_steps = 100
+  config.optimizer.end_learning_rate_factor = 0.02
+  config.optimizer.weight_decay = 1e-4
+  config.optimizer.grad_clip_norm = 5.0
+
+  config.log_every_steps = 50
+  config.eval_every_steps = 500
+  config.checkpoint_every_steps = 250
+  config.max_to_keep = 3
+  config.prefetch = 4
+  config.eval = ml_collections.ConfigDict({"batch_size": 64, "max_examples": 0})
+
+  if arg.quick:
+    config.data.builder_config = "quick"
+    config.data.width_buckets = (128, 256)  # two compilations instead of three
+    config.batch_size = 16
+    config.num_train_steps = 60
+    config.optimizer.warmup_steps = 10
+    config.log_every_steps = 10
+    config.eval_every_steps = 1000
+    config.checkpoint_every_steps = 20
+    config.eval.batch_size = 32
+  return config

@@ -1,0 +1,293 @@
+"""Training and evaluation of a CTC line recognizer, as one story: mesh, input, model,
+sharding, update, checkpoint, evals, loop. Text and music differ only in config and data.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from absl import logging
+from jax.experimental import multihost_utils
+
+from ocr_jax import charset as charset_lib
+from ocr_jax import checkpoints
+from ocr_jax import decoding
+from ocr_jax import metrics as metrics_lib
+from ocr_jax import models
+from ocr_jax import parallel
+from ocr_jax.data import pipeline
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced a NaN or Inf loss."""
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jax.Array
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+
+
+# ------------------------------------------------------------------------------------------
+# Model, optimizer, state.
+# ------------------------------------------------------------------------------------------
+def make_optimizer(config) -> tuple[optax.GradientTransformation, optax.Schedule]:
+  opt = config.optimizer
+  schedule = optax.warmup_cosine_decay_schedule(
+      init_value=0.0, peak_value=opt.learning_rate, warmup_steps=opt.warmup_steps,
+      decay_steps=max(config.num_train_steps, opt.warmup_steps + 1),
+      end_value=opt.learning_rate * opt.end_learning_rate_factor)
+  tx = optax.chain(optax.clip_by_global_norm(opt.grad_clip_norm),
+                   optax.adamw(schedule, weight_decay=opt.weight_decay))
+  return tx, schedule
+
+
+def create_train_state(rng, model, tx, config) -> TrainState:
+  height, width = config.data.height, config.data.width_buckets[0]
+  images = jnp.zeros((1, height, width, 1), jnp.float32)
+  paddings = jnp.zeros((1, width), jnp.float32)
+  variables = model.init(rng, images, paddings, train=False)
+  params = variables["params"]
+  return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                    batch_stats=variables.get("batch_stats", {}), opt_state=tx.init(params))
+
+
+def build(config):
+  """(charset, model, optimizer, schedule) for a config; the same for training and inference."""
+  charset = charset_lib.get_charset(config.charset)
+  model = models.get_model(config.model, charset.num_classes)
+  tx, schedule = make_optimizer(config)
+  return charset, model, tx, schedule
+
+
+# ------------------------------------------------------------------------------------------
+# Update.
+# ------------------------------------------------------------------------------------------
+def ctc_loss(logits, logit_paddings, labels, label_paddings):
+  """Per-line CTC negative log-likelihood (blank id 0)."""
+  return optax.ctc_loss(logits, logit_paddings, labels, label_paddings,
+                        blank_id=charset_lib.BLANK_ID)
+
+
+def train_step(state: TrainState, batch: dict, rng, *, model, tx):
+  """One optimizer step; pure, compiled once per width bucket."""
+  rng = jax.random.fold_in(rng, state.step)
+
+  def loss_fn(params):
+    (logits, logit_paddings), updates = model.apply(
+        {"params": params, "batch_stats": state.batch_stats}, batch["image"],
+        batch["image_paddings"], train=True, rngs={"dropout": rng}, mutable=["batch_stats"])
+    per_line = ctc_loss(logits, logit_paddings, batch["labels"], batch["label_paddings"])
+    return jnp.mean(per_line), (updates["batch_stats"], logits, logit_paddings)
+
+  (loss, (batch_stats, logits, logit_paddings)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state.params)
+  updates, opt_state = tx.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  best, best_prob, lengths = decoding.greedy_frames(logits, logit_paddings)
+  metrics = {"loss": loss, "grad_norm": optax.global_norm(grads),
+             "best": best, "best_prob": best_prob, "lengths": lengths}
+  new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
+                            opt_state=opt_state)
+  return new_state, metrics
+
+
+def predict_step(params, batch_stats, images, image_paddings, *, model):
+  """Inference forward pass: greedy frames for decoding, plus the log-probabilities."""
+  logits, logit_paddings = model.apply({"params": params, "batch_stats": batch_stats},
+                                       images, image_paddings, train=False)
+  best, best_prob, lengths = decoding.greedy_frames(logits, logit_paddings)
+  return best, best_prob, lengths
+
+
+# ------------------------------------------------------------------------------------------
+# Evaluation.
+# ------------------------------------------------------------------------------------------
+def evaluate(predict_fn, state, split, charset, config, mesh) -> dict:
+  """Greedy-decodes a whole split; CER, WER and line accuracy over the real examples."""
+  refs, hyps = [], []
+  for batch, texts, weights in pipeline.eval_batches(
+      split, charset, batch_size=config.eval.batch_size, buckets=config.data.width_buckets,
+      height=config.data.height, max_label_length=config.data.max_label_length,
+      max_examples=config.eval.max_examples):
+    dev = parallel.put_batch({"image": batch["image"],
+                              "image_paddings": batch["image_paddings"]}, mesh)
+    # Outputs are replicated: every process holds the whole global batch's predictions.
+    out = predict_fn(state.params, state.batch_stats, dev["image"], dev["image_paddings"])
+    out = [np.asarray(o.addressable_data(0)) for o in out]
+    for d, text, w in zip(decoding.ctc_greedy_decode(*out), texts, weights):
+      if w > 0:
+        refs.append(text)
+        hyps.append(charset.decode(d.ids))
+  return metrics_lib.text_metrics(refs, hyps)
+
+
+# ------------------------------------------------------------------------------------------
+# Logging.
+# ------------------------------------------------------------------------------------------
+class MetricWriter:
+  """Logs metrics and appends them as JSON lines to <workdir>/metrics.jsonl (process 0)."""
+
+  def __init__(self, workdir: str):
+    self._path = os.path.join(workdir, "metrics.jsonl") if jax.process_index() == 0 else None
+
+  def write(self, step: int, kind: str, values: dict):
+    values = {k: (float(v) if isinstance(v, (np.floating, np.integer, jax.Array)) else v)
+              for k, v in values.items()}
+    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                      for k, v in values.items())
+    logging.info("[%s] step %d: %s", kind, step, shown)
+    if self._path:
+      with open(self._path, "a") as f:
+        f.write(json.dumps({"step": step, "kind": kind, **values}) + "\n")
+
+
+def _format_eta(seconds: float) -> str:
+  seconds = int(max(seconds, 0))
+  return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
+
+
+# ------------------------------------------------------------------------------------------
+# The run.
+# ------------------------------------------------------------------------------------------
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Trains (resuming from `workdir` if it holds a checkpoint) and evaluates; returns the
+  final validation metrics."""
+  run_start = time.time()
+  workdir = os.path.abspath(os.path.expanduser(workdir))
+  os.makedirs(workdir, exist_ok=True)
+  writer = MetricWriter(workdir)
+
+  # -- Mesh. ---------------------------------------------------------------------------------
+  mesh = parallel.make_mesh()
+  if config.batch_size % jax.device_count():
+    raise ValueError(f"batch_size {config.batch_size} is not divisible by "
+                     f"{jax.device_count()} devices")
+
+  # -- Input. --------------------------------------------------------------------------------
+  if jax.process_index() == 0:
+    pipeline.prepare(config.data)
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices("dataset prepared")
+  train_split = pipeline.Split(config.data, "train")
+  val_split = pipeline.Split(config.data, config.data.get("eval_split", "validation"))
+  plan = pipeline.BatchPlan(train_split.widths, config.data.width_buckets, config.batch_size,
+                            config.seed)
+  logging.info("Data: %d train / %d validation lines, width buckets %s, batch %d.",
+               len(train_split), len(val_split), tuple(config.data.width_buckets),
+               config.batch_size)
+
+  # -- Model and sharding. -------------------------------------------------------------------
+  charset, model, tx, schedule = build(config)
+  rng = jax.random.PRNGKey(config.seed)
+  init_rng, train_rng = jax.random.split(rng)
+  repl = parallel.replicated(mesh)
+  init_fn = functools.partial(create_train_state, model=model, tx=tx, config=config)
+  abstract_state = jax.eval_shape(init_fn, init_rng)
+  state_sharding = jax.tree_util.tree_map(lambda _: repl, abstract_state)
+  num_params = sum(x.size for x in jax.tree_util.tree_leaves(abstract_state.params))
+  logging.info("Model %s: %.3f M parameters, %d classes.", config.model.name, num_params / 1e6,
+               charset.num_classes)
+
+  # -- Checkpoint: resume or start. ----------------------------------------------------------
+  mngr = checkpoints.manager(workdir, max_to_keep=config.max_to_keep)
+  latest = mngr.latest_step()
+  if latest is not None:
+    state, meta = checkpoints.restore(mngr, latest, abstract_state, sharding=repl)
+    wall_offset = float(meta.get("train_seconds", 0.0))
+    logging.info("Resuming from checkpoint at step %d in %s.", latest, mngr.directory)
+  else:
+    state = jax.jit(init_fn, out_shardings=state_sharding)(init_rng)
+    wall_offset = 0.0  # run_start already precedes data preparation
+  start_step = int(state.step)
+
+  def make_meta(step: int, elapsed: float) -> dict:
+    return {"config": config.to_dict(), "charset": charset.to_json(), "step": step,
+            "train_seconds": elapsed, "num_params": int(num_params)}
+
+  # -- Update and predict functions. ---------------------------------------------------------
+  batch_sharding = parallel.data_sharded(mesh)
+  p_train_step = jax.jit(
+      functools.partial(train_step, model=model, tx=tx),
+      in_shardings=(state_sharding, batch_sharding, repl),
+      out_shardings=(state_sharding, repl), donate_argnums=0)
+  p_predict = jax.jit(functools.partial(predict_step, model=model),
+                      in_shardings=(repl, repl, batch_sharding, batch_sharding),
+                      out_shardings=repl)
+
+  def run_eval(step: int, elapsed: float) -> dict:
+    t0 = time.time()
+    m = evaluate(p_predict, state, val_split, charset, config, mesh)
+    m["eval_seconds"] = time.time() - t0
+    m["wall_seconds"] = elapsed
+    writer.write(step, "eval", m)
+    return m
+
+  # -- Loop. ---------------------------------------------------------------------------------
+  num_steps = config.num_train_steps
+  it = pipeline.TrainIterator(train_split, plan, charset, height=config.data.height,
+                              max_label_length=config.data.max_label_length,
+                              start_step=start_step, prefetch=config.prefetch)
+  final = None
+  step = start_step
+  window_start, window_steps = time.time(), 0
+  elapsed = lambda: wall_offset + time.time() - run_start  # noqa: E731
+  try:
+    for step in range(start_step, num_steps):
+      batch = next(it)
+      state, m = p_train_step(state, parallel.put_batch(batch, mesh), train_rng)
+      loss = float(m["loss"])
+      if not np.isfinite(loss):
+        raise NonFiniteLossError(
+            f"loss is {loss} at step {step}; lower optimizer.learning_rate or "
+            f"optimizer.grad_clip_norm, or check the data (last good checkpoint: "
+            f"{mngr.latest_step()})")
+      window_steps += 1
+      done = step + 1
+      if done % config.log_every_steps == 0 or done == num_steps:
+        dt = time.time() - window_start
+        decoded = decoding.ctc_greedy_decode(m["best"], m["best_prob"], m["lengths"])
+        local_texts = [charset.decode(t[:int(n)]) for t, n in zip(
+            batch["labels"], (1 - batch["label_paddings"]).sum(1))]
+        offset = jax.process_index() * len(local_texts)  # outputs hold the global batch
+        hyps = [charset.decode(d.ids) for d in decoded[offset:offset + len(local_texts)]]
+        steps_per_s = window_steps / dt
+        writer.write(done, "train", {
+            "loss": loss, "cer": metrics_lib.cer(local_texts, hyps),
+            "grad_norm": m["grad_norm"], "learning_rate": schedule(done),
+            "images_per_s": steps_per_s * config.batch_size,
+            "eta": _format_eta((num_steps - done) / steps_per_s),
+            "wall_seconds": elapsed()})
+        window_start, window_steps = time.time(), 0
+      if done % config.checkpoint_every_steps == 0 or done == num_steps:
+        checkpoints.save(mngr, done, state, make_meta(done, elapsed()))
+      if done % config.eval_every_steps == 0 and done != num_steps:
+        run_eval(done, elapsed())
+        window_start, window_steps = time.time(), 0
+  except KeyboardInterrupt:
+    logging.warning("Interrupted at step %d; saving a checkpoint before exiting.", step)
+    if mngr.latest_step() != int(state.step):
+      checkpoints.save(mngr, int(state.step), state, make_meta(int(state.step), elapsed()))
+    mngr.wait_until_finished()
+    raise
+  finally:
+    it.close()
+
+  mngr.wait_until_finished()
+  final = run_eval(int(state.step), elapsed())
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
+      json.dump({"step": int(state.step), **final}, f, indent=1)
+  mngr.close()
+  return {"step": int(state.step), "start_step": start_step, **final}
