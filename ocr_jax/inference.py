@@ -1,0 +1,131 @@
+"""Reading line images with a trained checkpoint: batched, compiled once per shape bucket.
+
+    rec = Recognizer.from_checkpoint("/tmp/ocr_default")
+    results = rec.read_files(["a.png", "b.jpg"])   # Result or preprocess.ImageError each
+
+Images are grouped by width bucket (the training buckets, then multiples of 128) and batched
+to a few fixed batch sizes, so the number of compilations is bounded by the number of
+(width, batch) buckets seen, never by the number of images.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import ml_collections
+import numpy as np
+
+from ocr_jax import charset as charset_lib
+from ocr_jax import checkpoints
+from ocr_jax import decoding
+from ocr_jax import train
+from ocr_jax.data import preprocess
+
+BATCH_BUCKETS = (1, 8, 32)
+WIDTH_STEP = 128
+MAX_WIDTH = 8192
+
+
+@dataclasses.dataclass
+class Result:
+  text: str
+  confidence: float
+  char_confidences: list[float]
+
+
+class Recognizer:
+  """A trained model plus everything needed to turn images into text."""
+
+  def __init__(self, config: ml_collections.ConfigDict, charset: charset_lib.Charset,
+               params, batch_stats, step: int = 0):
+    self.config, self.charset, self.step = config, charset, step
+    self.params, self.batch_stats = params, batch_stats
+    _, self.model, _, _ = train.build(config)
+    self.height = config.data.height
+    self.width_buckets = tuple(int(w) for w in config.data.width_buckets)
+    self._predict = jax.jit(functools.partial(train.predict_step, model=self.model))
+
+  @classmethod
+  def from_checkpoint(cls, path: str, step: int | None = None) -> Recognizer:
+    """Rebuilds the model from a workdir (or its checkpoints/ folder) alone."""
+    mngr = checkpoints.manager(path, create=False)
+    step = mngr.latest_step() if step is None else step
+    if step is None:
+      raise FileNotFoundError(f"no checkpoint found under {path}")
+    meta = checkpoints.read_meta(mngr, step)
+    config = ml_collections.ConfigDict(meta["config"])
+    charset = charset_lib.Charset.from_json(meta["charset"])
+    _, model, tx, _ = train.build(config)
+    abstract = jax.eval_shape(functools.partial(
+        train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
+    sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
+    mngr.close()
+    return cls(config, charset, state.params, state.batch_stats, step)
+
+  @property
+  def num_compiled_shapes(self) -> int:
+    return self._predict._cache_size()  # pylint: disable=protected-access
+
+  def _bucket(self, width: int) -> int:
+    return preprocess.bucket_width(width, self.width_buckets, WIDTH_STEP)
+
+  def read_arrays(self, greys: list[np.ndarray]) -> list[Result]:
+    """uint8[H, W] grey images (dark text on light paper) -> one Result each, in order."""
+    lines = [preprocess.prepare_line(g, self.height) for g in greys]
+    for x in lines:
+      if x.shape[1] > MAX_WIDTH:
+        raise preprocess.ImageError(
+            f"line is {x.shape[1]} px wide at height {self.height} (max {MAX_WIDTH})")
+    results: list[Result | None] = [None] * len(lines)
+    by_bucket: dict[int, list[int]] = {}
+    for i, x in enumerate(lines):
+      by_bucket.setdefault(self._bucket(x.shape[1]), []).append(i)
+    for width, members in sorted(by_bucket.items()):
+      for start in range(0, len(members), BATCH_BUCKETS[-1]):
+        chunk = members[start:start + BATCH_BUCKETS[-1]]
+        size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
+        images = np.zeros((size, self.height, width, 1), np.float32)
+        paddings = np.ones((size, width), np.float32)
+        for row, i in enumerate(chunk):
+          images[row], paddings[row] = preprocess.pad_to_width(lines[i], width)
+        out = self._predict(self.params, self.batch_stats, images, paddings)
+        for row, d in enumerate(decoding.ctc_greedy_decode(*out)[:len(chunk)]):
+          results[chunk[row]] = Result(self.charset.decode(d.ids), d.confidence,
+                                       d.char_confidences)
+    return results
+
+  def read_files(self, paths: list[str], chunk: int = 256):
+    """Paths -> a Result or an ImageError per path; a bad file never stops the others."""
+    out = []
+    for start in range(0, len(paths), chunk):
+      part = paths[start:start + chunk]
+      loaded = []
+      for p in part:
+        try:
+          loaded.append(preprocess.load_image(p))
+        except preprocess.ImageError as e:
+          loaded.append(e)
+      good = [i for i, x in enumerate(loaded) if not isinstance(x, Exception)]
+      results = list(loaded)
+      ok, failed = [], []
+      for i in good:  # a too-wide line is an error of its own file only
+        try:
+          preprocess.prepare_line(loaded[i], self.height)
+          ok.append(i)
+        except preprocess.ImageError as e:
+          failed.append((i, e))
+      for i, e in failed:
+        results[i] = e
+      wide = [i for i in ok if round(loaded[i].shape[1] * self.height / loaded[i].shape[0])
+              > MAX_WIDTH]
+      for i in wide:
+        results[i] = preprocess.ImageError(
+            f"line too wide: {loaded[i].shape[1]}x{loaded[i].shape[0]} px becomes more than "
+            f"{MAX_WIDTH} px at height {self.height}")
+      ok = [i for i in ok if i not in wide]
+      for i, r in zip(ok, self.read_arrays([loaded[i] for i in ok])):
+        results[i] = r
+      out.extend(results)
+    return out
