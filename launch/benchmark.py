@@ -1,0 +1,99 @@
+"""Training images/s and inference lines/s of a config on this machine, printed as JSON.
+
+  python launch/benchmark.py --config=configs/default.py [--widths=128,256,384] [--repeats=5]
+
+Synthetic inputs of each width bucket (the numbers do not depend on pixel values); the train
+step and the predict step are the ones training and inference run, compiled before timing.
+Each figure is the median over `--repeats` timed windows of `--steps` steps.
+"""
+import functools
+import json
+import os
+import platform
+import statistics
+import time
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", "configs/default.py", "Config to benchmark.")
+flags.DEFINE_string("widths", "", "Comma-separated widths (default: the config's buckets).")
+flags.DEFINE_integer("steps", 10, "Steps per timed window.")
+flags.DEFINE_integer("repeats", 5, "Timed windows; the median is reported.")
+flags.DEFINE_integer("infer_batch", 64, "Inference batch size.")
+
+
+def _median_rate(fn, items_per_call: int, steps: int, repeats: int) -> float:
+  fn()  # compile and warm up
+  rates = []
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+      out = fn()
+    import jax  # pylint: disable=g-import-not-at-top
+    jax.block_until_ready(out)
+    rates.append(items_per_call * steps / (time.perf_counter() - t0))
+  return statistics.median(rates)
+
+
+def main(argv):
+  del argv
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from ocr_jax import parallel, train  # pylint: disable=g-import-not-at-top
+
+  config = FLAGS.config
+  charset, model, tx, _ = train.build(config)
+  mesh = parallel.make_mesh()
+  state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  num_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
+  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx), donate_argnums=0)
+  predict = jax.jit(functools.partial(train.predict_step, model=model))
+  widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths
+            else list(config.data.width_buckets))
+  rng = np.random.default_rng(0)
+  results = {"config": str(FLAGS["config"].value) if False else None}
+  per_width = {}
+  h, bsz, max_len = config.data.height, config.batch_size, config.data.max_label_length
+  for w in widths:
+    n_labels = min(max_len, w // 16)
+    batch = {
+        "image": rng.random((bsz, h, w, 1), np.float32),
+        "image_paddings": np.zeros((bsz, w), np.float32),
+        "labels": rng.integers(1, charset.num_classes, (bsz, max_len)).astype(np.int32),
+        "label_paddings": np.concatenate(
+            [np.zeros((bsz, n_labels)), np.ones((bsz, max_len - n_labels))], 1
+        ).astype(np.float32)}
+    batch = parallel.put_batch(batch, mesh)
+    holder = {"state": state}
+
+    def one_step(batch=batch, holder=holder):
+      holder["state"], m = step_fn(holder["state"], batch, jax.random.PRNGKey(1))
+      return m["loss"]
+
+    train_rate = _median_rate(one_step, bsz, FLAGS.steps, FLAGS.repeats)
+    state = holder["state"]
+    ib = FLAGS.infer_batch
+    images = jax.numpy.asarray(rng.random((ib, h, w, 1), np.float32))
+    paddings = jax.numpy.zeros((ib, w), np.float32)
+    infer = lambda: predict(state.params, state.batch_stats, images, paddings)  # noqa: E731
+    infer_rate = _median_rate(infer, ib, FLAGS.steps, FLAGS.repeats)
+    per_width[w] = {"train_images_per_s": round(train_rate, 1),
+                    "infer_lines_per_s": round(infer_rate, 1)}
+  results = {
+      "config": FLAGS["config"].config_filename if hasattr(FLAGS["config"], "config_filename")
+      else None,
+      "model": config.model.to_dict(), "num_params": int(num_params),
+      "batch_size": bsz, "infer_batch": FLAGS.infer_batch, "height": h,
+      "per_width": per_width,
+      "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                  "devices": [str(d) for d in jax.devices()], "jax": jax.__version__},
+      "method": f"median of {FLAGS.repeats} windows x {FLAGS.steps} steps after warm-up",
+  }
+  print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+  app.run(main)
