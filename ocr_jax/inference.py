@@ -71,13 +71,19 @@ class Recognizer:
   def _bucket(self, width: int) -> int:
     return preprocess.bucket_width(width, self.width_buckets, WIDTH_STEP)
 
+  def check_width(self, grey: np.ndarray) -> None:
+    """Raises ImageError if a line would exceed MAX_WIDTH at the model's height."""
+    h, w = grey.shape
+    if round(w * self.height / h) > MAX_WIDTH:
+      raise preprocess.ImageError(
+          f"line too wide: {w}x{h} px becomes more than {MAX_WIDTH} px at height "
+          f"{self.height}")
+
   def read_arrays(self, greys: list[np.ndarray]) -> list[Result]:
     """uint8[H, W] grey images (dark text on light paper) -> one Result each, in order."""
+    for g in greys:
+      self.check_width(g)
     lines = [preprocess.prepare_line(g, self.height) for g in greys]
-    for x in lines:
-      if x.shape[1] > MAX_WIDTH:
-        raise preprocess.ImageError(
-            f"line is {x.shape[1]} px wide at height {self.height} (max {MAX_WIDTH})")
     results: list[Result | None] = [None] * len(lines)
     by_bucket: dict[int, list[int]] = {}
     for i, x in enumerate(lines):
@@ -100,32 +106,16 @@ class Recognizer:
     """Paths -> a Result or an ImageError per path; a bad file never stops the others."""
     out = []
     for start in range(0, len(paths), chunk):
-      part = paths[start:start + chunk]
-      loaded = []
-      for p in part:
+      items = []
+      for path in paths[start:start + chunk]:
         try:
-          loaded.append(preprocess.load_image(p))
+          grey = preprocess.load_image(path)
+          self.check_width(grey)
+          items.append(grey)
         except preprocess.ImageError as e:
-          loaded.append(e)
-      good = [i for i, x in enumerate(loaded) if not isinstance(x, Exception)]
-      results = list(loaded)
-      ok, failed = [], []
-      for i in good:  # a too-wide line is an error of its own file only
-        try:
-          preprocess.prepare_line(loaded[i], self.height)
-          ok.append(i)
-        except preprocess.ImageError as e:
-          failed.append((i, e))
-      for i, e in failed:
-        results[i] = e
-      wide = [i for i in ok if round(loaded[i].shape[1] * self.height / loaded[i].shape[0])
-              > MAX_WIDTH]
-      for i in wide:
-        results[i] = preprocess.ImageError(
-            f"line too wide: {loaded[i].shape[1]}x{loaded[i].shape[0]} px becomes more than "
-            f"{MAX_WIDTH} px at height {self.height}")
-      ok = [i for i in ok if i not in wide]
-      for i, r in zip(ok, self.read_arrays([loaded[i] for i in ok])):
-        results[i] = r
-      out.extend(results)
+          items.append(e)
+      good = [i for i, x in enumerate(items) if not isinstance(x, Exception)]
+      for i, result in zip(good, self.read_arrays([items[i] for i in good])):
+        items[i] = result
+      out.extend(items)
     return out

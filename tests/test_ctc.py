@@ -1,0 +1,66 @@
+"""CTC loss on known alignments, and greedy decoding."""
+import itertools
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ocr_jax import decoding
+from ocr_jax import train
+
+
+def _collapse(path):
+  out, prev = [], 0
+  for k in path:
+    if k != 0 and k != prev:
+      out.append(k)
+    prev = k
+  return out
+
+
+def test_ctc_loss_matches_brute_force_sum_over_alignments():
+  rng = np.random.default_rng(0)
+  t, k = 5, 3
+  logits = rng.normal(size=(1, t, k)).astype(np.float32)
+  labels = np.array([[1, 2, 0]], np.int32)
+  label_paddings = np.array([[0, 0, 1]], np.float32)
+  log_probs = logits[0] - np.log(np.exp(logits[0]).sum(-1, keepdims=True))
+  total = 0.0
+  for path in itertools.product(range(k), repeat=t):
+    if _collapse(path) == [1, 2]:
+      total += np.exp(sum(log_probs[i, c] for i, c in enumerate(path)))
+  loss = train.ctc_loss(jnp.asarray(logits), jnp.zeros((1, t)), jnp.asarray(labels),
+                        jnp.asarray(label_paddings))
+  assert float(loss[0]) == pytest.approx(-np.log(total), rel=1e-4)
+
+
+def test_ctc_loss_near_zero_on_a_confident_correct_alignment():
+  # Frames say: blank h h blank i (+2 padded frames that must not count).
+  path = [0, 1, 1, 0, 2, 3, 3]
+  logits = np.full((1, 7, 4), -20.0, np.float32)
+  logits[0, np.arange(7), path] = 20.0
+  paddings = np.array([[0, 0, 0, 0, 0, 1, 1]], np.float32)
+  good = train.ctc_loss(logits, paddings, np.array([[1, 2]]), np.zeros((1, 2)))
+  wrong = train.ctc_loss(logits, paddings, np.array([[2, 1]]), np.zeros((1, 2)))
+  assert float(good[0]) < 1e-3
+  assert float(wrong[0]) > 10
+
+
+def test_greedy_decode_collapses_repeats_and_ignores_padding():
+  path = np.array([[1, 1, 0, 1, 2, 2, 0, 3, 3]])
+  logits = np.full((1, 9, 4), -5.0, np.float32)
+  logits[0, np.arange(9), path[0]] = 5.0
+  paddings = np.array([[0, 0, 0, 0, 0, 0, 0, 1, 1]], np.float32)  # the 3s are padding
+  (d,) = decoding.ctc_greedy_decode(*decoding.greedy_frames(logits, paddings))
+  assert d.ids == [1, 1, 2]
+  assert len(d.char_confidences) == 3
+  assert all(0.99 < c <= 1.0 for c in d.char_confidences)
+  assert d.confidence == pytest.approx(min(d.char_confidences))
+
+
+def test_greedy_confidence_reflects_uncertainty():
+  logits = np.zeros((1, 3, 3), np.float32)
+  logits[0, 1, 1] = 0.5  # barely prefers class 1 over blank and class 2
+  (d,) = decoding.ctc_greedy_decode(*decoding.greedy_frames(logits, np.zeros((1, 3))))
+  assert d.ids == [1]
+  assert 0.3 < d.confidence < 0.6

@@ -1,0 +1,144 @@
+"""The synth_text builder, preprocessing, bad image files, and the batch plan."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import quick_config
+from ocr_jax import charset as charset_lib
+from ocr_jax.data import pipeline
+from ocr_jax.data import preprocess
+from ocr_jax.data import render
+from ocr_jax.data import synth_text
+
+
+def test_builder_output_shapes_labels_and_font_split(data_dir):
+  config = quick_config(data_dir)
+  builder = pipeline.get_builder(config.data)
+  cfg = builder.builder_config
+  sources = builder.as_data_source()
+  assert len(sources["train"]) == cfg.num_train
+  assert len(sources["validation"]) == cfg.num_validation
+  cs = charset_lib.get_charset(config.charset)
+  fonts = {}
+  for split in ("train", "validation"):
+    fonts[split] = set()
+    for i in range(0, len(sources[split]), 7):
+      ex = sources[split][i]
+      img, text = ex["image"], ex["text"].decode()
+      assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 1
+      assert img.shape[0] == cfg.height and 4 <= img.shape[1] <= cfg.max_width
+      assert int(ex["width"]) == img.shape[1]
+      assert 1 <= len(text) <= cfg.max_chars and text == text.strip()
+      assert not cs.unknown_symbols(text)
+      assert img.min() < img.max()  # there is ink on the paper
+      fonts[split].add(ex["font"].decode())
+  assert fonts["train"] <= set(render.TRAIN_FONTS)
+  assert fonts["validation"] <= set(render.VALIDATION_FONTS)
+  assert not set(render.TRAIN_FONTS) & set(render.VALIDATION_FONTS)
+
+
+def test_rendering_is_deterministic_and_texts_cover_ascii():
+  cfg = synth_text.SynthTextConfig(name="t")
+  a, b = (synth_text.render_example(cfg, "train", 17) for _ in range(2))
+  assert a["image"] == b["image"] and a["text"] == b["text"]
+  rng = np.random.default_rng(0)
+  seen = set("".join(render.sample_text(rng, "train", 28) for _ in range(3000)))
+  assert set(charset_lib.PRINTABLE_ASCII) - seen == set()
+
+
+def test_validation_text_is_held_out():
+  train, val = set(render.load_prose("train")), set(render.load_prose("validation"))
+  assert len(val) > 1000 and len(train) > 8 * len(val)  # a 9:1 split of paragraphs
+  assert len(train & val) < 0.01 * len(val)  # only verbatim repeats inside the sources
+
+
+def test_pad_to_width_marks_padding():
+  x = preprocess.prepare_line(np.full((32, 50), 255, np.uint8), 32)
+  padded, paddings = preprocess.pad_to_width(x, 128)
+  assert padded.shape == (32, 128, 1)
+  assert paddings[:50].sum() == 0 and paddings[50:].min() == 1
+  assert np.all(padded[:, 50:] == 0)
+  with pytest.raises(ValueError):
+    preprocess.pad_to_width(x, 40)
+  assert preprocess.bucket_width(129, (128, 256)) == 256
+  assert preprocess.bucket_width(300, (128, 256), step=64) == 320
+
+
+def test_to_grey_handles_every_mode():
+  rgb = Image.new("RGB", (20, 10), (255, 255, 255))
+  rgb.putpixel((3, 3), (0, 0, 0))
+  for img in (rgb, rgb.convert("CMYK"), rgb.convert("P"), rgb.convert("1"),
+              rgb.convert("LA"), rgb.convert("I;16"), rgb.convert("RGBA")):
+    grey = preprocess.to_grey(img)
+    assert grey.shape == (10, 20) and grey.dtype == np.uint8, img.mode
+    assert grey[3, 3] < 50 and grey[0, 0] > 200, img.mode
+  transparent = Image.new("RGBA", (5, 5), (0, 0, 0, 0))  # transparent = paper
+  assert preprocess.to_grey(transparent).min() == 255
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.png", b"", "empty file"),
+    ("text.png", b"this is not an image\n", "not an image"),
+    ("truncated.png", None, "corrupt or truncated"),
+])
+def test_load_image_errors(tmp_path, name, content, message):
+  path = tmp_path / name
+  if content is None:
+    Image.new("L", (200, 40), 255).save(path)
+    content = path.read_bytes()[:60]
+  path.write_bytes(content)
+  with pytest.raises(preprocess.ImageError, match=message):
+    preprocess.load_image(str(path))
+  with pytest.raises(preprocess.ImageError, match="cannot open"):
+    preprocess.load_image(str(tmp_path / "missing.png"))
+
+
+def test_batch_plan_is_a_function_of_seed_and_step():
+  rng = np.random.default_rng(0)
+  widths = rng.integers(20, 384, 500)
+  a = pipeline.BatchPlan(widths, (128, 256, 384), 8, seed=3)
+  b = pipeline.BatchPlan(widths, (128, 256, 384), 8, seed=3)
+  seen = []
+  for step in range(200):  # several epochs
+    wa, ia = a(step)
+    wb, ib = b(199 - step) if False else b(step)
+    assert wa == wb and np.array_equal(ia, ib)
+    assert len(ia) == 8 and np.all(preprocess.bucket_width(int(widths[i]), (128, 256, 384))
+                                   == wa for i in ia)
+    seen.append(ia)
+  # A fresh plan asked out of order agrees (resume mid-epoch reads the same batches).
+  c = pipeline.BatchPlan(widths, (128, 256, 384), 8, seed=3)
+  assert np.array_equal(c(150)[1], seen[150]) and np.array_equal(c(3)[1], seen[3])
+  first_epoch = np.concatenate(seen[:len(a._epoch(0))])
+  assert len(set(first_epoch.tolist())) == len(first_epoch)  # no repeats within an epoch
+  assert not np.array_equal(pipeline.BatchPlan(widths, (128, 256, 384), 8, seed=4)(0)[1],
+                            seen[0])
+
+
+def test_process_slices_partition_the_global_batch():
+  idx = np.arange(12)
+  parts = [pipeline.process_slice(idx, p, 3) for p in range(3)]
+  assert np.array_equal(np.concatenate(parts), idx)
+  with pytest.raises(ValueError):
+    pipeline.process_slice(np.arange(10), 0, 3)
+
+
+def test_train_batches_have_static_shapes(data_dir):
+  config = quick_config(data_dir)
+  split = pipeline.Split(config.data, "train")
+  plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
+  it = pipeline.TrainIterator(split, plan, charset_lib.get_charset(config.charset),
+                              height=32, max_label_length=config.data.max_label_length,
+                              start_step=0)
+  try:
+    for step in range(4):
+      batch = next(it)
+      width = plan(step)[0]
+      assert batch["image"].shape == (config.batch_size, 32, width, 1)
+      assert batch["image_paddings"].shape == (config.batch_size, width)
+      assert batch["labels"].shape == (config.batch_size, config.data.max_label_length)
+      assert batch["labels"].dtype == np.int32
+      # Labels are non-zero exactly where label_paddings is 0.
+      assert np.array_equal(batch["labels"] > 0, batch["label_paddings"] == 0)
+  finally:
+    it.close()

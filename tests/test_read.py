@@ -1,0 +1,137 @@
+"""A model that has learned a small fixed set exactly, read back through the CLI; bad files."""
+import functools
+import json
+import struct
+import subprocess
+import sys
+import zlib
+
+import jax
+import numpy as np
+import optax
+import pytest
+from PIL import Image
+
+from conftest import REPO, quick_config
+from ocr_jax import charset as charset_lib
+from ocr_jax import checkpoints
+from ocr_jax import cli
+from ocr_jax import inference
+from ocr_jax import parallel
+from ocr_jax import train
+from ocr_jax.data import pipeline
+from ocr_jax.data import render
+
+TEXTS = ("hello world", "JAX 0.10", "CTC ok!", "x = 42;", "Tesseract", "(a+b)*c",
+         "Ruth 1:16", "quiet")
+
+
+@pytest.fixture(scope="module")
+def overfit_model(tmp_path_factory):
+  """Trains on 8 clean lines until it transcribes all of them, then saves a checkpoint."""
+  config = quick_config("", **{"data.width_buckets": (192,), "optimizer.learning_rate": 3e-3,
+                               "optimizer.warmup_steps": 20, "num_train_steps": 600})
+  rng = np.random.default_rng(0)
+  images = [render.render_line(t, "DejaVuSans.ttf", rng, augment=False) for t in TEXTS]
+  assert max(im.shape[1] for im in images) <= 192
+  charset, model, tx, _ = train.build(config)
+  batch = pipeline.make_batch([{"image": im[:, :, None], "text": t}
+                               for im, t in zip(images, TEXTS)], 192, 32, charset,
+                              config.data.max_label_length)
+  state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx))
+  decoded = []
+  for step in range(config.num_train_steps):
+    state, m = step_fn(state, batch, jax.random.PRNGKey(1))
+    if step % 25 == 24:
+      decoded = [charset.decode(d.ids) for d in inference.decoding.ctc_greedy_decode(
+          *jax.jit(functools.partial(train.predict_step, model=model))(
+              state.params, state.batch_stats, batch["image"], batch["image_paddings"]))]
+      if decoded == list(TEXTS):
+        break
+  workdir = tmp_path_factory.mktemp("overfit")
+  mngr = checkpoints.manager(str(workdir))
+  checkpoints.save(mngr, int(state.step), state,
+                   {"config": config.to_dict(), "charset": charset.to_json(),
+                    "step": int(state.step)})
+  mngr.wait_until_finished()
+  img_dir = tmp_path_factory.mktemp("lines")
+  for i, im in enumerate(images):
+    Image.fromarray(im).save(img_dir / f"line{i}.png")
+  return str(workdir), img_dir, decoded
+
+
+def test_overfit_small_set_exactly(overfit_model):
+  _, _, decoded = overfit_model
+  assert decoded == list(TEXTS)
+
+
+def _png_bomb(path, width=100_000, height=100_000):
+  """A tiny PNG whose header claims width x height pixels."""
+  Image.new("L", (1, 1), 255).save(path)
+  data = bytearray(path.read_bytes())
+  ihdr = bytes(data[12:16]) + struct.pack(">II", width, height) + bytes(data[24:29])
+  data[16:24] = struct.pack(">II", width, height)
+  data[29:33] = struct.pack(">I", zlib.crc32(ihdr))
+  path.write_bytes(bytes(data))
+
+
+def test_read_folder_via_cli_with_bad_files(overfit_model, capsys):
+  workdir, img_dir, _ = overfit_model
+  bad = img_dir / "bad"
+  bad.mkdir()
+  for i in range(8):
+    (bad / f"line{i}.png").write_bytes((img_dir / f"line{i}.png").read_bytes())
+  (bad / "empty.png").write_bytes(b"")
+  (bad / "notes.png").write_text("not an image")
+  good = (img_dir / "line0.png").read_bytes()
+  (bad / "truncated.png").write_bytes(good[:len(good) // 2])
+  Image.new("L", (30000, 32), 255).save(bad / "wide.png")
+  _png_bomb(bad / "bomb.png")
+  code = cli.main(["read", "--model", workdir, str(bad), str(bad / "missing.png")])
+  out, err = capsys.readouterr()
+  assert code == 1
+  rows = [line.split("\t") for line in out.strip().splitlines()]
+  assert [r[1] for r in rows] == list(TEXTS)  # sorted names line0..line7
+  assert all(0.0 < float(r[2]) <= 1.0 for r in rows)
+  errors = err.strip().splitlines()
+  assert len(errors) == 6, errors
+  for name, problem in (("empty.png", "empty file"), ("notes.png", "not an image"),
+                        ("truncated.png", "truncated"), ("missing.png", "no such file"),
+                        ("wide.png", "too wide"), ("bomb.png", "decompression bomb")):
+    assert any(name in e and problem in e and e.startswith("error: ") for e in errors), name
+
+
+def test_read_json_and_scaled_input(overfit_model, capsys, tmp_path):
+  workdir, img_dir, _ = overfit_model
+  # A 2x larger RGB copy is normalised to the model's height by the shared preprocessing.
+  im = Image.open(img_dir / "line3.png").convert("RGB")
+  im.resize((im.width * 2, im.height * 2), Image.BICUBIC).save(tmp_path / "big.jpg",
+                                                               quality=95)
+  assert cli.main(["read", "--json", "--model", workdir, str(tmp_path / "big.jpg")]) == 0
+  row = json.loads(capsys.readouterr().out)
+  assert row["text"] == TEXTS[3]
+  assert len(row["char_confidences"]) == len(TEXTS[3])
+
+
+def test_inference_compiles_once_per_shape_bucket(overfit_model):
+  workdir, img_dir, _ = overfit_model
+  rec = inference.Recognizer.from_checkpoint(workdir)
+  lines = [np.asarray(Image.open(img_dir / f"line{i}.png")) for i in range(8)]
+  # Padded with paper to 300 px: past the 192 bucket, so the next one (192 + 128 steps: 384).
+  wide = [np.pad(x, ((0, 0), (0, 300 - x.shape[1])), constant_values=255) for x in lines]
+  rec.read_arrays(lines * 3)   # 24 lines: one (192 px, 32 lines) batch
+  rec.read_arrays(lines * 4)   # 32 lines: the same shapes, no new compilation
+  assert rec.num_compiled_shapes == 1
+  results = rec.read_arrays(wide + lines)  # (384 px, 8 lines) and (192 px, 8 lines)
+  assert rec.num_compiled_shapes == 3
+  assert [r.text for r in results[8:]] == list(TEXTS)  # results come back in input order
+
+
+def test_cli_as_a_process_reports_missing_model(tmp_path):
+  Image.new("L", (64, 32), 255).save(tmp_path / "a.png")
+  out = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "read", "--model",
+                        str(tmp_path / "nowhere"), str(tmp_path / "a.png")],
+                       capture_output=True, text=True, cwd=REPO, timeout=120)
+  assert out.returncode == 2
+  assert out.stderr.strip().count("\n") == 0 and "nowhere" in out.stderr
