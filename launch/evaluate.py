@@ -1,0 +1,58 @@
+"""Evaluates a checkpoint on a split of its own dataset, overall and per font.
+
+  python launch/evaluate.py --model=/tmp/ocr_default [--split=validation] [--errors=10]
+
+Reads the images through the same Recognizer as `ocr-jax read` (batched, bucketed), so the
+figures are those a user gets. Prints a Markdown table and a JSON line.
+"""
+import argparse
+import collections
+import json
+import random
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--model", required=True, help="training workdir")
+  parser.add_argument("--split", default="validation")
+  parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
+  parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
+  args = parser.parse_args()
+
+  from ocr_jax import inference, metrics  # pylint: disable=g-import-not-at-top
+  from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  rec = inference.Recognizer.from_checkpoint(args.model)
+  data_config = rec.config.data
+  if args.data_dir:
+    data_config.data_dir = args.data_dir
+  source = pipeline.get_builder(data_config).as_data_source()[args.split]
+  examples = [source[i] for i in range(len(source))]
+  results = rec.read_arrays([ex["image"][:, :, 0] for ex in examples])
+  groups = collections.defaultdict(lambda: ([], []))
+  errors = []
+  for ex, r in zip(examples, results):
+    text = ex["text"].decode()
+    font = ex["font"].decode() if "font" in ex else "all"
+    groups[font][0].append(text)
+    groups[font][1].append(r.text)
+    if text != r.text:
+      errors.append((font, text, r.text))
+  refs = [t for g in groups.values() for t in g[0]]
+  hyps = [h for g in groups.values() for h in g[1]]
+  overall = metrics.text_metrics(refs, hyps)
+  print(f"{args.model} at step {rec.step}, {data_config.name}/{data_config.builder_config}"
+        f" {args.split}\n")
+  print("| font | lines | CER | WER | line accuracy |\n|---|---:|---:|---:|---:|")
+  for font, (r, h) in sorted(groups.items()):
+    m = metrics.text_metrics(r, h)
+    print(f"| {font} | {len(r)} | {100 * m['cer']:.2f} % | {100 * m['wer']:.2f} % | "
+          f"{100 * m['line_accuracy']:.1f} % |")
+  print(f"| **all** | {len(refs)} | {100 * overall['cer']:.2f} % | "
+        f"{100 * overall['wer']:.2f} % | {100 * overall['line_accuracy']:.1f} % |")
+  for font, ref, hyp in random.Random(0).sample(errors, min(args.errors, len(errors))):
+    print(f"  {font}: {ref!r} -> {hyp!r}")
+  print(json.dumps({"model": args.model, "step": rec.step, "split": args.split, **overall}))
+
+
+if __name__ == "__main__":
+  main()
