@@ -30,6 +30,14 @@ TRAIN_FONTS = (
     "NimbusMonoPS-Regular.otf", "P052-Roman.otf", "P052-Italic.otf", "URWBookman-Light.otf",
     "URWBookman-DemiItalic.otf", "DejaVuSans.ttf", "DejaVuSans-Oblique.ttf",
     "DejaVuSansMono-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "FreeSansBold.ttf",
+    "Go-Regular.ttf", "Go-Bold-Italic.ttf", "Go-Mono.ttf", "Go-Smallcaps.ttf",
+    "Cantarell-Regular.otf", "Cantarell-Bold.otf", "Caladea-Regular.ttf", "Caladea-Italic.ttf",
+    "EBGaramond08-Regular.otf", "EBGaramond08-Italic.otf", "LinLibertine_R.otf",
+    "LinBiolinum_R.otf", "GenBasR.ttf", "GenBasI.ttf", "Inconsolata.otf",
+    "NotoMono-Regular.ttf", "OpenSans-Regular.ttf", "OpenSans-Italic.ttf",
+    "OpenSans-CondBold.ttf", "Roboto-Regular.ttf", "RobotoCondensed-Bold.ttf",
+    "Quicksand-Regular.ttf", "Quicksand-Bold.ttf", "Comfortaa-Regular.ttf",
+    "LeagueSpartan-Regular.otf", "LeagueSpartan-Bold.otf",
 )
 VALIDATION_FONTS = (
     "C059-Roman.otf", "C059-Italic.otf", "URWGothic-Book.otf", "URWGothic-DemiOblique.otf",

@@ -69,10 +69,11 @@ def _render_chunk(args):
 
 
 class SynthText(tfds.core.GeneratorBasedBuilder):
-  """Synthetic printed English text lines (printable ASCII) in 33 bundled font faces."""
+  """Synthetic printed English text lines (printable ASCII) in 59 bundled font faces."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "1.1.0": "26 more training faces (51 in all); validation unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines, 1k validation lines."),
       SynthTextConfig(name="large", description="160k train lines for the long run.",
