@@ -40,7 +40,7 @@ def get_config(arg=None):
   config.model.dropout = 0.0
 
   config.batch_size = 32
-  config.num_train_steps = 1500
+  config.num_train_steps = 2200
   config.optimizer = ml_collections.ConfigDict()
   config.optimizer.learning_rate = 2e-3
   config.optimizer.warmup_steps = 100
@@ -49,7 +49,7 @@ def get_config(arg=None):
   config.optimizer.grad_clip_norm = 5.0
 
   config.log_every_steps = 50
-  config.eval_every_steps = 500
+  config.eval_every_steps = 550
   config.checkpoint_every_steps = 250
   config.max_to_keep = 3
   config.prefetch = 4
