@@ -26,13 +26,13 @@ flags.DEFINE_integer("infer_batch", 64, "Inference batch size.")
 
 
 def _median_rate(fn, items_per_call: int, steps: int, repeats: int) -> float:
-  fn()  # compile and warm up
+  import jax  # pylint: disable=g-import-not-at-top
+  jax.block_until_ready(fn())  # compile and warm up
   rates = []
   for _ in range(repeats):
     t0 = time.perf_counter()
     for _ in range(steps):
       out = fn()
-    import jax  # pylint: disable=g-import-not-at-top
     jax.block_until_ready(out)
     rates.append(items_per_call * steps / (time.perf_counter() - t0))
   return statistics.median(rates)
@@ -54,7 +54,6 @@ def main(argv):
   widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths
             else list(config.data.width_buckets))
   rng = np.random.default_rng(0)
-  results = {"config": str(FLAGS["config"].value) if False else None}
   per_width = {}
   h, bsz, max_len = config.data.height, config.batch_size, config.data.max_label_length
   for w in widths:
@@ -83,8 +82,6 @@ def main(argv):
     per_width[w] = {"train_images_per_s": round(train_rate, 1),
                     "infer_lines_per_s": round(infer_rate, 1)}
   results = {
-      "config": FLAGS["config"].config_filename if hasattr(FLAGS["config"], "config_filename")
-      else None,
       "model": config.model.to_dict(), "num_params": int(num_params),
       "batch_size": bsz, "infer_batch": FLAGS.infer_batch, "height": h,
       "per_width": per_width,

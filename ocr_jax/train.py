@@ -239,7 +239,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   it = pipeline.TrainIterator(train_split, plan, charset, height=config.data.height,
                               max_label_length=config.data.max_label_length,
                               start_step=start_step, prefetch=config.prefetch)
-  final = None
   step = start_step
   window_start, window_steps = time.time(), 0
   elapsed = lambda: wall_offset + time.time() - run_start  # noqa: E731

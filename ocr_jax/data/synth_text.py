@@ -82,7 +82,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
   ]
   DEFAULT_CONFIG_NAME = "default"
-  # Worker processes used to render; set by the pipeline (prepare uses every core).
+  # Worker processes that render; 0 = one per core.
   num_workers: int = 0
 
   def _info(self) -> tfds.core.DatasetInfo:
