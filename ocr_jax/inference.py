@@ -92,10 +92,7 @@ class Recognizer:
       for start in range(0, len(members), BATCH_BUCKETS[-1]):
         chunk = members[start:start + BATCH_BUCKETS[-1]]
         size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
-        images = np.zeros((size, self.height, width, 1), np.float32)
-        paddings = np.ones((size, width), np.float32)
-        for row, i in enumerate(chunk):
-          images[row], paddings[row] = preprocess.pad_to_width(lines[i], width)
+        images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
         out = self._predict(self.params, self.batch_stats, images, paddings)
         for row, d in enumerate(decoding.ctc_greedy_decode(*out)[:len(chunk)]):
           results[chunk[row]] = Result(self.charset.decode(d.ids), d.confidence,

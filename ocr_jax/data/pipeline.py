@@ -38,18 +38,16 @@ def get_builder(data_config):
   return tfds.builder(name, data_dir=data_dir)
 
 
-def prepare(data_config) -> float:
-  """Prepares the dataset if it is not there yet; returns the seconds spent."""
+def prepare(data_config) -> None:
+  """Prepares the dataset if it is not there yet."""
   builder = get_builder(data_config)
   if builder.is_prepared():
-    return 0.0
+    return
   start = time.time()
   logging.info("Preparing dataset %s in %s (one time; later runs reuse it) ...",
                builder.info.full_name, builder.data_dir)
   builder.download_and_prepare(file_format="array_record")
-  seconds = time.time() - start
-  logging.info("Prepared %s in %.0f s.", builder.info.full_name, seconds)
-  return seconds
+  logging.info("Prepared %s in %.0f s.", builder.info.full_name, time.time() - start)
 
 
 class Split:
@@ -118,16 +116,17 @@ def encode_labels(texts, charset: charset_lib.Charset, max_len: int, where: str 
 def make_batch(examples, width: int, height: int, charset, max_label_length: int,
                where: str = "") -> dict:
   """Examples ({'image': uint8[h, w, 1], 'text'}) -> one batch padded to `width`."""
-  images, image_paddings = [], []
-  for ex in examples:
-    img, pad = preprocess.pad_to_width(preprocess.prepare_line(ex["image"][..., 0], height),
-                                       width)
-    images.append(img)
-    image_paddings.append(pad)
+  images, image_paddings = preprocess.batch_lines(
+      [preprocess.prepare_line(ex["image"][..., 0], height) for ex in examples], width)
   labels, label_paddings = encode_labels([ex["text"] for ex in examples], charset,
                                          max_label_length, where)
-  return {"image": np.stack(images), "image_paddings": np.stack(image_paddings),
+  return {"image": images, "image_paddings": image_paddings,
           "labels": labels, "label_paddings": label_paddings}
+
+
+def assign_buckets(widths, buckets) -> np.ndarray:
+  """The width bucket of every example."""
+  return np.array([preprocess.bucket_width(int(w), buckets) for w in widths], np.int32)
 
 
 class BatchPlan:
@@ -138,7 +137,7 @@ class BatchPlan:
     self.buckets = [int(b) for b in buckets]
     self.batch_size = global_batch_size
     self.seed = seed
-    self.bucket_of = np.array([preprocess.bucket_width(w, self.buckets) for w in self.widths])
+    self.bucket_of = assign_buckets(self.widths, self.buckets)
     too_wide = self.bucket_of > self.buckets[-1]
     if too_wide.any():
       raise ValueError(f"{too_wide.sum()} examples are wider than the largest width bucket "
@@ -234,7 +233,7 @@ def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int
   and weights); predictions gathered over processes line up with the global texts."""
   n = len(split) if not max_examples else min(len(split), max_examples)
   indices = np.arange(n)
-  buckets_of = np.array([preprocess.bucket_width(w, buckets) for w in split.widths[:n]])
+  buckets_of = assign_buckets(split.widths[:n], buckets)
   for b in sorted(set(buckets_of.tolist())):
     members = indices[buckets_of == b]
     for start in range(0, len(members), batch_size):

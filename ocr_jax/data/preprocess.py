@@ -104,6 +104,17 @@ def pad_to_width(x: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
   return padded, paddings
 
 
+def batch_lines(lines, width: int, size: int | None = None):
+  """Prepared lines float32[H, w, 1] -> (images float32[size, H, width, 1], paddings
+  float32[size, width]); rows past len(lines) are empty paper, all padding."""
+  size = len(lines) if size is None else size
+  images = np.zeros((size, lines[0].shape[0], width, lines[0].shape[2]), np.float32)
+  paddings = np.ones((size, width), np.float32)
+  for row, x in enumerate(lines):
+    images[row], paddings[row] = pad_to_width(x, width)
+  return images, paddings
+
+
 def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
   """The whole per-image path before batching: height normalisation and inversion."""
   return normalize(resize_to_height(grey, height))
