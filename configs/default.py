@@ -29,6 +29,7 @@ def get_config(arg=None):
   config.data.height = 32
   config.data.width_buckets = (128, 256, 384)
   config.data.max_label_length = 32
+  config.data.num_workers = 1  # input threads; raise on GPU/TPU hosts to keep devices busy
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "crnn"

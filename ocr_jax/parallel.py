@@ -7,9 +7,32 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 
 def make_mesh(devices=None) -> Mesh:
-  """A 1-D mesh over every device, axis 'data' (pure data parallelism)."""
+  """A 1-D mesh over every device, axis 'data' (pure data parallelism).
+
+  Devices are ordered by process, so each process's rows of a global batch are one
+  contiguous block (process p holds rows [p*n, (p+1)*n)), which `pipeline.process_slice`
+  and the per-process metrics rely on.
+  """
   devices = jax.devices() if devices is None else devices
+  devices = sorted(devices, key=lambda d: (d.process_index, d.id))
   return Mesh(np.asarray(devices), ("data",))
+
+
+def local_rows(global_rows: int) -> slice:
+  """This process's rows of a global batch laid out over `make_mesh()`."""
+  n = global_rows // jax.process_count()
+  return slice(jax.process_index() * n, (jax.process_index() + 1) * n)
+
+
+def sum_over_processes(values: dict) -> dict:
+  """Sums a dict of host scalars over all processes (identity with one process)."""
+  if jax.process_count() == 1:
+    return dict(values)
+  from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+  keys = sorted(values)
+  gathered = multihost_utils.process_allgather(
+      np.asarray([values[k] for k in keys], np.float64))
+  return dict(zip(keys, np.asarray(gathered).reshape(-1, len(keys)).sum(0).tolist()))
 
 
 def replicated(mesh: Mesh) -> NamedSharding:

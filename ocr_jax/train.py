@@ -115,7 +115,8 @@ def predict_step(params, batch_stats, images, image_paddings, *, model):
 # Evaluation.
 # ------------------------------------------------------------------------------------------
 def evaluate(predict_fn, state, split, charset, config, mesh) -> dict:
-  """Greedy-decodes a whole split; CER, WER and line accuracy over the real examples."""
+  """Greedy-decodes a whole split; CER, WER and line accuracy over the real examples. Each
+  process scores its own rows; the additive counts are summed over processes."""
   refs, hyps = [], []
   for batch, texts, weights in pipeline.eval_batches(
       split, charset, batch_size=config.eval.batch_size, buckets=config.data.width_buckets,
@@ -123,14 +124,16 @@ def evaluate(predict_fn, state, split, charset, config, mesh) -> dict:
       max_examples=config.eval.max_examples):
     dev = parallel.put_batch({"image": batch["image"],
                               "image_paddings": batch["image_paddings"]}, mesh)
-    # Outputs are replicated: every process holds the whole global batch's predictions.
+    # Outputs are replicated: take this process's rows of the global batch.
     out = predict_fn(state.params, state.batch_stats, dev["image"], dev["image_paddings"])
-    out = [np.asarray(o.addressable_data(0)) for o in out]
+    rows = parallel.local_rows(config.eval.batch_size)
+    out = [np.asarray(o.addressable_data(0))[rows] for o in out]
     for d, text, w in zip(decoding.ctc_greedy_decode(*out), texts, weights):
       if w > 0:
         refs.append(text)
         hyps.append(charset.decode(d.ids))
-  return metrics_lib.text_metrics(refs, hyps)
+  counts = parallel.sum_over_processes(metrics_lib.text_counts(refs, hyps))
+  return metrics_lib.metrics_from_counts(counts)
 
 
 # ------------------------------------------------------------------------------------------
@@ -171,15 +174,18 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   # -- Mesh. ---------------------------------------------------------------------------------
   mesh = parallel.make_mesh()
-  if config.batch_size % jax.device_count():
-    raise ValueError(f"batch_size {config.batch_size} is not divisible by "
-                     f"{jax.device_count()} devices")
+  for name, size in (("batch_size", config.batch_size),
+                     ("eval.batch_size", config.eval.batch_size)):
+    if size % jax.device_count():
+      raise ValueError(f"{name} {size} is not divisible by {jax.device_count()} devices "
+                       f"(it is the global batch, split over all devices)")
 
   # -- Input. --------------------------------------------------------------------------------
   if jax.process_index() == 0:
     pipeline.prepare(config.data)
   if jax.process_count() > 1:
     multihost_utils.sync_global_devices("dataset prepared")
+    pipeline.prepare(config.data)  # a host whose data_dir is not shared renders its own copy
   train_split = pipeline.Split(config.data, "train")
   val_split = pipeline.Split(config.data, config.data.get("eval_split", "validation"))
   plan = pipeline.BatchPlan(train_split.widths, config.data.width_buckets, config.batch_size,
@@ -236,47 +242,71 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   # -- Loop. ---------------------------------------------------------------------------------
   num_steps = config.num_train_steps
-  it = pipeline.TrainIterator(train_split, plan, charset, height=config.data.height,
-                              max_label_length=config.data.max_label_length,
-                              start_step=start_step, prefetch=config.prefetch)
+  it = pipeline.TrainIterator(
+      train_split, plan, charset, height=config.data.height,
+      max_label_length=config.data.max_label_length, start_step=start_step,
+      prefetch=config.prefetch, num_workers=config.data.get("num_workers", 1),
+      transfer=lambda b: (b, parallel.put_batch(b, mesh)))  # host copy kept for logging
+
+  def check_finite(loss, at_step: int) -> float:
+    loss = float(loss)
+    if not np.isfinite(loss):
+      raise NonFiniteLossError(
+          f"loss is {loss} at step {at_step}; lower optimizer.learning_rate or "
+          f"optimizer.grad_clip_norm, or check the data (last good checkpoint: "
+          f"{mngr.latest_step()})")
+    return loss
+
   step = start_step
-  window_start, window_steps = time.time(), 0
+  window_start, window_steps, input_wait = time.time(), 0, 0.0
   elapsed = lambda: wall_offset + time.time() - run_start  # noqa: E731
+  pending = None  # (step, loss) of the previous step, checked once the next is dispatched
   try:
     for step in range(start_step, num_steps):
-      batch = next(it)
-      state, m = p_train_step(state, parallel.put_batch(batch, mesh), train_rng)
-      loss = float(m["loss"])
-      if not np.isfinite(loss):
-        raise NonFiniteLossError(
-            f"loss is {loss} at step {step}; lower optimizer.learning_rate or "
-            f"optimizer.grad_clip_norm, or check the data (last good checkpoint: "
-            f"{mngr.latest_step()})")
+      t_wait = time.time()
+      batch, device_batch = next(it)
+      input_wait += time.time() - t_wait
+      state, m = p_train_step(state, device_batch, train_rng)
+      # Checking the previous step's loss keeps one step queued on the device.
+      if pending is not None:
+        check_finite(pending[1], pending[0])
+      pending = (step, m["loss"])
       window_steps += 1
       done = step + 1
-      if done % config.log_every_steps == 0 or done == num_steps:
+      is_log = done % config.log_every_steps == 0 or done == num_steps
+      is_ckpt = done % config.checkpoint_every_steps == 0 or done == num_steps
+      is_eval = done % config.eval_every_steps == 0 and done != num_steps
+      if not (is_log or is_ckpt or is_eval):
+        continue
+      loss = check_finite(m["loss"], step)  # never log, save or evaluate a non-finite state
+      if is_log:
         dt = time.time() - window_start
         decoded = decoding.ctc_greedy_decode(m["best"], m["best_prob"], m["lengths"])
         local_texts = [charset.decode(t[:int(n)]) for t, n in zip(
             batch["labels"], (1 - batch["label_paddings"]).sum(1))]
-        offset = jax.process_index() * len(local_texts)  # outputs hold the global batch
-        hyps = [charset.decode(d.ids) for d in decoded[offset:offset + len(local_texts)]]
+        rows = parallel.local_rows(config.batch_size)  # outputs hold the global batch
+        hyps = [charset.decode(d.ids) for d in decoded[rows]]
         steps_per_s = window_steps / dt
         writer.write(done, "train", {
             "loss": loss, "cer": metrics_lib.cer(local_texts, hyps),
             "grad_norm": m["grad_norm"], "learning_rate": schedule(done),
-            "images_per_s": steps_per_s * config.batch_size,
+            "images_per_s": steps_per_s * config.batch_size,  # global
+            "process_images_per_s": steps_per_s * len(local_texts),
+            "input_wait": input_wait / dt,  # share of this process's time spent on input
             "eta": _format_eta((num_steps - done) / steps_per_s),
             "wall_seconds": elapsed()})
-        window_start, window_steps = time.time(), 0
-      if done % config.checkpoint_every_steps == 0 or done == num_steps:
+        window_start, window_steps, input_wait = time.time(), 0, 0.0
+      if is_ckpt:
         checkpoints.save(mngr, done, state, make_meta(done, elapsed()))
-      if done % config.eval_every_steps == 0 and done != num_steps:
+      if is_eval:
         run_eval(done, elapsed())
-        window_start, window_steps = time.time(), 0
+        window_start, window_steps, input_wait = time.time(), 0, 0.0
+    if pending is not None:
+      check_finite(pending[1], pending[0])
   except KeyboardInterrupt:
     logging.warning("Interrupted at step %d; saving a checkpoint before exiting.", step)
-    if mngr.latest_step() != int(state.step):
+    finite = pending is None or np.isfinite(float(pending[1]))
+    if finite and mngr.latest_step() != int(state.step):
       checkpoints.save(mngr, int(state.step), state, make_meta(int(state.step), elapsed()))
     mngr.wait_until_finished()
     raise

@@ -142,3 +142,19 @@ def test_train_batches_have_static_shapes(data_dir):
       assert np.array_equal(batch["labels"] > 0, batch["label_paddings"] == 0)
   finally:
     it.close()
+
+
+def test_several_loader_workers_keep_the_step_order(data_dir):
+  config = quick_config(data_dir)
+  split = pipeline.Split(config.data, "train")
+  plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
+  it = pipeline.TrainIterator(split, plan, charset_lib.get_charset(config.charset),
+                              height=32, max_label_length=config.data.max_label_length,
+                              start_step=5, num_workers=3, prefetch=2)
+  try:
+    for step in range(5, 12):
+      got, want = next(it), it.batch(step)
+      assert np.array_equal(got["labels"], want["labels"]), step
+      assert np.array_equal(got["image"], want["image"]), step
+  finally:
+    it.close()

@@ -184,16 +184,28 @@ def process_slice(indices: np.ndarray, process_index: int | None = None,
 
 
 class TrainIterator:
-  """Yields this process's batches for steps start_step, start_step+1, ... (prefetched)."""
+  """Yields this process's batches for steps start_step, start_step+1, ... in order.
+
+  `num_workers` threads build batches ahead of the training loop (worker k builds the steps
+  congruent to k modulo num_workers; image decoding and resizing release the GIL), and
+  `transfer`, if given, runs in the worker too, e.g. to put the batch on the devices.
+  """
 
   def __init__(self, split: Split, plan: BatchPlan, charset, *, height: int,
-               max_label_length: int, start_step: int, prefetch: int = 4):
+               max_label_length: int, start_step: int, prefetch: int = 4,
+               num_workers: int = 1, transfer=None):
     self._split, self._plan, self._charset = split, plan, charset
     self._height, self._max_len = height, max_label_length
-    self._queue: queue.Queue = queue.Queue(maxsize=prefetch)
+    self._transfer = transfer
+    self._start = self._next = start_step
+    self._workers = max(1, num_workers)
+    depth = max(1, -(-prefetch // self._workers))
+    self._queues = [queue.Queue(maxsize=depth) for _ in range(self._workers)]
     self._stop = threading.Event()
-    self._thread = threading.Thread(target=self._fill, args=(start_step,), daemon=True)
-    self._thread.start()
+    self._threads = [threading.Thread(target=self._fill, args=(start_step + k, q), daemon=True)
+                     for k, q in enumerate(self._queues)]
+    for t in self._threads:
+      t.start()
 
   def batch(self, step: int) -> dict:
     width, indices = self._plan(step)
@@ -202,22 +214,25 @@ class TrainIterator:
     return make_batch(examples, width, self._height, self._charset, self._max_len,
                       where=f"{self._split.name} step {step}")
 
-  def _fill(self, step: int):
+  def _fill(self, step: int, q: queue.Queue):
     while not self._stop.is_set():
       try:
         item = self.batch(step)
+        if self._transfer is not None:
+          item = self._transfer(item)
       except Exception as e:  # pylint: disable=broad-except
         item = e  # re-raised in the training thread
       while not self._stop.is_set():
         try:
-          self._queue.put(item, timeout=0.5)
+          q.put(item, timeout=0.5)
           break
         except queue.Full:
           continue
-      step += 1
+      step += self._workers
 
   def __next__(self) -> dict:
-    item = self._queue.get()
+    item = self._queues[(self._next - self._start) % self._workers].get()
+    self._next += 1
     if isinstance(item, Exception):
       raise item
     return item
@@ -228,9 +243,9 @@ class TrainIterator:
 
 def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int,
                  max_label_length: int, max_examples: int | None = None):
-  """Every example once, bucketed. The last batch of a bucket is topped up with copies whose
-  weight is 0, so shapes stay static. Yields (this process's batch, the global batch's texts
-  and weights); predictions gathered over processes line up with the global texts."""
+  """Every example once, bucketed, as global batches of `batch_size` of which this process
+  reads only its own slice. The last batch of a bucket is topped up with copies whose weight
+  is 0, so shapes stay static. Yields (this process's batch, its texts, its weights)."""
   n = len(split) if not max_examples else min(len(split), max_examples)
   indices = np.arange(n)
   buckets_of = assign_buckets(split.widths[:n], buckets)
@@ -241,8 +256,8 @@ def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int
       weights = np.zeros(batch_size, np.float32)
       weights[:len(chunk)] = 1.0
       chunk = np.concatenate([chunk, np.full(batch_size - len(chunk), chunk[0])])
-      examples = [split.example(i) for i in chunk]
       local = process_slice(np.arange(batch_size))
-      batch = make_batch([examples[i] for i in local], b, height, charset, max_label_length,
+      examples = [split.example(i) for i in chunk[local]]
+      batch = make_batch(examples, b, height, charset, max_label_length,
                          where=f"{split.name}")
-      yield batch, [ex["text"] for ex in examples], weights
+      yield batch, [ex["text"] for ex in examples], weights[local]
