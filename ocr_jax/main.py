@@ -11,6 +11,13 @@ from absl import logging
 from ml_collections import config_flags
 
 FLAGS = flags.FLAGS
+
+
+def _env_int(name):
+  value = os.environ.get(name)
+  return int(value) if value else None
+
+
 config_flags.DEFINE_config_file("config", None, "Training configuration file.",
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints and metrics; rerunning with "
@@ -18,6 +25,13 @@ flags.DEFINE_string("workdir", None, "Directory for checkpoints and metrics; rer
 flags.DEFINE_bool("distributed", os.environ.get("OCR_JAX_DISTRIBUTED", "0") == "1",
                   "Call jax.distributed.initialize() (multi-process runs: TPU pods, SLURM, "
                   "local multi-process); or set OCR_JAX_DISTRIBUTED=1.")
+flags.DEFINE_string("coordinator_address", os.environ.get("OCR_JAX_COORDINATOR_ADDRESS"),
+                    "host:port of process 0 when --distributed; unset = JAX detects it "
+                    "(TPU pods, SLURM).")
+flags.DEFINE_integer("num_processes", _env_int("OCR_JAX_NUM_PROCESSES"),
+                     "Number of processes when --distributed; unset = detected.")
+flags.DEFINE_integer("process_id", _env_int("OCR_JAX_PROCESS_ID"),
+                     "This process's index when --distributed; unset = detected.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -34,7 +48,10 @@ def main(argv):
   logging.get_absl_handler().addFilter(_QuietLibraries())
   import jax  # pylint: disable=g-import-not-at-top
   if FLAGS.distributed:
-    jax.distributed.initialize()
+    # JAX's own runtime: on TPU pods and under SLURM every argument may stay None.
+    jax.distributed.initialize(coordinator_address=FLAGS.coordinator_address,
+                               num_processes=FLAGS.num_processes,
+                               process_id=FLAGS.process_id)
   from ocr_jax import train  # pylint: disable=g-import-not-at-top
   logging.info("JAX process %d / %d, local devices %s", jax.process_index(),
                jax.process_count(), jax.local_devices())
