@@ -23,6 +23,37 @@ flags.DEFINE_string("widths", "", "Comma-separated widths (default: the config's
 flags.DEFINE_integer("steps", 10, "Steps per timed window.")
 flags.DEFINE_integer("repeats", 5, "Timed windows; the median is reported.")
 flags.DEFINE_integer("infer_batch", 64, "Inference batch size.")
+flags.DEFINE_integer("input_steps", 30, "Training batches the input pipeline builds per "
+                     "timed window (0 = skip; needs the config's dataset prepared).")
+flags.DEFINE_string("input_workers", "1,2", "Loader thread counts to time.")
+
+
+def _input_rates(config) -> dict:
+  """Lines/s the training input pipeline delivers from the prepared dataset, per worker count
+  (decode PNG, resize, pad, encode labels; what must keep the devices busy)."""
+  from ocr_jax.charset import get_charset  # pylint: disable=g-import-not-at-top
+  from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  if not pipeline.get_builder(config.data).is_prepared():
+    return {"skipped": "dataset not prepared; run training once first"}
+  split = pipeline.Split(config.data, "train")
+  plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
+  charset = get_charset(config.charset)
+  rates = {}
+  for workers in [int(w) for w in FLAGS.input_workers.split(",")]:
+    samples = []
+    for r in range(FLAGS.repeats):
+      it = pipeline.TrainIterator(split, plan, charset, height=config.data.height,
+                                  max_label_length=config.data.max_label_length,
+                                  start_step=1000 * r, prefetch=2 * workers,
+                                  num_workers=workers)
+      next(it)  # threads started, first batch ready
+      t0 = time.perf_counter()
+      for _ in range(FLAGS.input_steps):
+        next(it)
+      samples.append(config.batch_size * FLAGS.input_steps / (time.perf_counter() - t0))
+      it.close()
+    rates[f"{workers}_workers_lines_per_s"] = round(statistics.median(samples), 1)
+  return rates
 
 
 def _median_rate(fn, items_per_call: int, steps: int, repeats: int) -> float:
@@ -85,6 +116,7 @@ def main(argv):
       "model": config.model.to_dict(), "num_params": int(num_params),
       "batch_size": bsz, "infer_batch": FLAGS.infer_batch, "height": h,
       "per_width": per_width,
+      "input_pipeline": _input_rates(config) if FLAGS.input_steps else {},
       "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                   "devices": [str(d) for d in jax.devices()], "jax": jax.__version__},
       "method": f"median of {FLAGS.repeats} windows x {FLAGS.steps} steps after warm-up",

@@ -1,0 +1,80 @@
+"""Training images/s of one config run three ways on this machine, printed as JSON:
+
+  1 process on 1 device | 1 process on N forced CPU devices | P processes (launch/local.py)
+
+  python launch/scaling_benchmark.py --config=configs/default.py --steps=150 [--devices=4]
+
+Each run is the real `python -m ocr_jax.main` training loop on the same global batch; the
+figure is the median of the logged `images_per_s` windows after the first two (which hold
+the compilations). On a machine with few cores this shows the overhead of the multi-device
+and multi-process code paths, not a speed-up.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(name, cmd, env, workdir):
+  print(f"== {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+  proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+  if proc.returncode:
+    raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    train = [r for r in map(json.loads, f) if r["kind"] == "train"]
+  windows = train[2:] or train
+  return {"images_per_s": statistics.median(r["images_per_s"] for r in windows),
+          "process_images_per_s": statistics.median(r["process_images_per_s"]
+                                                    for r in windows),
+          "input_wait": statistics.median(r["input_wait"] for r in windows),
+          "windows": len(windows)}
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--config", default="configs/default.py")
+  parser.add_argument("--steps", type=int, default=150)
+  parser.add_argument("--log_every", type=int, default=10)
+  parser.add_argument("--devices", type=int, default=4)
+  parser.add_argument("--processes", type=int, default=2)
+  parser.add_argument("--data_dir", default="")
+  parser.add_argument("--out", default="", help="also write the JSON here")
+  args = parser.parse_args()
+  tmp = tempfile.mkdtemp(prefix="ocr_jax_scaling_")
+  common = [f"--config={args.config}", f"--config.num_train_steps={args.steps}",
+            f"--config.log_every_steps={args.log_every}",
+            f"--config.checkpoint_every_steps={args.steps}",
+            f"--config.eval_every_steps={args.steps + 1}", "--config.eval.max_examples=64"]
+  if args.data_dir:
+    common.append(f"--config.data.data_dir={args.data_dir}")
+  main_cmd = [sys.executable, "-m", "ocr_jax.main"]
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  results = {}
+  wd = os.path.join(tmp, "one")
+  results["1 process, 1 device"] = _run("one", main_cmd + [f"--workdir={wd}"] + common, env, wd)
+  wd = os.path.join(tmp, "forced")
+  forced = dict(env, XLA_FLAGS=f"--xla_force_host_platform_device_count={args.devices}")
+  results[f"1 process, {args.devices} forced devices"] = _run(
+      "forced", main_cmd + [f"--workdir={wd}"] + common, forced, wd)
+  wd = os.path.join(tmp, "procs")
+  launcher = [sys.executable, os.path.join(REPO, "launch", "local.py"),
+              f"--num_processes={args.processes}", f"--log_dir={wd}/logs", "--"]
+  results[f"{args.processes} processes, 1 device each"] = _run(
+      "procs", launcher + main_cmd + [f"--workdir={wd}"] + common, env, wd)
+  out = {"config": args.config, "steps": args.steps, "machine": platform.node(),
+         "cpus": os.cpu_count(), "results": results}
+  text = json.dumps(out, indent=1)
+  print(text)
+  if args.out:
+    with open(args.out, "w") as f:
+      f.write(text + "\n")
+
+
+if __name__ == "__main__":
+  main()
