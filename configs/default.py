@@ -19,7 +19,9 @@ def get_config(arg=None):
   arg = parse_arg(arg, quick=False)
   config = ml_collections.ConfigDict()
   config.seed = 0
-  config.charset = "printable_ascii"
+  config.charset = "printable_ascii"  # or 'from_data': every character of the train labels
+  config.init_from = ""  # a workdir to start from (fine-tuning; charsets may differ)
+  config.freeze = ()  # stages kept fixed: any of 'features', 'sequence', 'prediction'
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "synth_text"

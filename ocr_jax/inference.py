@@ -41,7 +41,7 @@ class Recognizer:
                params, batch_stats, step: int = 0):
     self.config, self.charset, self.step = config, charset, step
     self.params, self.batch_stats = params, batch_stats
-    _, self.model, _, _ = train.build(config)
+    _, self.model, _, _ = train.build(config, charset)
     self.height = config.data.height
     self.width_buckets = tuple(int(w) for w in config.data.width_buckets)
     self._predict = jax.jit(functools.partial(train.predict_step, model=self.model))
@@ -56,7 +56,7 @@ class Recognizer:
     meta = checkpoints.read_meta(mngr, step)
     config = ml_collections.ConfigDict(meta["config"])
     charset = charset_lib.Charset.from_json(meta["charset"])
-    _, model, tx, _ = train.build(config)
+    _, model, tx, _ = train.build(config, charset)
     abstract = jax.eval_shape(functools.partial(
         train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
     sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])

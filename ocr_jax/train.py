@@ -21,6 +21,7 @@ from jax.experimental import multihost_utils
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import decoding
+from ocr_jax import finetune
 from ocr_jax import metrics as metrics_lib
 from ocr_jax import models
 from ocr_jax import parallel
@@ -50,6 +51,10 @@ def make_optimizer(config) -> tuple[optax.GradientTransformation, optax.Schedule
       end_value=opt.learning_rate * opt.end_learning_rate_factor)
   tx = optax.chain(optax.clip_by_global_norm(opt.grad_clip_norm),
                    optax.adamw(schedule, weight_decay=opt.weight_decay))
+  freeze = tuple(config.get("freeze", ()) or ())
+  if freeze:  # frozen stages get zero updates (and no weight decay)
+    tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
+                               finetune.stage_labels(freeze))
   return tx, schedule
 
 
@@ -63,9 +68,11 @@ def create_train_state(rng, model, tx, config) -> TrainState:
                     batch_stats=variables.get("batch_stats", {}), opt_state=tx.init(params))
 
 
-def build(config):
-  """(charset, model, optimizer, schedule) for a config; the same for training and inference."""
-  charset = charset_lib.get_charset(config.charset)
+def build(config, charset: charset_lib.Charset | None = None):
+  """(charset, model, optimizer, schedule) for a config; the same for training and inference.
+  `charset` overrides `config.charset` (a checkpoint's own, or one derived from the data)."""
+  if charset is None:
+    charset = charset_lib.get_charset(config.charset)
   model = models.get_model(config.model, charset.num_classes)
   tx, schedule = make_optimizer(config)
   return charset, model, tx, schedule
@@ -186,6 +193,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   if jax.process_count() > 1:
     multihost_utils.sync_global_devices("dataset prepared")
     pipeline.prepare(config.data)  # a host whose data_dir is not shared renders its own copy
+  pipeline.report_skipped(config.data)
   train_split = pipeline.Split(config.data, "train")
   val_split = pipeline.Split(config.data, config.data.get("eval_split", "validation"))
   plan = pipeline.BatchPlan(train_split.widths, config.data.width_buckets, config.batch_size,
@@ -195,7 +203,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
                config.batch_size)
 
   # -- Model and sharding. -------------------------------------------------------------------
-  charset, model, tx, schedule = build(config)
+  charset = (pipeline.dataset_charset(config.data) if config.charset == "from_data"
+             else charset_lib.get_charset(config.charset))
+  unknown = pipeline.unknown_symbols(val_split, charset, config.eval.max_examples)
+  if unknown:
+    logging.warning("%d validation line(s) hold symbols the charset lacks (scored as errors): "
+                    "%s", unknown[0], "".join(sorted(unknown[1]))[:200])
+  charset, model, tx, schedule = build(config, charset)
   rng = jax.random.PRNGKey(config.seed)
   init_rng, train_rng = jax.random.split(rng)
   repl = parallel.replicated(mesh)
@@ -215,6 +229,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     logging.info("Resuming from checkpoint at step %d in %s.", latest, mngr.directory)
   else:
     state = jax.jit(init_fn, out_shardings=state_sharding)(init_rng)
+    if config.get("init_from"):
+      state, _ = finetune.init_from(jax.device_get(state), config.init_from, charset)
+      state = jax.device_put(state, state_sharding)
     wall_offset = 0.0  # run_start already precedes data preparation
   start_step = int(state.step)
 

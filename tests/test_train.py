@@ -40,7 +40,8 @@ def test_quick_run_learns_and_writes_a_checkpoint(trained, data_dir):
   losses = {"fresh": [], "trained": []}
   for batch, _, weights in pipeline.eval_batches(
       split, charset, batch_size=16, buckets=config.data.width_buckets, height=32,
-      max_label_length=config.data.max_label_length, max_examples=48):
+      max_label_length=config.data.max_label_length, max_examples=48,
+      with_labels=True):
     for name, state in (("fresh", fresh), ("trained", restored)):
       logits, lp = model.apply({"params": state.params, "batch_stats": state.batch_stats},
                                batch["image"], batch["image_paddings"])

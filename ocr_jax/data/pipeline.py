@@ -33,6 +33,9 @@ def get_builder(data_config):
   from ocr_jax.data import synth_text  # pylint: disable=g-import-not-at-top,unused-import
   data_dir = data_config.get("data_dir") or DEFAULT_DATA_DIR
   name = data_config.name
+  if name == "line_folder":
+    from ocr_jax.data import folder  # pylint: disable=g-import-not-at-top
+    return folder.builder(data_config, data_dir)
   if data_config.get("builder_config"):
     name = f"{name}/{data_config.builder_config}"
   return tfds.builder(name, data_dir=data_dir)
@@ -48,6 +51,38 @@ def prepare(data_config) -> None:
                builder.info.full_name, builder.data_dir)
   builder.download_and_prepare(file_format="array_record")
   logging.info("Prepared %s in %.0f s.", builder.info.full_name, time.time() - start)
+
+
+def dataset_charset(data_config) -> charset_lib.Charset:
+  """The charset a dataset stored at preparation (every character of its training labels)."""
+  builder = get_builder(data_config)
+  chars = builder.info.metadata.get("charset") if builder.info.metadata else None
+  if not chars:
+    raise ValueError(f"dataset {builder.info.full_name} stores no charset; set "
+                     f"config.charset to a named charset instead of 'from_data'")
+  return charset_lib.Charset.from_string(chars)
+
+
+def unknown_symbols(split, charset, max_examples: int = 0):
+  """(number of lines, set of symbols) of a split's labels that `charset` lacks."""
+  n = len(split) if not max_examples else min(len(split), max_examples)
+  lines, symbols = 0, set()
+  for i in range(n):
+    missing = charset.unknown_symbols(split.text(i))
+    lines += bool(missing)
+    symbols |= missing
+  return (lines, symbols) if lines else None
+
+
+def report_skipped(data_config) -> int:
+  """Logs the lines left out at preparation (on_error='skip'); returns their number."""
+  meta = get_builder(data_config).info.metadata or {}
+  skipped = list(meta.get("skipped") or [])
+  if skipped:
+    logging.warning("This dataset was prepared WITHOUT %d problem line(s) (on_error='skip'):"
+                    "\n  %s", len(skipped), "\n  ".join(skipped[:50]) +
+                    (f"\n  ... and {len(skipped) - 50} more" if len(skipped) > 50 else ""))
+  return len(skipped)
 
 
 class Split:
@@ -89,6 +124,10 @@ class Split:
         return int.from_bytes(record[at + 16:at + 20], "big")
     return int(self.source[index]["image"].shape[1])
 
+  def text(self, index: int) -> str:
+    text = self.source[int(index)]["text"]
+    return text.decode("utf-8") if isinstance(text, bytes) else text
+
   def example(self, index: int) -> dict:
     ex = self.source[int(index)]
     text = ex["text"]
@@ -114,10 +153,12 @@ def encode_labels(texts, charset: charset_lib.Charset, max_len: int, where: str 
 
 
 def make_batch(examples, width: int, height: int, charset, max_label_length: int,
-               where: str = "") -> dict:
+               where: str = "", with_labels: bool = True) -> dict:
   """Examples ({'image': uint8[h, w, 1], 'text'}) -> one batch padded to `width`."""
   images, image_paddings = preprocess.batch_lines(
       [preprocess.prepare_line(ex["image"][..., 0], height) for ex in examples], width)
+  if not with_labels:
+    return {"image": images, "image_paddings": image_paddings}
   labels, label_paddings = encode_labels([ex["text"] for ex in examples], charset,
                                          max_label_length, where)
   return {"image": images, "image_paddings": image_paddings,
@@ -242,7 +283,8 @@ class TrainIterator:
 
 
 def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int,
-                 max_label_length: int, max_examples: int | None = None):
+                 max_label_length: int, max_examples: int | None = None,
+                 with_labels: bool = False):
   """Every example once, bucketed, as global batches of `batch_size` of which this process
   reads only its own slice. The last batch of a bucket is topped up with copies whose weight
   is 0, so shapes stay static. Yields (this process's batch, its texts, its weights)."""
@@ -258,6 +300,8 @@ def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int
       chunk = np.concatenate([chunk, np.full(batch_size - len(chunk), chunk[0])])
       local = process_slice(np.arange(batch_size))
       examples = [split.example(i) for i in chunk[local]]
+      # Scoring compares texts and needs no labels: a reference character the charset
+      # lacks is an error the model could not avoid, not a reason to stop.
       batch = make_batch(examples, b, height, charset, max_label_length,
-                         where=f"{split.name}")
+                         where=f"{split.name}", with_labels=with_labels)
       yield batch, [ex["text"] for ex in examples], weights[local]

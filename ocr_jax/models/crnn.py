@@ -44,6 +44,23 @@ class ConvFeatures(nn.Module):
     return x, 1.0 - mask
 
 
+STAGES = ("features", "sequence", "prediction")
+HEAD = "ctc_head"  # the output layer, whose columns are the charset's classes
+
+
+def stage_of(module: str) -> str:
+  """The stage a top-level parameter collection belongs to (for freezing, fine-tuning)."""
+  if module == "features":
+    return "features"
+  # The LSTM cells, built outside nn.Bidirectional, are adopted by the CRNN itself and sit
+  # at the top level as OptimizedLSTMCell_<k> (two per bilstm layer).
+  if module == "collapse" or module.startswith(("bilstm", "OptimizedLSTMCell")):
+    return "sequence"
+  if module == HEAD:
+    return "prediction"
+  raise ValueError(f"unknown CRNN module {module!r}")
+
+
 class CRNN(nn.Module):
   """Line image float32[B, H, W, 1] -> (logits float32[B, W/4, num_classes], logit_paddings)."""
   num_classes: int

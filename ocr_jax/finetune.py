@@ -1,0 +1,101 @@
+"""Starting a run from another run's checkpoint, also onto a different charset.
+
+`config.init_from=DIR` (a workdir or its checkpoints/ folder): every parameter and batch
+statistic whose path and shape match is copied; the output layer keeps the column of every
+symbol the two charsets share (blank included) and keeps its fresh initialisation for new
+symbols. `config.freeze=('features',)` (any of crnn.STAGES) then keeps those stages fixed.
+Optimizer state and step start fresh. Only a run without checkpoints of its own is
+initialised this way; a rerun resumes from its own checkpoints as always.
+"""
+from __future__ import annotations
+
+import functools
+
+import flax
+import jax
+import ml_collections
+import numpy as np
+from absl import logging
+
+from ocr_jax import charset as charset_lib
+from ocr_jax import checkpoints
+from ocr_jax.models import crnn
+
+
+def load(path: str):
+  """(state on host, charset, config) of the latest checkpoint under `path`."""
+  from ocr_jax import train  # pylint: disable=g-import-not-at-top
+  mngr = checkpoints.manager(path, create=False)
+  step = mngr.latest_step()
+  if step is None:
+    raise FileNotFoundError(f"init_from: no checkpoint found under {path}")
+  meta = checkpoints.read_meta(mngr, step)
+  config = ml_collections.ConfigDict(meta["config"])
+  charset = charset_lib.Charset.from_json(meta["charset"])
+  _, model, tx, _ = train.build(config, charset)
+  abstract = jax.eval_shape(functools.partial(
+      train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
+  state, _ = checkpoints.restore(
+      mngr, step, abstract, sharding=jax.sharding.SingleDeviceSharding(jax.local_devices()[0]))
+  mngr.close()
+  return state, charset, config
+
+
+def class_map(old: charset_lib.Charset, new: charset_lib.Charset) -> np.ndarray:
+  """For each new class id, the old class id of the same symbol, or -1."""
+  index = {s: i + 1 for i, s in enumerate(old.symbols)}
+  return np.array([charset_lib.BLANK_ID] + [index.get(s, -1) for s in new.symbols])
+
+
+def transfer(fresh, old, old_charset, new_charset, head: str = crnn.HEAD):
+  """Copies `old` into `fresh` (both flax variable dicts) where paths and shapes match; the
+  output layer is copied column by column through the charsets. Returns (tree, report)."""
+  flat_new = flax.traverse_util.flatten_dict(flax.core.unfreeze(fresh))
+  flat_old = flax.traverse_util.flatten_dict(flax.core.unfreeze(old))
+  mapping = class_map(old_charset, new_charset)
+  shared = mapping >= 0
+  copied, kept = 0, []
+  out = {}
+  for key, value in flat_new.items():
+    value = np.asarray(value)
+    src = flat_old.get(key)
+    if key[0] == head and src is not None and np.shape(src)[:-1] == value.shape[:-1]:
+      value = value.copy()
+      value[..., shared] = np.asarray(src)[..., mapping[shared]]
+      copied += 1
+    elif src is not None and np.shape(src) == value.shape:
+      value = np.asarray(src)
+      copied += 1
+    else:
+      kept.append("/".join(key))
+    out[key] = value
+  report = {"copied": copied, "total": len(flat_new), "not_copied": kept,
+            "shared_classes": int(shared.sum()), "classes": len(mapping),
+            "new_symbols": [s for s, m in zip(new_charset.symbols, mapping[1:]) if m < 0]}
+  return flax.traverse_util.unflatten_dict(out), report
+
+
+def init_from(state, path: str, charset: charset_lib.Charset):
+  """`state` (a fresh TrainState) with the weights of the checkpoint at `path`."""
+  old, old_charset, _ = load(path)
+  params, report = transfer(state.params, old.params, old_charset, charset)
+  batch_stats, _ = transfer(state.batch_stats, old.batch_stats, old_charset, charset)
+  logging.info("init_from %s: copied %d of %d parameter tensors; output layer keeps %d of %d "
+               "classes; new symbols %s; not copied: %s", path, report["copied"],
+               report["total"], report["shared_classes"], report["classes"],
+               "".join(report["new_symbols"])[:200] or "none", report["not_copied"] or "none")
+  return state.replace(params=params, batch_stats=batch_stats), report
+
+
+def stage_labels(freeze):
+  """optax.multi_transform labels: 'frozen' for parameters of the stages in `freeze`."""
+  unknown = set(freeze) - set(crnn.STAGES)
+  if unknown:
+    raise ValueError(f"config.freeze names unknown stages {sorted(unknown)}; "
+                     f"choose from {crnn.STAGES}")
+
+  def labels(params):
+    return {k: jax.tree_util.tree_map(
+        lambda _, k=k: "frozen" if crnn.stage_of(k) in freeze else "train", v)
+            for k, v in params.items()}
+  return labels
