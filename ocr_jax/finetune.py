@@ -3,7 +3,9 @@
 `config.init_from=DIR` (a workdir or its checkpoints/ folder): every parameter and batch
 statistic whose path and shape match is copied; the output layer keeps the column of every
 symbol the two charsets share (blank included) and keeps its fresh initialisation for new
-symbols. `config.freeze=('features',)` (any of crnn.STAGES) then keeps those stages fixed.
+symbols. The model architecture is the checkpoint's (config.model is replaced, with a
+warning, if it differs). `config.freeze=('features',)` (any of crnn.STAGES) keeps those
+stages fixed.
 Optimizer state and step start fresh. Only a run without checkpoints of its own is
 initialised this way; a rerun resumes from its own checkpoints as always.
 """
@@ -20,6 +22,16 @@ from absl import logging
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax.models import crnn
+
+
+def base_config(path: str) -> ml_collections.ConfigDict:
+  """The training config saved with the latest checkpoint under `path`."""
+  mngr = checkpoints.manager(path, create=False)
+  if mngr.latest_step() is None:
+    raise FileNotFoundError(f"init_from: no checkpoint found under {path}")
+  config = ml_collections.ConfigDict(checkpoints.read_meta(mngr)["config"])
+  mngr.close()
+  return config
 
 
 def load(path: str):

@@ -203,6 +203,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
                config.batch_size)
 
   # -- Model and sharding. -------------------------------------------------------------------
+  if config.get("init_from"):
+    base_model = finetune.base_config(config.init_from).model
+    if base_model.to_dict() != config.model.to_dict():
+      logging.warning("init_from: using the model architecture of %s: %s", config.init_from,
+                      base_model)
+      config = ml_collections.ConfigDict(config.to_dict())  # the caller's stays untouched
+      config.model = base_model
   charset = (pipeline.dataset_charset(config.data) if config.charset == "from_data"
              else charset_lib.get_charset(config.charset))
   unknown = pipeline.unknown_symbols(val_split, charset, config.eval.max_examples)
