@@ -68,4 +68,6 @@ class Charset:
 def get_charset(name: str) -> Charset:
   if name == "printable_ascii":
     return Charset.from_string(PRINTABLE_ASCII)
+  if name == "digits":
+    return Charset.from_string("0123456789")
   raise ValueError(f"unknown charset {name!r}")

@@ -30,7 +30,7 @@ DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".cache", "ocr_jax", "t
 def get_builder(data_config):
   """The tfds builder named by `data_config.name` (importing it registers it)."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  from ocr_jax.data import synth_text  # pylint: disable=g-import-not-at-top,unused-import
+  from ocr_jax.data import digit_strings, synth_text  # pylint: disable=g-import-not-at-top,unused-import
   data_dir = data_config.get("data_dir") or DEFAULT_DATA_DIR
   name = data_config.name
   if name == "line_folder":
@@ -181,8 +181,10 @@ class BatchPlan:
     self.bucket_of = assign_buckets(self.widths, self.buckets)
     too_wide = self.bucket_of > self.buckets[-1]
     if too_wide.any():
+      widest = int(self.widths.max())
       raise ValueError(f"{too_wide.sum()} examples are wider than the largest width bucket "
-                       f"{self.buckets[-1]}; add a bucket")
+                       f"{self.buckets[-1]} (the widest is {widest} px); add a bucket of at "
+                       f"least {-(-widest // 64) * 64} to config.data.width_buckets")
     self._epoch_ends = []  # cumulative number of batches at the end of each epoch
     self._cache = {}
 
