@@ -68,6 +68,9 @@ class Charset:
 def get_charset(name: str) -> Charset:
   if name == "printable_ascii":
     return Charset.from_string(PRINTABLE_ASCII)
+  if name == "korean":  # 2,350 KS X 1001 syllables, digits, punctuation, space
+    from ocr_jax.data import render  # pylint: disable=g-import-not-at-top
+    return Charset.from_string(" 0123456789" + render.KOREAN_PUNCT + render.hangul_2350())
   if name == "digits":
     return Charset.from_string("0123456789")
   raise ValueError(f"unknown charset {name!r}")

@@ -137,6 +137,47 @@ def sample_text(rng: np.random.Generator, split: str, max_chars: int) -> str:
   return text.strip()[:max_chars].strip() or "."
 
 
+# Korean: the 2,350 Hangul syllables of KS X 1001 (the common set), in Nanum faces; the
+# NanumSquareRound family is held out for validation.
+KOREAN_TRAIN_FONTS = ("NanumSquareR.ttf", "NanumSquareB.ttf", "NanumMyeongjo.ttf")
+KOREAN_VALIDATION_FONTS = ("NanumSquareRoundR.ttf",)
+KOREAN_PUNCT = ".,?!-()'\"%"
+
+
+@functools.lru_cache(maxsize=1)
+def hangul_2350() -> str:
+  """The KS X 1001 Hangul syllables, decoded from their EUC-KR code points (0xB0A1-0xC8FE)."""
+  out = []
+  for hi in range(0xB0, 0xC9):
+    for lo in range(0xA1, 0xFF):
+      try:
+        out.append(bytes([hi, lo]).decode("euc-kr"))
+      except UnicodeDecodeError:
+        pass
+  return "".join(out)
+
+
+def sample_korean(rng: np.random.Generator, max_syllables: int) -> str:
+  """Words of 1-4 syllables drawn uniformly from the 2,350 (every class seen equally often),
+  with some numbers and punctuation. No Korean corpus is bundled, so no word statistics."""
+  syllables = hangul_2350()
+  words, n = [], 0
+  target = int(rng.integers(2, max_syllables + 1))
+  while n < target:
+    r = rng.random()
+    if r < 0.85:
+      k = int(min(rng.integers(1, 5), target - n))
+      word = "".join(syllables[i] for i in rng.integers(len(syllables), size=k))
+      if rng.random() < 0.1:
+        word += KOREAN_PUNCT[rng.integers(4)]
+    else:
+      word = str(rng.integers(0, 10 ** int(rng.integers(1, 5))))
+      k = len(word)
+    words.append(word)
+    n += k
+  return " ".join(words)
+
+
 # ------------------------------------------------------------------------------------------
 # Rendering and degradation.
 # ------------------------------------------------------------------------------------------
