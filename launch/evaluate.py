@@ -37,6 +37,12 @@ def main():
     groups[font][1].append(r.text)
     if text != r.text:
       errors.append((font, text, r.text))
+  unknown = [(t, rec.charset.unknown_symbols(t)) for t in (e[1] for e in errors)]
+  unknown = [(t, u) for t, u in unknown if u]
+  if unknown:  # never silently dropped: counted as errors, and said here
+    symbols = "".join(sorted(set().union(*(u for _, u in unknown))))
+    print(f"warning: {len(unknown)} reference line(s) hold symbols the model's charset lacks "
+          f"(scored as errors): {symbols[:100]!r}, e.g. {unknown[0][0][:60]!r}")
   refs = [t for g in groups.values() for t in g[0]]
   hyps = [h for g in groups.values() for h in g[1]]
   overall = metrics.text_metrics(refs, hyps)

@@ -17,7 +17,6 @@ import subprocess
 import sys
 
 import numpy as np
-from PIL import Image
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,23 +51,15 @@ def _texts(rng, split: str, n: int, max_chars: int = 32):
 
 
 def write_dataset(folder: str, num_train: int = 2000, num_val: int = 300) -> None:
-  from ocr_jax.data import render  # pylint: disable=g-import-not-at-top
-  os.makedirs(folder, exist_ok=True)
+  from ocr_jax.data import folder as folder_lib, render  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
-  rows, lists = [], {"train": [], "validation": []}
-  for split, n, prose in (("train", num_train, "train"), ("validation", num_val, "validation")):
-    for i, text in enumerate(_texts(rng, prose, n)):
-      font = render.VALIDATION_FONTS[i % len(render.VALIDATION_FONTS)]
-      name = f"{split}_{i:05d}.png"
-      Image.fromarray(render.render_line(text, font, rng, height=32)).save(
-          os.path.join(folder, name))
-      rows.append(f"{name}\t{text}")
-      lists[split].append(name)
-  with open(os.path.join(folder, "labels.tsv"), "w", encoding="utf-8") as f:
-    f.write("\n".join(rows) + "\n")
-  for split, names in lists.items():
-    with open(os.path.join(folder, f"{split}.txt"), "w") as f:
-      f.write("\n".join(names) + "\n")
+  splits = {}
+  for split, n in (("train", num_train), ("validation", num_val)):
+    splits[split] = [
+        (f"{split}_{i:05d}.png", render.render_line(
+            text, render.VALIDATION_FONTS[i % len(render.VALIDATION_FONTS)], rng, height=32),
+         text) for i, text in enumerate(_texts(rng, split, n))]
+  folder_lib.write_folder(folder, splits)
 
 
 def _train(workdir: str, folder: str, steps: int, extra=()) -> dict:

@@ -14,35 +14,31 @@ import subprocess
 import sys
 
 import numpy as np
-from PIL import Image
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARROWS_AND_SHAPES = "←↑→↓⇒⇐■□▲△●○◆◇★☆"
 FONTS = ("DejaVuSans.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansCondensed-Bold.ttf")
 
 
+def _symbols(rng) -> str:
+  k = int(rng.integers(3, 13))
+  text = "".join(ARROWS_AND_SHAPES[j] for j in rng.integers(len(ARROWS_AND_SHAPES), size=k))
+  if rng.random() < 0.3 and k > 4:
+    cut = int(rng.integers(2, k - 1))
+    text = text[:cut] + " " + text[cut:]
+  return text
+
+
 def write_dataset(folder: str, num_train: int = 1500, num_val: int = 200) -> None:
-  from ocr_jax.data import render  # pylint: disable=g-import-not-at-top
-  os.makedirs(folder, exist_ok=True)
+  from ocr_jax.data import folder as folder_lib, render  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
-  rows, lists = [], {"train": [], "validation": []}
+  splits = {}
   for split, n in (("train", num_train), ("validation", num_val)):
-    for i in range(n):
-      k = int(rng.integers(3, 13))
-      text = "".join(ARROWS_AND_SHAPES[j] for j in rng.integers(len(ARROWS_AND_SHAPES), size=k))
-      if rng.random() < 0.3 and k > 4:
-        cut = int(rng.integers(2, k - 1))
-        text = text[:cut] + " " + text[cut:]
-      name = f"{split}_{i:05d}.png"
-      img = render.render_line(text, FONTS[i % len(FONTS)], rng, height=32)
-      Image.fromarray(img).save(os.path.join(folder, name))
-      rows.append(f"{name}\t{text}")
-      lists[split].append(name)
-  with open(os.path.join(folder, "labels.tsv"), "w", encoding="utf-8") as f:
-    f.write("\n".join(rows) + "\n")
-  for split, names in lists.items():
-    with open(os.path.join(folder, f"{split}.txt"), "w") as f:
-      f.write("\n".join(names) + "\n")
+    texts = [_symbols(rng) for _ in range(n)]
+    splits[split] = [(f"{split}_{i:05d}.png",
+                      render.render_line(t, FONTS[i % len(FONTS)], rng, height=32), t)
+                     for i, t in enumerate(texts)]
+  folder_lib.write_folder(folder, splits)
 
 
 def main():

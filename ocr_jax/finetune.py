@@ -11,8 +11,6 @@ initialised this way; a rerun resumes from its own checkpoints as always.
 """
 from __future__ import annotations
 
-import functools
-
 import flax
 import jax
 import ml_collections
@@ -36,20 +34,11 @@ def base_config(path: str) -> ml_collections.ConfigDict:
 
 def load(path: str):
   """(state on host, charset, config) of the latest checkpoint under `path`."""
-  from ocr_jax import train  # pylint: disable=g-import-not-at-top
-  mngr = checkpoints.manager(path, create=False)
-  step = mngr.latest_step()
-  if step is None:
-    raise FileNotFoundError(f"init_from: no checkpoint found under {path}")
-  meta = checkpoints.read_meta(mngr, step)
-  config = ml_collections.ConfigDict(meta["config"])
-  charset = charset_lib.Charset.from_json(meta["charset"])
-  _, model, tx, _ = train.build(config, charset)
-  abstract = jax.eval_shape(functools.partial(
-      train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
-  state, _ = checkpoints.restore(
-      mngr, step, abstract, sharding=jax.sharding.SingleDeviceSharding(jax.local_devices()[0]))
-  mngr.close()
+  from ocr_jax import inference  # pylint: disable=g-import-not-at-top
+  try:
+    state, charset, config, _ = inference.load_run(path)
+  except FileNotFoundError as e:
+    raise FileNotFoundError(f"init_from: {e}") from None
   return state, charset, config
 
 

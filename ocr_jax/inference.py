@@ -34,6 +34,25 @@ class Result:
   char_confidences: list[float]
 
 
+def load_run(path: str, step: int | None = None):
+  """(train state on this host's first device, charset, config, step) of a checkpoint
+  (the latest one unless `step` is given), rebuilt from the directory alone."""
+  mngr = checkpoints.manager(path, create=False)
+  step = mngr.latest_step() if step is None else step
+  if step is None:
+    raise FileNotFoundError(f"no checkpoint found under {path}")
+  meta = checkpoints.read_meta(mngr, step)
+  config = ml_collections.ConfigDict(meta["config"])
+  charset = charset_lib.Charset.from_json(meta["charset"])
+  _, model, tx, _ = train.build(config, charset)
+  abstract = jax.eval_shape(functools.partial(
+      train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
+  sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+  state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
+  mngr.close()
+  return state, charset, config, step
+
+
 class Recognizer:
   """A trained model plus everything needed to turn images into text."""
 
@@ -49,19 +68,7 @@ class Recognizer:
   @classmethod
   def from_checkpoint(cls, path: str, step: int | None = None) -> Recognizer:
     """Rebuilds the model from a workdir (or its checkpoints/ folder) alone."""
-    mngr = checkpoints.manager(path, create=False)
-    step = mngr.latest_step() if step is None else step
-    if step is None:
-      raise FileNotFoundError(f"no checkpoint found under {path}")
-    meta = checkpoints.read_meta(mngr, step)
-    config = ml_collections.ConfigDict(meta["config"])
-    charset = charset_lib.Charset.from_json(meta["charset"])
-    _, model, tx, _ = train.build(config, charset)
-    abstract = jax.eval_shape(functools.partial(
-        train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
-    sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-    state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
-    mngr.close()
+    state, charset, config, step = load_run(path, step)
     return cls(config, charset, state.params, state.batch_stats, step)
 
   @property

@@ -203,6 +203,21 @@ class LineFolder(tfds.core.GeneratorBasedBuilder):
       yield rel, {"image": png, "text": text, "path": rel}
 
 
+def write_folder(folder: str, splits: dict) -> None:
+  """Writes {split: [(file name, uint8 image, text)]} as a folder this builder reads:
+  the images, labels.tsv, and one `<split>.txt` list per split."""
+  os.makedirs(folder, exist_ok=True)
+  rows = []
+  for split, examples in splits.items():
+    for name, image, text in examples:
+      Image.fromarray(image).save(os.path.join(folder, name))
+      rows.append(f"{name}\t{text}")
+    with open(os.path.join(folder, f"{split}.txt"), "w", encoding="utf-8") as f:
+      f.write("\n".join(name for name, _, _ in examples) + "\n")
+  with open(os.path.join(folder, "labels.tsv"), "w", encoding="utf-8") as f:
+    f.write("\n".join(rows) + "\n")
+
+
 def builder(data_config, data_dir: str) -> LineFolder:
   cfg = config_for(data_config.folder, height=data_config.height,
                    val_fraction=data_config.get("val_fraction", 0.1),
