@@ -1,6 +1,7 @@
 """The `ocr-jax` command (also `python -m ocr_jax.cli`).
 
   ocr-jax read --model WORKDIR line.png [more.png | folder/ ...] [--json]
+  ocr-jax tokens2midi staff.semantic [more.semantic ...] [-o out.mid] [--bpm 120]
 
 Prints `path<TAB>text<TAB>confidence` per image (or JSON lines with per-character
 confidences). A file that cannot be read gives one line `error: PATH: problem` on stderr and
@@ -61,6 +62,33 @@ def cmd_read(args) -> int:
   return 1 if failed else 0
 
 
+def cmd_tokens2midi(args) -> int:
+  """PrIMuS semantic token files -> one MIDI file each (or one combined with -o)."""
+  from ocr_jax.omr import events, midi, tokens  # pylint: disable=g-import-not-at-top
+  if args.output and len(args.inputs) > 1:
+    print("error: -o takes a single input; without it each X.semantic becomes X.mid",
+          file=sys.stderr)
+    return 2
+  failed = 0
+  for path in args.inputs:
+    out = args.output or os.path.splitext(path)[0] + ".mid"
+    try:
+      with open(path, encoding="utf-8") as f:
+        score = events.score_from_tokens(f.read(), path)
+      if not score.notes and not score.length:
+        raise tokens.TokenError(f"{path}: no music tokens")
+      midi.write(score, out, bpm=args.bpm)
+    except (OSError, UnicodeDecodeError, tokens.TokenError) as e:
+      message = str(e) if str(e).startswith(path) else f"{path}: {e}"
+      print(f"error: {message}", file=sys.stderr)
+      failed += 1
+      continue
+    print(f"{path}\t{out}\t{len(score.notes)} notes")
+  if failed == len(args.inputs):
+    return 2
+  return 1 if failed else 0
+
+
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(prog="ocr-jax", description=__doc__.split("\n")[0])
   sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +98,11 @@ def main(argv=None) -> int:
                     help="a training workdir (or its checkpoints/ folder)")
   read.add_argument("--json", action="store_true", help="JSON lines with confidences")
   read.set_defaults(func=cmd_read)
+  t2m = sub.add_parser("tokens2midi", help="PrIMuS semantic token files -> MIDI files")
+  t2m.add_argument("inputs", nargs="+", help="files of TAB- or space-separated tokens")
+  t2m.add_argument("-o", "--output", help="output path (one input only)")
+  t2m.add_argument("--bpm", type=float, default=120.0, help="tempo (default 120)")
+  t2m.set_defaults(func=cmd_tokens2midi)
   args = parser.parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   return args.func(args)

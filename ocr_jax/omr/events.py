@@ -1,0 +1,95 @@
+"""Parsed tokens -> timed note events (in quarter notes, exact fractions).
+
+Choices (PrIMuS is silent on performance):
+- Pitches are sounding pitches already; clefs and key signatures do not change them.
+- A `tie` joins the note before it to the next note of the same pitch (barlines, clefs and
+  meter changes may stand between): one longer note, no new onset. A tie with no such next
+  note is ignored.
+- `multirest-N` lasts N bars of the current meter (C = 4/4, C/ = 2/2; 4/4 before any meter).
+- A fermata keeps the notated timing (onsets stay on the written grid) and is flagged.
+- Grace notes take no notated time: they sound on the beat as 32nd notes (1/8 quarter each,
+  at most half of the main note together), delaying the main note, which is shortened by the
+  same amount so the following onsets do not move.
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+from ocr_jax.omr import tokens as tk
+
+GRACE_LENGTH = Fraction(1, 8)
+
+
+@dataclasses.dataclass
+class NoteEvent:
+  pitch: int
+  onset: Fraction  # quarter notes from the start
+  duration: Fraction
+  grace: bool = False
+  fermata: bool = False
+
+
+@dataclasses.dataclass
+class Score:
+  notes: list[NoteEvent]
+  length: Fraction
+  time_signatures: list[tuple[Fraction, tk.Time]]
+  key_signatures: list[tuple[Fraction, str]]
+  clefs: list[tuple[Fraction, str]]
+
+
+def to_score(objects) -> Score:
+  notes: list[NoteEvent] = []
+  times, keys, clefs = [], [], []
+  t = Fraction(0)
+  meter = tk.Time(4, 4)
+  pending_graces: list[tk.Note] = []
+  tie_from: NoteEvent | None = None
+  last: NoteEvent | None = None
+  for obj in objects:
+    if isinstance(obj, tk.Note) and obj.grace:
+      pending_graces.append(obj)
+      continue
+    if isinstance(obj, tk.Note):
+      if tie_from is not None and tie_from.pitch == obj.pitch and not pending_graces:
+        tie_from.duration += obj.duration
+        t += obj.duration
+        last, tie_from = tie_from, None
+        continue
+      tie_from = None
+      start, length = t, obj.duration
+      if pending_graces:
+        each = min(GRACE_LENGTH, obj.duration / (2 * len(pending_graces)))
+        for g in pending_graces:
+          notes.append(NoteEvent(g.pitch, start, each, grace=True))
+          start += each
+        length -= each * len(pending_graces)
+        pending_graces = []
+      last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata)
+      notes.append(last)
+      t += obj.duration
+    elif isinstance(obj, tk.Rest):
+      t += obj.duration
+      tie_from = None
+    elif isinstance(obj, tk.MultiRest):
+      t += meter.bar_length * obj.bars
+      tie_from = None
+    elif isinstance(obj, tk.Tie):
+      tie_from = last
+    elif isinstance(obj, tk.Time):
+      meter = obj
+      times.append((t, obj))
+    elif isinstance(obj, tk.Key):
+      keys.append((t, obj.name))
+    elif isinstance(obj, tk.Clef):
+      clefs.append((t, obj.name))
+    # Barlines carry no time.
+  for g in pending_graces:  # graces at the very end: played as short notes
+    notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True))
+    t += GRACE_LENGTH
+  return Score(notes, t, times, keys, clefs)
+
+
+def score_from_tokens(tokens, where: str = "") -> Score:
+  return to_score(tk.parse(tokens, where))

@@ -1,0 +1,107 @@
+"""Scores -> standard MIDI files with mido, and MIDI files -> notes (to check round trips).
+
+Defaults: 120 bpm, 480 ticks per quarter, one track: tempo, time and key signature meta
+events at their positions, notes on channel 0 (piano, velocity 80; grace notes 64).
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import mido
+
+from ocr_jax.omr import events as ev
+
+TICKS_PER_QUARTER = 480
+DEFAULT_BPM = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class MidiNote:
+  pitch: int
+  onset: int  # ticks
+  duration: int  # ticks
+
+
+def _ticks(q: Fraction, tpq: int) -> int:
+  return int(round(q * tpq))
+
+
+def to_midi(score: ev.Score, bpm: float = DEFAULT_BPM,
+            ticks_per_quarter: int = TICKS_PER_QUARTER) -> mido.MidiFile:
+  messages = [(0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))]
+  for at, time in score.time_signatures:
+    messages.append((_ticks(at, ticks_per_quarter), 0, mido.MetaMessage(
+        "time_signature", numerator=time.numerator, denominator=time.denominator, time=0)))
+  for at, key in score.key_signatures:
+    messages.append((_ticks(at, ticks_per_quarter), 0,
+                     mido.MetaMessage("key_signature", key=key, time=0)))
+  for n in score.notes:
+    on, off = _ticks(n.onset, ticks_per_quarter), _ticks(n.onset + n.duration,
+                                                          ticks_per_quarter)
+    velocity = 64 if n.grace else 80
+    # At equal times: note-offs (order 1) before note-ons (order 2), so repeated pitches work.
+    messages.append((on, 2, mido.Message("note_on", note=n.pitch, velocity=velocity, time=0)))
+    messages.append((max(off, on + 1), 1,
+                     mido.Message("note_off", note=n.pitch, velocity=0, time=0)))
+  messages.sort(key=lambda m: (m[0], m[1]))
+  track = mido.MidiTrack()
+  now = 0
+  for at, _, msg in messages:
+    track.append(msg.copy(time=at - now))
+    now = at
+  end = max(now, _ticks(score.length, ticks_per_quarter))
+  track.append(mido.MetaMessage("end_of_track", time=end - now))
+  midi = mido.MidiFile(ticks_per_beat=ticks_per_quarter, type=0)
+  midi.tracks.append(track)
+  return midi
+
+
+def write(score: ev.Score, path: str, bpm: float = DEFAULT_BPM,
+          ticks_per_quarter: int = TICKS_PER_QUARTER) -> None:
+  to_midi(score, bpm, ticks_per_quarter).save(path)
+
+
+def read_notes(path: str) -> list[MidiNote]:
+  """The notes of a MIDI file (any track), sorted by onset then pitch."""
+  midi = mido.MidiFile(path)
+  notes, open_notes = [], {}
+  for track in midi.tracks:
+    now = 0
+    for msg in track:
+      now += msg.time
+      if msg.type == "note_on" and msg.velocity > 0:
+        open_notes.setdefault((msg.channel, msg.note), []).append(now)
+      elif msg.type in ("note_off", "note_on"):
+        starts = open_notes.get((msg.channel, msg.note))
+        if starts:
+          start = starts.pop(0)
+          notes.append(MidiNote(msg.note, start, now - start))
+  return sorted(notes, key=lambda n: (n.onset, n.pitch))
+
+
+def score_notes(score: ev.Score, ticks_per_quarter: int = TICKS_PER_QUARTER):
+  """The notes a score should produce in a MIDI file, in read_notes' form."""
+  out = []
+  for n in score.notes:
+    on = _ticks(n.onset, ticks_per_quarter)
+    off = max(_ticks(n.onset + n.duration, ticks_per_quarter), on + 1)
+    out.append(MidiNote(n.pitch, on, off - on))
+  return sorted(out, key=lambda n: (n.onset, n.pitch))
+
+
+def note_f1(reference: list[MidiNote], predicted: list[MidiNote], tolerance: int = 0):
+  """Precision, recall and F1 of (pitch, onset) matches, each note matched at most once."""
+  pool = {}
+  for n in reference:
+    pool.setdefault(n.pitch, []).append(n.onset)
+  hits = 0
+  for n in predicted:
+    onsets = pool.get(n.pitch, [])
+    match = next((o for o in onsets if abs(o - n.onset) <= tolerance), None)
+    if match is not None:
+      onsets.remove(match)
+      hits += 1
+  p = hits / len(predicted) if predicted else float(not reference)
+  r = hits / len(reference) if reference else float(not predicted)
+  return p, r, (2 * p * r / (p + r) if p + r else 0.0)

@@ -1,0 +1,157 @@
+"""The PrIMuS semantic token language: validation against the vocabulary, and parsing.
+
+Grammar (third_party/primus/README in the shared reference, summarised):
+  clef-<G2|C1|...>  keySignature-<key>M  timeSignature-<N/D|C|C/>  barline  tie
+  note-<Step><#|b|##|bb|><octave>_<duration><.|..|><_fermata>   (sounding pitch)
+  gracenote-...  (same as note)   rest-<duration><dots><_fermata>   multirest-<bars>
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import re
+from fractions import Fraction
+
+VOCABULARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "third_party", "primus", "vocabulary_semantic.txt")
+
+DURATIONS = {  # in quarter notes
+    "quadruple_whole": Fraction(16), "double_whole": Fraction(8), "whole": Fraction(4),
+    "half": Fraction(2), "quarter": Fraction(1), "eighth": Fraction(1, 2),
+    "sixteenth": Fraction(1, 4), "thirty_second": Fraction(1, 8),
+    "sixty_fourth": Fraction(1, 16), "hundred_twenty_eighth": Fraction(1, 32),
+}
+DOTS = {"": Fraction(1), ".": Fraction(3, 2), "..": Fraction(7, 4)}
+STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+ALTERS = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2}
+
+_DUR = "|".join(sorted(DURATIONS, key=len, reverse=True))
+_NOTE = re.compile(rf"^(note|gracenote)-([A-G])(##|#|bb|b|)(-?\d+)_({_DUR})(\.\.|\.|)(_fermata)?$")
+_REST = re.compile(rf"^rest-({_DUR})(\.\.|\.|)(_fermata)?$")
+
+
+class TokenError(ValueError):
+  """A malformed or unknown music token; the message names it and its position."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Note:
+  pitch: int  # MIDI number of the sounding pitch
+  duration: Fraction  # notated, in quarter notes
+  fermata: bool = False
+  grace: bool = False
+  name: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rest:
+  duration: Fraction
+  fermata: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiRest:
+  bars: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Clef:
+  name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+  name: str  # e.g. 'Eb' (major keys, as PrIMuS writes them)
+
+
+@dataclasses.dataclass(frozen=True)
+class Time:
+  numerator: int
+  denominator: int
+  symbol: str = ""  # 'C' (common time) or 'C/' (cut time)
+
+  @property
+  def bar_length(self) -> Fraction:
+    return Fraction(4 * self.numerator, self.denominator)
+
+
+@dataclasses.dataclass(frozen=True)
+class Barline:
+  pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Tie:
+  pass
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+  with open(VOCABULARY, encoding="utf-8") as f:
+    return frozenset(line.strip() for line in f if line.strip())
+
+
+def parse_token(token: str):
+  """One token -> its object; raises TokenError (without position) if malformed."""
+  if token == "barline":
+    return Barline()
+  if token == "tie":
+    return Tie()
+  kind, _, value = token.partition("-")
+  if kind in ("note", "gracenote"):
+    m = _NOTE.match(token)
+    if not m:
+      raise TokenError(f"malformed {kind} {token!r}")
+    _, step, alter, octave, dur, dots, fermata = m.groups()
+    pitch = 12 * (int(octave) + 1) + STEPS[step] + ALTERS[alter]
+    if not 0 <= pitch <= 127:
+      raise TokenError(f"pitch of {token!r} is outside MIDI's 0-127")
+    return Note(pitch, DURATIONS[dur] * DOTS[dots], bool(fermata), kind == "gracenote",
+                f"{step}{alter}{octave}")
+  if kind == "rest":
+    m = _REST.match(token)
+    if not m:
+      raise TokenError(f"malformed rest {token!r}")
+    dur, dots, fermata = m.groups()
+    return Rest(DURATIONS[dur] * DOTS[dots], bool(fermata))
+  if kind == "multirest" and value.isdigit() and int(value) > 0:
+    return MultiRest(int(value))
+  if kind == "clef" and re.fullmatch(r"[GCF][1-5]", value):
+    return Clef(value)
+  if kind == "keySignature" and re.fullmatch(r"[A-G](#|b)?M", value):
+    return Key(value[:-1])
+  if kind == "timeSignature":
+    if value == "C":
+      return Time(4, 4, "C")
+    if value == "C/":
+      return Time(2, 2, "C/")
+    m = re.fullmatch(r"(\d+)/(\d+)", value)
+    if m and int(m.group(1)) > 0 and int(m.group(2)) in (1, 2, 4, 8, 16, 32, 64):
+      return Time(int(m.group(1)), int(m.group(2)))
+  raise TokenError(f"malformed token {token!r}")
+
+
+def split_tokens(text: str) -> list[str]:
+  """PrIMuS files separate tokens by TABs; spaces and newlines are accepted too."""
+  return text.split()
+
+
+def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
+  """Tokens (a list, or text) -> objects. The first bad token raises TokenError naming
+  `where`, the token and its position (0-based)."""
+  if isinstance(tokens, str):
+    tokens = split_tokens(tokens)
+  vocab = vocabulary() if check_vocabulary else None
+  prefix = f"{where}: " if where else ""
+  out = []
+  for i, token in enumerate(tokens):
+    try:
+      obj = parse_token(token)
+    except TokenError as e:
+      raise TokenError(f"{prefix}token {i}: {e}") from None
+    if vocab is not None and token not in vocab:
+      raise TokenError(f"{prefix}token {i}: {token!r} is not in the PrIMuS semantic "
+                       f"vocabulary")
+    out.append(obj)
+  return out

@@ -1,0 +1,129 @@
+"""Music tokens -> notes -> MIDI, without a model: the parser's errors, the timing rules,
+and a round trip on the real PrIMuS example checked against its MEI source."""
+import os
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import mido
+import pytest
+
+from conftest import REPO
+from ocr_jax.omr import events
+from ocr_jax.omr import midi
+from ocr_jax.omr import tokens
+
+EXAMPLE = os.path.join(REPO, "tests", "data", "primus", "000051652-1_2_1")
+
+
+def _mei_notes(path):
+  """(MIDI pitch, onset in quarters) from an MEI file, read independently of our parser:
+  written pitch + key signature (flats/sharps) + explicit accidentals."""
+  ns = {"m": "http://www.music-encoding.org/ns/mei"}
+  root = ET.parse(path).getroot()
+  sig = root.find(".//m:scoreDef", ns).get("key.sig")
+  order_flats, order_sharps = "beadgcf", "fcgdaeb"
+  count, kind = int(sig[:-1]), sig[-1]
+  altered = {p: (-1 if kind == "f" else 1) for p in
+             (order_flats if kind == "f" else order_sharps)[:count]}
+  bar = Fraction(4 * int(root.find(".//m:scoreDef", ns).get("meter.count")),
+                 int(root.find(".//m:scoreDef", ns).get("meter.unit")))
+  steps = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+  t, out = Fraction(0), []
+  for el in root.iter():
+    tag = el.tag.split("}")[-1]
+    if tag == "multiRest":
+      t += bar * int(el.get("num"))
+    elif tag in ("note", "rest"):
+      d = Fraction(4, int(el.get("dur")))
+      d *= {0: 1, 1: Fraction(3, 2), 2: Fraction(7, 4)}[int(el.get("dots", 0))]
+      if tag == "note":
+        pname = el.get("pname")
+        accid = {"s": 1, "f": -1, "n": 0}.get(el.get("accid") or el.get("accid.ges"),
+                                                altered.get(pname, 0))
+        out.append((12 * (int(el.get("oct")) + 1) + steps[pname] + accid, t))
+      t += d
+  return out
+
+
+def test_real_example_round_trip_matches_its_mei(tmp_path):
+  with open(EXAMPLE + ".semantic") as f:
+    score = events.score_from_tokens(f.read(), EXAMPLE + ".semantic")
+  assert [(n.pitch, n.onset) for n in score.notes] == _mei_notes(EXAMPLE + ".mei")
+  path = str(tmp_path / "example.mid")
+  midi.write(score, path)
+  back = midi.read_notes(path)  # mido reads the file back to the same notes
+  assert back == midi.score_notes(score) and len(back) == 7
+  assert back[0].onset == 480 * (23 * 2 + 1 + Fraction(1, 2))  # after 23 bars of 2/4 rest
+  f = mido.MidiFile(path)
+  assert f.ticks_per_beat == 480
+  metas = {m.type: m for m in f.tracks[0] if m.is_meta}
+  assert mido.tempo2bpm(metas["set_tempo"].tempo) == 120
+  assert (metas["time_signature"].numerator, metas["time_signature"].denominator) == (2, 4)
+  assert metas["key_signature"].key == "Eb"
+  p, r, f1 = midi.note_f1(back, back)
+  assert f1 == 1.0
+  assert midi.note_f1(back, back[1:])[1] == pytest.approx(6 / 7)
+
+
+@pytest.mark.parametrize("seq, message", [
+    ("clef-G2 note-H4_quarter", r"token 1: malformed note 'note-H4_quarter'"),
+    ("clef-G2 barline rest-quarter foo", r"token 3: malformed token 'foo'"),
+    ("note-C4_quarter note-C4_quarter.._fermata",
+     r"token 1: 'note-C4_quarter.._fermata' is not in the PrIMuS semantic vocabulary"),
+    ("timeSignature-3/5", r"token 0: malformed token 'timeSignature-3/5'"),
+])
+def test_bad_tokens_are_named_with_their_position(seq, message):
+  with pytest.raises(tokens.TokenError, match=r"^staff 2: " + message):
+    tokens.parse(seq, "staff 2")
+
+
+def _score(seq):
+  return events.score_from_tokens(seq)
+
+
+def test_durations_dots_ties_and_meters():
+  s = _score("clef-G2 keySignature-DM timeSignature-C note-F#4_quarter. note-G4_eighth.. "
+             "note-A4_sixteenth tie barline note-A4_half note-B4_quarter tie rest-quarter")
+  got = [(n.pitch, n.onset, n.duration) for n in s.notes]
+  assert got == [(66, 0, Fraction(3, 2)), (67, Fraction(3, 2), Fraction(7, 8)),
+                 (69, Fraction(19, 8), Fraction(1, 4) + 2),  # tied across the barline
+                 (71, Fraction(37, 8), 1)]  # a tie to a rest is ignored
+  assert s.time_signatures[0][1].symbol == "C"
+  # multirest length follows the meter: C = 4/4 and C/ = 2/2 (4 quarters), 3/8 = 1.5.
+  for meter, bar in (("C", 4), ("C/", 4), ("2/4", 2), ("3/8", Fraction(3, 2))):
+    s = _score(f"timeSignature-{meter} multirest-3 note-C5_quarter")
+    assert s.notes[0].onset == 3 * bar
+
+
+def test_grace_notes_and_fermatas():
+  s = _score("timeSignature-2/4 gracenote-D5_eighth gracenote-E5_sixteenth note-C5_quarter "
+             "note-B4_quarter_fermata barline note-C5_half")
+  got = [(n.pitch, n.onset, n.duration, n.grace) for n in s.notes]
+  assert got == [(74, 0, Fraction(1, 8), True), (76, Fraction(1, 8), Fraction(1, 8), True),
+                 (72, Fraction(1, 4), Fraction(3, 4), False),  # shortened, not moved later
+                 (71, 1, 1, False), (72, 2, 2, False)]
+  assert s.notes[3].fermata and s.length == 4
+
+
+def test_tokens2midi_command_reports_bad_files_and_goes_on(tmp_path, capsys):
+  from ocr_jax import cli  # pylint: disable=g-import-not-at-top
+  good = tmp_path / "good.semantic"
+  good.write_text(open(EXAMPLE + ".semantic").read())
+  bad = tmp_path / "bad.semantic"
+  bad.write_text("clef-G2\tnote-C4_quarter\tnote-X9_half\n")
+  assert cli.main(["tokens2midi", str(good), str(bad), str(tmp_path / "none.semantic")]) == 1
+  out, err = capsys.readouterr()
+  assert f"{good}\t{tmp_path / 'good.mid'}\t7 notes" in out
+  lines = err.strip().splitlines()
+  assert len(lines) == 2
+  assert lines[0].startswith(f"error: {bad}: token 2: malformed note 'note-X9_half'")
+  assert lines[1].startswith(f"error: {tmp_path / 'none.semantic'}: ")
+  assert len(midi.read_notes(str(tmp_path / "good.mid"))) == 7
+
+
+def test_the_music_to_midi_path_does_not_import_jax():
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  code = ("import sys; from ocr_jax.omr import events, midi, tokens; "
+          "assert 'jax' not in sys.modules, 'jax imported'")
+  subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
