@@ -39,7 +39,8 @@ class _QuietLibraries(logging.logging.Filter):
   """Keeps orbax's per-save INFO chatter out of the training log (warnings still show)."""
 
   def filter(self, record):
-    return record.levelno >= logging.WARNING or "orbax" not in record.pathname
+    # absl.logging.WARNING is absl's own level number (-1); records carry the standard ones.
+    return record.levelno >= logging.logging.WARNING or "orbax" not in record.pathname
 
 
 def main(argv):
