@@ -14,8 +14,7 @@ import json
 import os
 import sys
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp",
-                    ".pgm", ".ppm", ".pbm", ".pnm")
+from ocr_jax.data import preprocess
 
 
 def expand_paths(inputs: list[str]) -> tuple[list[str], list[str]]:
@@ -23,7 +22,7 @@ def expand_paths(inputs: list[str]) -> tuple[list[str], list[str]]:
   paths, errors = [], []
   for item in inputs:
     if os.path.isdir(item):
-      names = sorted(n for n in os.listdir(item) if n.lower().endswith(IMAGE_EXTENSIONS))
+      names = sorted(n for n in os.listdir(item) if n.lower().endswith(preprocess.IMAGE_EXTENSIONS))
       paths.extend(os.path.join(item, n) for n in names)
     elif os.path.exists(item):
       paths.append(item)

@@ -8,16 +8,13 @@ import zlib
 
 import jax
 import numpy as np
-import optax
 import pytest
 from PIL import Image
 
 from conftest import REPO, quick_config
-from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import cli
 from ocr_jax import inference
-from ocr_jax import parallel
 from ocr_jax import train
 from ocr_jax.data import pipeline
 from ocr_jax.data import render

@@ -11,11 +11,12 @@ vertical jitter, blur and noise.
 from __future__ import annotations
 
 import dataclasses
-import io
 
 import numpy as np
 import tensorflow_datasets as tfds
 from PIL import Image, ImageFilter
+
+from ocr_jax.data import preprocess
 
 HELD_OUT_FRACTION = 0.2
 
@@ -71,12 +72,6 @@ def render_string(images, labels, pool, rng, cfg: DigitStringsConfig):
   return np.clip(arr, 0, 255).astype(np.uint8), text
 
 
-def _png(arr) -> bytes:
-  buf = io.BytesIO()
-  Image.fromarray(arr).save(buf, format="PNG", compress_level=1)
-  return buf.getvalue()
-
-
 class DigitStrings(tfds.core.GeneratorBasedBuilder):
   """Strings of real handwritten digits; validation digits never appear in training."""
 
@@ -115,4 +110,4 @@ class DigitStrings(tfds.core.GeneratorBasedBuilder):
     for i in range(num):
       rng = np.random.default_rng([cfg.seed, stream, i])
       arr, text = render_string(images, labels, pool, rng, cfg)
-      yield i, {"image": _png(arr), "text": text}
+      yield i, {"image": preprocess.encode_png(arr), "text": text}

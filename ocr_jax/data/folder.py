@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import os
 
-import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 from PIL import Image
 
 from ocr_jax.data import preprocess
-
-IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-
 
 class FolderDatasetError(ValueError):
   """The folder's labels or images have problems and on_error='stop'."""
@@ -98,7 +93,7 @@ def read_labels(folder: str) -> tuple[list[tuple[str, str, str]], list[str]]:
         continue
       gt = os.path.join(folder, name)
       stem = gt[:-len(".gt.txt")]
-      image = next((stem + e for e in IMAGE_EXTENSIONS if os.path.exists(stem + e)), None)
+      image = next((stem + e for e in preprocess.IMAGE_EXTENSIONS if os.path.exists(stem + e)), None)
       lines = [t for _, t in _decode_lines(gt, problems)]
       text = "\n".join(lines).strip("\n")
       entries.append((image or stem + ".png", text, gt))
@@ -149,9 +144,7 @@ def scan(cfg: LineFolderConfig):
     except preprocess.ImageError as e:
       problems.append(f"{where}: {os.path.relpath(path, folder)}: {e}")
       continue
-    buf = io.BytesIO()
-    Image.fromarray(grey).save(buf, format="PNG", compress_level=1)
-    splits[split].append((os.path.relpath(path, folder), buf.getvalue(), text))
+    splits[split].append((os.path.relpath(path, folder), preprocess.encode_png(grey), text))
   return splits, problems
 
 

@@ -125,8 +125,7 @@ class Split:
     return int(self.source[index]["image"].shape[1])
 
   def text(self, index: int) -> str:
-    text = self.source[int(index)]["text"]
-    return text.decode("utf-8") if isinstance(text, bytes) else text
+    return self.example(index)["text"]
 
   def example(self, index: int) -> dict:
     ex = self.source[int(index)]

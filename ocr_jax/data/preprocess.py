@@ -5,6 +5,7 @@ Pixels are inverted (ink ~1, paper ~0) so that zero padding looks like empty pap
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
 
@@ -15,6 +16,17 @@ from PIL import Image, ImageOps
 # 30000 scan handed to a line reader). Pillow's own guard only warns below 2x its limit.
 MAX_PIXELS = 64_000_000
 MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp",
+                    ".pgm", ".ppm", ".pbm", ".pnm")
+
+
+def encode_png(grey: np.ndarray) -> bytes:
+  """uint8[H, W] -> PNG bytes (fast compression: datasets are written once, read often)."""
+  buf = io.BytesIO()
+  Image.fromarray(grey).save(buf, format="PNG", compress_level=1)
+  return buf.getvalue()
 
 
 class ImageError(ValueError):

@@ -8,13 +8,12 @@ so validation CER measures reading of unseen faces and unseen text.
 from __future__ import annotations
 
 import dataclasses
-import io
 import multiprocessing
 
 import numpy as np
 import tensorflow_datasets as tfds
-from PIL import Image
 
+from ocr_jax.data import preprocess
 from ocr_jax.data import render
 
 _CHUNK = 250
@@ -31,12 +30,6 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   min_frames_per_symbol: float = 1.5
   seed: int = 0
   language: str = "english"  # or 'korean' (Hangul syllables in Nanum faces)
-
-
-def _png(arr: np.ndarray) -> bytes:
-  buf = io.BytesIO()
-  Image.fromarray(arr).save(buf, format="PNG", compress_level=1)
-  return buf.getvalue()
 
 
 def _frames_needed(text: str) -> int:
@@ -65,7 +58,7 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
     max_chars = max(1, min(max_chars, len(text)) - 2)  # too wide: try a shorter text
   else:
     raise RuntimeError(f"could not fit a line into {cfg.max_width}px with font {font}")
-  return {"image": _png(img), "text": text, "font": font,
+  return {"image": preprocess.encode_png(img), "text": text, "font": font,
           "width": np.int32(img.shape[1])}
 
 
