@@ -62,10 +62,13 @@ def write_dataset(folder: str, num_train: int = 2000, num_val: int = 300) -> Non
   folder_lib.write_folder(folder, splits)
 
 
-def _train(workdir: str, folder: str, steps: int, extra=()) -> dict:
+def train_on_folder(workdir: str, folder: str, steps: int, extra=(),
+                    eval_every: int = 0) -> dict:
+  """Runs configs/folder.py on `folder` (also used by symbols_demo.py); its final metrics."""
   cmd = [sys.executable, "-m", "ocr_jax.main", "--config=configs/folder.py",
          f"--workdir={workdir}", f"--config.data.folder={folder}",
-         f"--config.num_train_steps={steps}", f"--config.eval_every_steps={steps // 2}",
+         f"--config.num_train_steps={steps}",
+         f"--config.eval_every_steps={eval_every or steps // 2}",
          f"--config.optimizer.warmup_steps={max(1, steps // 20)}", *extra]
   print("$", " ".join(cmd), file=sys.stderr, flush=True)
   subprocess.run(cmd, cwd=REPO, check=True)
@@ -82,9 +85,9 @@ def main():
   folder = os.path.join(args.out, "data")
   if not os.path.exists(os.path.join(folder, "labels.tsv")):
     write_dataset(folder)
-  scratch = _train(os.path.join(args.out, "scratch"), folder, args.steps)
-  tuned = _train(os.path.join(args.out, "finetuned"), folder, args.steps,
-                 [f"--config.init_from={os.path.abspath(args.base)}"])
+  scratch = train_on_folder(os.path.join(args.out, "scratch"), folder, args.steps)
+  tuned = train_on_folder(os.path.join(args.out, "finetuned"), folder, args.steps,
+                          [f"--config.init_from={os.path.abspath(args.base)}"])
   result = {"steps": args.steps, "base": args.base,
             "scratch": {k: scratch[k] for k in ("cer", "wer", "line_accuracy", "num_lines")},
             "finetuned": {k: tuned[k] for k in ("cer", "wer", "line_accuracy", "num_lines")}}

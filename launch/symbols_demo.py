@@ -10,12 +10,11 @@ prints the validation metrics. Validation strings are new random sequences in th
 import argparse
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from finetune_demo import train_on_folder  # the sibling script (launch/ is on sys.path)
+
 ARROWS_AND_SHAPES = "←↑→↓⇒⇐■□▲△●○◆◇★☆"
 FONTS = ("DejaVuSans.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansCondensed-Bold.ttf")
 
@@ -49,15 +48,9 @@ def main():
   folder = os.path.join(args.out, "data")
   if not os.path.exists(os.path.join(folder, "labels.tsv")):
     write_dataset(folder)
-  workdir = os.path.join(args.out, "run")
-  cmd = [sys.executable, "-m", "ocr_jax.main", "--config=configs/folder.py",
-         f"--workdir={workdir}", f"--config.data.folder={folder}",
-         f"--config.num_train_steps={args.steps}", f"--config.eval_every_steps={args.steps}",
-         f"--config.optimizer.warmup_steps={max(1, args.steps // 20)}"]
-  print("$", " ".join(cmd), file=sys.stderr, flush=True)
-  subprocess.run(cmd, cwd=REPO, check=True)
-  with open(os.path.join(workdir, "final_metrics.json")) as f:
-    print(json.dumps(json.load(f), indent=1))
+  result = train_on_folder(os.path.join(args.out, "run"), folder, args.steps,
+                           eval_every=args.steps)  # no intermediate evaluation
+  print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
