@@ -123,13 +123,19 @@ def test_process_slices_partition_the_global_batch():
     pipeline.process_slice(np.arange(10), 0, 3)
 
 
-def test_train_batches_have_static_shapes(data_dir):
+def _train_iterator(data_dir, **kwargs):
+  """(config, batch plan, TrainIterator) over the quick dataset's training split."""
   config = quick_config(data_dir)
   split = pipeline.Split(config.data, "train")
   plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
   it = pipeline.TrainIterator(split, plan, charset_lib.get_charset(config.charset),
                               height=32, max_label_length=config.data.max_label_length,
-                              start_step=0)
+                              **kwargs)
+  return config, plan, it
+
+
+def test_train_batches_have_static_shapes(data_dir):
+  config, plan, it = _train_iterator(data_dir, start_step=0)
   try:
     for step in range(4):
       batch = next(it)
@@ -145,12 +151,7 @@ def test_train_batches_have_static_shapes(data_dir):
 
 
 def test_several_loader_workers_keep_the_step_order(data_dir):
-  config = quick_config(data_dir)
-  split = pipeline.Split(config.data, "train")
-  plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
-  it = pipeline.TrainIterator(split, plan, charset_lib.get_charset(config.charset),
-                              height=32, max_label_length=config.data.max_label_length,
-                              start_step=5, num_workers=3, prefetch=2)
+  _, _, it = _train_iterator(data_dir, start_step=5, num_workers=3, prefetch=2)
   try:
     for step in range(5, 12):
       got, want = next(it), it.batch(step)
