@@ -21,7 +21,8 @@ def get_config(arg=None):
   config.seed = 0
   config.charset = "printable_ascii"  # or 'from_data': every character of the train labels
   config.init_from = ""  # a workdir to start from (fine-tuning; charsets may differ)
-  config.freeze = ()  # stages kept fixed: any of 'features', 'sequence', 'prediction'
+  # Stages kept fixed: any of 'transformation', 'features', 'sequence', 'prediction'.
+  config.freeze = ()
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "synth_text"
@@ -33,13 +34,17 @@ def get_config(arg=None):
   config.data.max_label_length = 32
   config.data.num_workers = 1  # input threads; raise on GPU/TPU hosts to keep devices busy
 
+  # The four stages of models/recognizer.py; these defaults are a CRNN.
   config.model = ml_collections.ConfigDict()
-  config.model.name = "crnn"
-  config.model.features = ml_collections.ConfigDict({"name": "vgg",
+  config.model.name = "recognizer"
+  config.model.transformation = ml_collections.ConfigDict({"name": "none",  # or 'tps'
+                                                           "num_fiducial": 20})
+  config.model.features = ml_collections.ConfigDict({"name": "vgg",  # lenet | vgg | resnet
                                                      "channels": (16, 32, 64, 96)})
-  config.model.sequence = ml_collections.ConfigDict({"name": "bilstm", "hidden": 128,
-                                                     "num_layers": 1})
-  config.model.prediction = ml_collections.ConfigDict({"name": "ctc"})
+  config.model.sequence = ml_collections.ConfigDict({"name": "bilstm",  # none | transformer
+                                                     "hidden": 128, "num_layers": 1,
+                                                     "num_heads": 4})
+  config.model.prediction = ml_collections.ConfigDict({"name": "ctc"})  # or 'attention'
   config.model.dropout = 0.0
 
   config.batch_size = 32

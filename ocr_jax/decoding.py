@@ -1,9 +1,10 @@
-"""CTC decoding with confidences.
+"""Greedy decoding with confidences, for CTC frames and attention-decoder steps.
 
-The device computes per-frame argmax ids and their probabilities (jit-friendly, fixed shapes);
-the host collapses repeats and drops blanks. A character's confidence is the probability of
-the frame that emitted it; a line's confidence is its least confident character (or, for an
-empty line, the least confident blank frame).
+The device computes per-step argmax ids and their probabilities (jit-friendly, fixed shapes);
+the host turns them into symbols: for CTC it collapses repeats and drops blanks, for an
+attention decoder it reads up to the end token (id 0). A character's confidence is the
+probability of the step that emitted it; a line's confidence is its least confident character
+(or, for an empty line, the least confident blank / end step).
 """
 from __future__ import annotations
 
@@ -51,7 +52,24 @@ def collapse(best: np.ndarray, best_prob: np.ndarray, length: int) -> Decoded:
   return Decoded(ids, confs, line)
 
 
-def ctc_greedy_decode(best, best_prob, lengths) -> list[Decoded]:
+def until_end(best: np.ndarray, best_prob: np.ndarray, length: int) -> Decoded:
+  """Host side for one attention-decoded line: the symbols before the first end token."""
+  ids, confs = [], []
+  for t in range(int(length)):
+    if int(best[t]) == BLANK_ID:
+      break
+    ids.append(int(best[t]))
+    confs.append(float(best_prob[t]))
+  line = min(confs) if confs else float(best_prob[min(int(length), len(best_prob) - 1)])
+  return Decoded(ids, confs, line)
+
+
+def greedy_decode(best, best_prob, lengths, *, ctc: bool = True) -> list[Decoded]:
   """Host side for a batch of device outputs from `greedy_frames`."""
   best, best_prob, lengths = map(np.asarray, (best, best_prob, lengths))
-  return [collapse(best[i], best_prob[i], lengths[i]) for i in range(best.shape[0])]
+  one = collapse if ctc else until_end
+  return [one(best[i], best_prob[i], lengths[i]) for i in range(best.shape[0])]
+
+
+def ctc_greedy_decode(best, best_prob, lengths) -> list[Decoded]:
+  return greedy_decode(best, best_prob, lengths, ctc=True)

@@ -3,8 +3,8 @@
 `config.init_from=DIR` (a workdir or its checkpoints/ folder): every parameter and batch
 statistic whose path and shape match is copied; the output layer keeps the column of every
 symbol the two charsets share (blank included) and keeps its fresh initialisation for new
-symbols. The model architecture is the checkpoint's (config.model is replaced, with a
-warning, if it differs). `config.freeze=('features',)` (any of crnn.STAGES) keeps those
+symbols (every class-indexed parameter: output layers, an attention decoder's embedding). The model architecture is the checkpoint's (config.model is replaced, with a
+warning, if it differs). `config.freeze=('features',)` (any of recognizer.STAGES) keeps those
 stages fixed.
 Optimizer state and step start fresh. Only a run without checkpoints of its own is
 initialised this way; a rerun resumes from its own checkpoints as always.
@@ -19,7 +19,7 @@ from absl import logging
 
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
-from ocr_jax.models import crnn
+from ocr_jax.models import recognizer
 
 
 def base_config(path: str) -> ml_collections.ConfigDict:
@@ -48,9 +48,10 @@ def class_map(old: charset_lib.Charset, new: charset_lib.Charset) -> np.ndarray:
   return np.array([charset_lib.BLANK_ID] + [index.get(s, -1) for s in new.symbols])
 
 
-def transfer(fresh, old, old_charset, new_charset, head: str = crnn.HEAD):
-  """Copies `old` into `fresh` (both flax variable dicts) where paths and shapes match; the
-  output layer is copied column by column through the charsets. Returns (tree, report)."""
+def transfer(fresh, old, old_charset, new_charset):
+  """Copies `old` into `fresh` (both flax variable dicts) where paths and shapes match;
+  class-indexed parameters are copied class by class through the charsets (an extra trailing
+  row, the attention decoder's start token, is copied as is). Returns (tree, report)."""
   flat_new = flax.traverse_util.flatten_dict(flax.core.unfreeze(fresh))
   flat_old = flax.traverse_util.flatten_dict(flax.core.unfreeze(old))
   mapping = class_map(old_charset, new_charset)
@@ -60,9 +61,15 @@ def transfer(fresh, old, old_charset, new_charset, head: str = crnn.HEAD):
   for key, value in flat_new.items():
     value = np.asarray(value)
     src = flat_old.get(key)
-    if key[0] == head and src is not None and np.shape(src)[:-1] == value.shape[:-1]:
-      value = value.copy()
-      value[..., shared] = np.asarray(src)[..., mapping[shared]]
+    axis = recognizer.class_axis(key)
+    if axis is not None and src is not None and _same_but(np.shape(src), value.shape, axis):
+      src = np.moveaxis(np.asarray(src), axis, -1)
+      value = np.moveaxis(value.copy(), axis, -1)
+      extra = value.shape[-1] - len(mapping)  # rows past the classes (start token)
+      index = np.concatenate([mapping, np.arange(src.shape[-1] - extra, src.shape[-1])])
+      keep = index >= 0
+      value[..., keep] = src[..., index[keep]]
+      value = np.moveaxis(value, -1, axis)
       copied += 1
     elif src is not None and np.shape(src) == value.shape:
       value = np.asarray(src)
@@ -74,6 +81,15 @@ def transfer(fresh, old, old_charset, new_charset, head: str = crnn.HEAD):
             "shared_classes": int(shared.sum()), "classes": len(mapping),
             "new_symbols": [s for s, m in zip(new_charset.symbols, mapping[1:]) if m < 0]}
   return flax.traverse_util.unflatten_dict(out), report
+
+
+def _same_but(a: tuple, b: tuple, axis: int) -> bool:
+  """Whether shapes `a` and `b` agree on every axis except `axis`."""
+  a, b = list(a), list(b)
+  if len(a) != len(b):
+    return False
+  del a[axis], b[axis]
+  return a == b
 
 
 def init_from(state, path: str, charset: charset_lib.Charset):
@@ -90,13 +106,13 @@ def init_from(state, path: str, charset: charset_lib.Charset):
 
 def stage_labels(freeze):
   """optax.multi_transform labels: 'frozen' for parameters of the stages in `freeze`."""
-  unknown = set(freeze) - set(crnn.STAGES)
+  unknown = set(freeze) - set(recognizer.STAGES)
   if unknown:
     raise ValueError(f"config.freeze names unknown stages {sorted(unknown)}; "
-                     f"choose from {crnn.STAGES}")
+                     f"choose from {recognizer.STAGES}")
 
   def labels(params):
     return {k: jax.tree_util.tree_map(
-        lambda _, k=k: "frozen" if crnn.stage_of(k) in freeze else "train", v)
+        lambda _, k=k: "frozen" if recognizer.stage_of(k) in freeze else "train", v)
             for k, v in params.items()}
   return labels

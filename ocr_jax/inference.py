@@ -19,6 +19,7 @@ import numpy as np
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import decoding
+from ocr_jax import models
 from ocr_jax import train
 from ocr_jax.data import preprocess
 
@@ -101,7 +102,8 @@ class Recognizer:
         size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
         images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
         out = self._predict(self.params, self.batch_stats, images, paddings)
-        for row, d in enumerate(decoding.ctc_greedy_decode(*out)[:len(chunk)]):
+        for row, d in enumerate(decoding.greedy_decode(
+            *out, ctc=models.is_ctc(self.config.model))[:len(chunk)]):
           results[chunk[row]] = Result(self.charset.decode(d.ids), d.confidence,
                                        d.char_confidences)
     return results

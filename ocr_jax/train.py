@@ -25,6 +25,7 @@ from ocr_jax import finetune
 from ocr_jax import metrics as metrics_lib
 from ocr_jax import models
 from ocr_jax import parallel
+from ocr_jax.models import prediction as prediction_lib
 from ocr_jax.data import pipeline
 
 
@@ -73,7 +74,7 @@ def build(config, charset: charset_lib.Charset | None = None):
   `charset` overrides `config.charset` (a checkpoint's own, or one derived from the data)."""
   if charset is None:
     charset = charset_lib.get_charset(config.charset)
-  model = models.get_model(config.model, charset.num_classes)
+  model = models.get_model(config.model, charset.num_classes, config.data.max_label_length)
   tx, schedule = make_optimizer(config)
   return charset, model, tx, schedule
 
@@ -87,16 +88,26 @@ def ctc_loss(logits, logit_paddings, labels, label_paddings):
                         blank_id=charset_lib.BLANK_ID)
 
 
+def sequence_loss(logits, logit_paddings, labels, label_paddings, *, ctc: bool):
+  """Per-line negative log-likelihood: CTC over frames, or teacher-forced cross-entropy."""
+  if ctc:
+    return ctc_loss(logits, logit_paddings, labels, label_paddings)
+  return prediction_lib.attention_loss(logits, labels, label_paddings)
+
+
 def train_step(state: TrainState, batch: dict, rng, *, model, tx):
   """One optimizer step; pure, compiled once per width bucket."""
   rng = jax.random.fold_in(rng, state.step)
+  ctc = model.prediction == "ctc"
 
   def loss_fn(params):
     (logits, logit_paddings), updates = model.apply(
         {"params": params, "batch_stats": state.batch_stats}, batch["image"],
-        batch["image_paddings"], train=True, rngs={"dropout": rng}, mutable=["batch_stats"])
-    per_line = ctc_loss(logits, logit_paddings, batch["labels"], batch["label_paddings"])
-    return jnp.mean(per_line), (updates["batch_stats"], logits, logit_paddings)
+        batch["image_paddings"], batch["labels"], batch["label_paddings"], train=True,
+        rngs={"dropout": rng}, mutable=["batch_stats"])
+    per_line = sequence_loss(logits, logit_paddings, batch["labels"],
+                             batch["label_paddings"], ctc=ctc)
+    return jnp.mean(per_line), (updates.get("batch_stats", {}), logits, logit_paddings)
 
   (loss, (batch_stats, logits, logit_paddings)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(state.params)
@@ -135,7 +146,8 @@ def evaluate(predict_fn, state, split, charset, config, mesh) -> dict:
     out = predict_fn(state.params, state.batch_stats, dev["image"], dev["image_paddings"])
     rows = parallel.local_rows(config.eval.batch_size)
     out = [np.asarray(o.addressable_data(0))[rows] for o in out]
-    for d, text, w in zip(decoding.ctc_greedy_decode(*out), texts, weights):
+    for d, text, w in zip(decoding.greedy_decode(*out, ctc=models.is_ctc(config.model)),
+                          texts, weights):
       if w > 0:
         refs.append(text)
         hyps.append(charset.decode(d.ids))
@@ -305,7 +317,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
       loss = check_finite(m["loss"], step)  # never log, save or evaluate a non-finite state
       if is_log:
         dt = time.time() - window_start
-        decoded = decoding.ctc_greedy_decode(m["best"], m["best_prob"], m["lengths"])
+        decoded = decoding.greedy_decode(m["best"], m["best_prob"], m["lengths"],
+                                         ctc=models.is_ctc(config.model))
         local_texts = [charset.decode(t[:int(n)]) for t, n in zip(
             batch["labels"], (1 - batch["label_paddings"]).sum(1))]
         rows = parallel.local_rows(config.batch_size)  # outputs hold the global batch

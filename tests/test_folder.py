@@ -136,16 +136,16 @@ def test_finetuning_keeps_shared_characters_and_frozen_stages(trained, data_dir,
   fresh = train.create_train_state(jax.random.PRNGKey(7), model, tx, config)
   start, report = finetune.init_from(fresh, old_workdir, new_charset)
   mapping = finetune.class_map(old_charset, new_charset)
-  old_k = np.asarray(old.params["ctc_head"]["kernel"])
-  new_k = np.asarray(start.params["ctc_head"]["kernel"])
+  old_k = np.asarray(old.params["prediction"]["head"]["kernel"])
+  new_k = np.asarray(start.params["prediction"]["head"]["kernel"])
   for j, i in enumerate(mapping):
     if i >= 0:
       np.testing.assert_array_equal(new_k[:, j], old_k[:, i])
     else:
       assert not np.allclose(new_k[:, j], old_k[:, 0])
   assert report["new_symbols"] and set(report["new_symbols"]) <= set("".join(WORDS)) - set(old_charset.symbols)
-  np.testing.assert_array_equal(np.asarray(start.params["collapse"]["kernel"]),
-                                np.asarray(old.params["collapse"]["kernel"]))
+  np.testing.assert_array_equal(np.asarray(start.params["sequence"]["collapse"]["kernel"]),
+                                np.asarray(old.params["sequence"]["collapse"]["kernel"]))
   # After 3 steps with the features frozen, the features are still the old model's.
   meta = checkpoints.read_meta(new_mngr)
   assert meta["charset"]["symbols"] == list(new_charset.symbols)
@@ -154,5 +154,5 @@ def test_finetuning_keeps_shared_characters_and_frozen_stages(trained, data_dir,
   for a, b in zip(jax.tree_util.tree_leaves(after.params["features"]),
                   jax.tree_util.tree_leaves(old.params["features"])):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-  assert not np.array_equal(np.asarray(after.params["collapse"]["kernel"]),
-                            np.asarray(old.params["collapse"]["kernel"]))
+  assert not np.array_equal(np.asarray(after.params["sequence"]["collapse"]["kernel"]),
+                            np.asarray(old.params["sequence"]["collapse"]["kernel"]))

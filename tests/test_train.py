@@ -29,7 +29,7 @@ def test_quick_run_learns_and_writes_a_checkpoint(trained, data_dir):
   mngr = checkpoints.manager(workdir, create=False)
   assert mngr.latest_step() == config.num_train_steps
   meta = checkpoints.read_meta(mngr)
-  assert meta["config"]["model"]["name"] == "crnn"
+  assert meta["config"]["model"]["name"] == "recognizer"
   assert len(meta["charset"]["symbols"]) == 95
   # Loss falls: compare the same fixed validation batches before and after training.
   charset, model, tx, _ = train.build(config)

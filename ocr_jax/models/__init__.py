@@ -1,13 +1,27 @@
-"""Recognizer models, picked by name from `config.model`."""
-from ocr_jax.models import crnn
+"""Recognizer models, built from `config.model` (see models/recognizer.py)."""
+from ocr_jax.models import recognizer
 
 
-def get_model(model_config, num_classes: int):
-  """Builds the Flax module that `model_config.name` names."""
-  if model_config.name == "crnn":
-    return crnn.CRNN(num_classes=num_classes, features=tuple(model_config.features.channels),
-                     sequence=model_config.sequence.name,
-                     hidden=model_config.sequence.hidden,
-                     num_layers=model_config.sequence.num_layers,
-                     dropout=model_config.get("dropout", 0.0))
-  raise ValueError(f"unknown model {model_config.name!r}")
+def get_model(model_config, num_classes: int, max_length: int = 32):
+  """The Flax module `model_config` describes; `max_length` bounds attention decoding."""
+  if model_config.name not in ("crnn", "recognizer"):
+    raise ValueError(f"unknown model {model_config.name!r}; use 'recognizer' (or 'crnn')")
+  get = lambda stage, field, default: model_config.get(stage, {}).get(field, default)  # noqa: E731
+  return recognizer.Recognizer(
+      num_classes=num_classes,
+      transformation=get("transformation", "name", "none"),
+      num_fiducial=get("transformation", "num_fiducial", 20),
+      features=model_config.features.name,
+      channels=tuple(model_config.features.channels),
+      sequence=model_config.sequence.name,
+      hidden=model_config.sequence.hidden,
+      num_layers=model_config.sequence.get("num_layers", 1),
+      num_heads=model_config.sequence.get("num_heads", 4),
+      prediction=model_config.prediction.name,
+      max_length=max_length,
+      dropout=model_config.get("dropout", 0.0))
+
+
+def is_ctc(model_config) -> bool:
+  """Whether the model's outputs are CTC frames (else attention-decoder steps)."""
+  return model_config.prediction.name == "ctc"

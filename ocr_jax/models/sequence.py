@@ -1,0 +1,73 @@
+"""Sequence stages: a feature map float32[B, h, T, C] -> frames float32[B, T, hidden].
+
+Every stage first collapses the height (reshape h*C, then a Dense to `hidden`), then:
+  none         nothing more: each frame sees only its conv receptive field.
+  bilstm       `num_layers` bidirectional LSTMs that stop at each line's real length.
+  transformer  `num_layers` pre-LayerNorm encoder layers (sinusoidal positions, self-attention
+               masked to the real frames, a 2x MLP), `num_heads` heads.
+"""
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+import numpy as np
+
+
+def sinusoidal_positions(length: int, dim: int) -> np.ndarray:
+  """float32[length, dim] fixed position encodings (Vaswani et al. 2017)."""
+  pos = np.arange(length)[:, None]
+  i = np.arange(dim // 2)[None, :]
+  angle = pos / np.power(10000.0, 2 * i / dim)
+  enc = np.zeros((length, dim), np.float32)
+  enc[:, 0::2], enc[:, 1::2] = np.sin(angle), np.cos(angle[:, :(dim - dim // 2)])
+  return enc
+
+
+class EncoderLayer(nn.Module):
+  num_heads: int
+  dropout: float = 0.0
+
+  @nn.compact
+  def __call__(self, x, mask, *, train: bool):
+    dim = x.shape[-1]
+    attn_mask = nn.make_attention_mask(mask > 0, mask > 0)
+    y = nn.LayerNorm(name="ln0")(x)
+    y = nn.MultiHeadDotProductAttention(num_heads=self.num_heads, name="attention")(
+        y, y, mask=attn_mask, deterministic=True)
+    x = x + nn.Dropout(self.dropout, deterministic=not train)(y)
+    y = nn.LayerNorm(name="ln1")(x)
+    y = nn.Dense(2 * dim, name="mlp0")(y)
+    y = nn.Dense(dim, name="mlp1")(nn.gelu(y))
+    x = x + nn.Dropout(self.dropout, deterministic=not train)(y)
+    return x * mask[..., None]
+
+
+class Sequence(nn.Module):
+  kind: str = "bilstm"
+  hidden: int = 128
+  num_layers: int = 1
+  num_heads: int = 4
+  dropout: float = 0.0
+
+  @nn.compact
+  def __call__(self, x, paddings, *, train: bool):
+    b, h, w, c = x.shape
+    x = x.transpose(0, 2, 1, 3).reshape(b, w, h * c)
+    x = nn.Dense(self.hidden, name="collapse")(x)
+    mask = 1.0 - paddings
+    if self.kind == "bilstm":
+      lengths = jnp.sum(mask, axis=1).astype(jnp.int32)
+      for i in range(self.num_layers):
+        x = nn.Bidirectional(nn.RNN(nn.OptimizedLSTMCell(self.hidden), name=f"forward{i}"),
+                             nn.RNN(nn.OptimizedLSTMCell(self.hidden), name=f"backward{i}"),
+                             name=f"bilstm{i}")(x, seq_lengths=lengths)
+    elif self.kind == "transformer":
+      x = (x + sinusoidal_positions(w, self.hidden)[None]) * mask[..., None]
+      for i in range(self.num_layers):
+        x = EncoderLayer(self.num_heads, self.dropout, name=f"encoder{i}")(x, mask,
+                                                                          train=train)
+      x = nn.LayerNorm(name="ln_out")(x)
+    elif self.kind != "none":
+      raise ValueError(f"unknown sequence model {self.kind!r}; "
+                       f"choose from ['bilstm', 'none', 'transformer']")
+    return x
