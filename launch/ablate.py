@@ -275,8 +275,17 @@ def main():
       rows += [r for s in range(args.top_seeds) if s not in seeds and (r := run_one(args, o, s))]
   if args.print_only or not rows:
     return
-  header = (f"Base config `{args.config}`, every run with "
-            f"{', '.join(f'{k}={v}' for k, v in args.set_overrides) or 'no extra overrides'}.")
+  import platform  # pylint: disable=g-import-not-at-top
+  header = "\n".join([
+      "# Ablation results", "",
+      "Made by (re-running it re-uses finished runs and rewrites this file):", "",
+      "```", "python " + " ".join(
+          f"'{a}'" if any(ch in a for ch in " ()") else a for a in sys.argv), "```", "",
+      f"Base config `{args.config}`; every run with "
+      f"{', '.join(f'`{k}={v}`' for k, v in args.set_overrides) or 'no extra overrides'}. "
+      f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, Python "
+      f"{platform.python_version()}, all runs one after another. Mean over seeds, range in "
+      f"brackets; rows sorted by mean CER."])
   write_reports(rows, args.out or os.path.join(args.root, "ablation"), header)
 
 
