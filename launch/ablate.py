@@ -9,7 +9,7 @@ Each run is `python -m ocr_jax.main --config=CONFIG --workdir=ROOT/NAME --config
 (`--print_only` prints those commands, for a cluster, and stops). A run whose workdir holds
 final metrics and a measurement is skipped, so re-running resumes a sweep; a killed run
 resumes from its checkpoint. After each run this process measures, on the same machine:
-  params          parameter count (checkpoint metadata)
+  params          parameter count of the restored model
   gflops          XLA's cost analysis of the inference forward pass, per 256-px-wide line
   train_img_s     median training images/s over the run's log windows (first one dropped:
                   it holds the compilations)
@@ -114,7 +114,6 @@ def measure(workdir: str, infer_lines: int, infer_repeats: int) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from ocr_jax import inference  # pylint: disable=g-import-not-at-top
-  from ocr_jax import train  # pylint: disable=g-import-not-at-top
   from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
 
   with open(os.path.join(workdir, "final_metrics.json")) as f:
@@ -146,7 +145,6 @@ def measure(workdir: str, infer_lines: int, infer_repeats: int) -> dict:
     rec.read_arrays(greys)
     times.append(time.perf_counter() - t0)
   num_params = sum(x.size for x in jax.tree_util.tree_leaves(rec.params))
-  del train
   return {"params": int(num_params), "gflops": flops / 1e9,
           "train_img_s": statistics.median(rates) if rates else float("nan"),
           "infer_lines_s": len(greys) / statistics.median(times),

@@ -69,7 +69,3 @@ def greedy_decode(best, best_prob, lengths, *, ctc: bool = True) -> list[Decoded
   best, best_prob, lengths = map(np.asarray, (best, best_prob, lengths))
   one = collapse if ctc else until_end
   return [one(best[i], best_prob[i], lengths[i]) for i in range(best.shape[0])]
-
-
-def ctc_greedy_decode(best, best_prob, lengths) -> list[Decoded]:
-  return greedy_decode(best, best_prob, lengths, ctc=True)

@@ -51,7 +51,7 @@ def test_greedy_decode_collapses_repeats_and_ignores_padding():
   logits = np.full((1, 9, 4), -5.0, np.float32)
   logits[0, np.arange(9), path[0]] = 5.0
   paddings = np.array([[0, 0, 0, 0, 0, 0, 0, 1, 1]], np.float32)  # the 3s are padding
-  (d,) = decoding.ctc_greedy_decode(*decoding.greedy_frames(logits, paddings))
+  (d,) = decoding.greedy_decode(*decoding.greedy_frames(logits, paddings))
   assert d.ids == [1, 1, 2]
   assert len(d.char_confidences) == 3
   assert all(0.99 < c <= 1.0 for c in d.char_confidences)
@@ -61,6 +61,16 @@ def test_greedy_decode_collapses_repeats_and_ignores_padding():
 def test_greedy_confidence_reflects_uncertainty():
   logits = np.zeros((1, 3, 3), np.float32)
   logits[0, 1, 1] = 0.5  # barely prefers class 1 over blank and class 2
-  (d,) = decoding.ctc_greedy_decode(*decoding.greedy_frames(logits, np.zeros((1, 3))))
+  (d,) = decoding.greedy_decode(*decoding.greedy_frames(logits, np.zeros((1, 3))))
   assert d.ids == [1]
   assert 0.3 < d.confidence < 0.6
+
+
+def test_attention_decoding_stops_at_the_end_token():
+  best = np.array([[3, 3, 5, 0, 4, 0]])  # repeats are kept; nothing after the first end token
+  prob = np.array([[0.9, 0.8, 0.7, 0.95, 0.5, 0.6]])
+  (d,) = decoding.greedy_decode(best, prob, np.array([3]), ctc=False)
+  assert d.ids == [3, 3, 5] and d.char_confidences == [0.9, 0.8, 0.7] and d.confidence == 0.7
+  (empty,) = decoding.greedy_decode(np.array([[0, 2]]), np.array([[0.6, 0.9]]), np.array([0]),
+                                    ctc=False)
+  assert empty.ids == [] and empty.confidence == 0.6  # the end token's probability

@@ -41,7 +41,7 @@ def overfit_model(tmp_path_factory):
   for step in range(config.num_train_steps):
     state, m = step_fn(state, batch, jax.random.PRNGKey(1))
     if step % 25 == 24:
-      decoded = [charset.decode(d.ids) for d in inference.decoding.ctc_greedy_decode(
+      decoded = [charset.decode(d.ids) for d in inference.decoding.greedy_decode(
           *jax.jit(functools.partial(train.predict_step, model=model))(
               state.params, state.batch_stats, batch["image"], batch["image_paddings"]))]
       if decoded == list(TEXTS):

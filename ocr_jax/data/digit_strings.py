@@ -87,11 +87,7 @@ class DigitStrings(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(self.builder_config.height, None, 1),
-                                         encoding_format="png"),
-            "text": tfds.features.Text(),
-        }),
+        features=preprocess.line_features(self.builder_config.height),
         supervised_keys=("image", "text"),
         license="Digits: UCI Optical Recognition of Handwritten Digits (CC BY 4.0), via "
                 "scikit-learn (BSD-3-Clause).",

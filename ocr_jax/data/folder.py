@@ -158,12 +158,8 @@ class LineFolder(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(self.builder_config.height, None, 1),
-                                         encoding_format="png"),
-            "text": tfds.features.Text(),
-            "path": tfds.features.Text(),
-        }),
+        features=preprocess.line_features(self.builder_config.height,
+                                          path=tfds.features.Text()),
         supervised_keys=("image", "text"),
         metadata=tfds.core.MetadataDict(),
     )

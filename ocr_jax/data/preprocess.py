@@ -22,6 +22,15 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".
                     ".pgm", ".ppm", ".pbm", ".pnm")
 
 
+def line_features(height: int, **extra):
+  """The tfds features of a line-image dataset: a PNG line image of `height` px (the pipeline
+  reads widths from the PNG header) and its text, plus any `extra` features."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  return tfds.features.FeaturesDict({
+      "image": tfds.features.Image(shape=(height, None, 1), encoding_format="png"),
+      "text": tfds.features.Text(), **extra})
+
+
 def encode_png(grey: np.ndarray) -> bytes:
   """uint8[H, W] -> PNG bytes (fast compression: datasets are written once, read often)."""
   buf = io.BytesIO()

@@ -95,12 +95,8 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(cfg.height, None, 1), encoding_format="png"),
-            "text": tfds.features.Text(),
-            "font": tfds.features.Text(),
-            "width": tfds.features.Scalar(np.int32),
-        }),
+        features=preprocess.line_features(cfg.height, font=tfds.features.Text(),
+                                          width=tfds.features.Scalar(np.int32)),
         supervised_keys=("image", "text"),
         license="Fonts: see third_party/fonts/README.md; text: public domain.",
     )

@@ -28,16 +28,16 @@ def rest_points(num_fiducial: int) -> np.ndarray:
   return np.concatenate([top, bottom]).astype(np.float32)
 
 
-def _tps_kernel(sq_dist):
-  """U(r) = r^2 log r^2, with U(0) = 0."""
-  return sq_dist * jnp.log(jnp.where(sq_dist > 0, sq_dist, 1.0))
+def _tps_kernel(sq_dist, xp=jnp):
+  """U(r) = r^2 log r^2, with U(0) = 0; `xp` is jnp on the device or np on the host."""
+  return sq_dist * xp.log(xp.where(sq_dist > 0, sq_dist, 1.0))
 
 
 def tps_inverse(points: np.ndarray) -> np.ndarray:
   """float32[F+3, F+3]: the inverse of the TPS system matrix [[K, P], [P^T, 0]] of `points`."""
   f = len(points)
   d2 = ((points[:, None] - points[None]) ** 2).sum(-1)
-  k = d2 * np.log(np.where(d2 > 0, d2, 1.0))  # U(r), in float64 on the host
+  k = _tps_kernel(d2, np)  # in float64 on the host
   p = np.concatenate([np.ones((f, 1)), points], 1)
   system = np.zeros((f + 3, f + 3))
   system[:f, :f], system[:f, f:], system[f:, :f] = k, p, p.T
