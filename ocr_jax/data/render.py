@@ -43,6 +43,12 @@ VALIDATION_FONTS = (
     "C059-Roman.otf", "C059-Italic.otf", "URWGothic-Book.otf", "URWGothic-DemiOblique.otf",
     "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "FreeMono.ttf", "FreeMonoBold.ttf",
 )
+# Faces no training or validation split uses: only the English-print test sets
+# (ocr_jax/data/testsets.py) are rendered in them.
+TEST_FONTS = (
+    "CharisSIL-Regular.ttf", "CharisSIL-Italic.ttf", "Carlito-Regular.ttf", "Carlito-Bold.ttf",
+    "Lato-Regular.ttf", "Lato-Italic.ttf", "NotoSerif-Regular.ttf", "NotoSans-Regular.ttf",
+)
 PROSE_FILES = ("kjv.txt.gz", "jargon.txt.gz")
 # The last tenth of every prose file is kept for validation text.
 VALIDATION_TEXT_FRACTION = 0.1
@@ -238,13 +244,61 @@ def finish(arr: np.ndarray, rng) -> np.ndarray:
   return arr
 
 
+def neighbour_strokes(img: Image.Image, font_name: str, size: int, rng, *, ink: int,
+                      paper: int) -> Image.Image:
+  """Bits of the lines above and below that a page segmenter leaves in a line crop: the
+  descenders of the previous line at the top, the ascenders of the next at the bottom."""
+  font = _font(font_name, size)
+  draw = ImageDraw.Draw(img)
+  ascent, descent = font.getmetrics()
+  filler = "".join(rng.choice(list("gjpqy,;()|[]bdfhklt'\"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ "), 200))
+  if rng.random() < 0.5:  # previous line's descenders, cut at the top edge
+    draw.text((int(rng.integers(-size, size)), -ascent - int(rng.uniform(0.0, 0.3) * descent)),
+              filler, font=font, fill=ink)
+  else:  # next line's ascenders, cut at the bottom edge
+    draw.text((int(rng.integers(-size, size)),
+               img.height - int(rng.uniform(0.05, 0.25) * ascent) - (ascent - size * 0.72)),
+              filler, font=font, fill=ink)
+  return img
+
+
+def scan_effects(img: Image.Image, rng, *, paper: int) -> Image.Image:
+  """Print-in-the-wild effects at render resolution (the `print` profile): ink that bleeds
+  into touching glyphs or drops out into broken ones, a binarised 300 dpi scan, uneven light."""
+  r = rng.random()
+  if r < 0.15:
+    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.4)))
+    arr = np.asarray(img, np.float32)
+    cut = paper - (paper - arr.min()) * rng.uniform(0.25, 0.45)  # low threshold: ink bleeds
+    img = Image.fromarray(np.where(arr < cut, arr.min(), paper).astype(np.uint8))
+  elif r < 0.3:
+    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.2)))
+    arr = np.asarray(img, np.float32)
+    cut = arr.min() + (paper - arr.min()) * rng.uniform(0.2, 0.35)  # high: strokes break
+    img = Image.fromarray(np.where(arr < cut, arr.min(), paper).astype(np.uint8))
+  if rng.random() < 0.2:  # uneven illumination (camera, curled page)
+    arr = np.asarray(img, np.float32)
+    h, w = arr.shape
+    ramp = np.linspace(0, 1, w)[None, :] if rng.random() < 0.7 else np.linspace(0, 1, h)[:, None]
+    if rng.random() < 0.5:
+      ramp = ramp[..., ::-1] if ramp.shape[0] == 1 else ramp[::-1]
+    arr = arr * (1 - rng.uniform(0.1, 0.45) * ramp)
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+  return img
+
+
 def render_line(text: str, font_name: str, rng: np.random.Generator, *, height: int = 32,
-                augment: bool = True) -> np.ndarray:
-  """A text line as a uint8[height, W] grey image (dark ink on light paper)."""
+                augment: bool = True, profile: str = "default") -> np.ndarray:
+  """A text line as a uint8[height, W] grey image (dark ink on light paper). The `print`
+  profile adds neighbouring lines' strokes and scan/camera effects (see `scan_effects`)."""
   size = int(rng.integers(int(height * 0.8), int(height * 1.6) + 1)) if augment else height
   paper = int(rng.integers(170, 256)) if augment else 255
   ink = int(rng.integers(0, max(1, paper - 110))) if augment else 0
   img = render_clean(text, font_name, size, rng, ink=ink, paper=paper)
+  if augment and profile == "print":
+    if rng.random() < 0.25:
+      img = neighbour_strokes(img, font_name, size, rng, ink=ink, paper=paper)
+    img = scan_effects(img, rng, paper=paper)
   if augment:
     img = degrade(img, rng, paper=paper, size=size)
   stretch = rng.uniform(0.85, 1.2) if augment else 1.0

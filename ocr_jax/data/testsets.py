@@ -1,0 +1,165 @@
+"""Held-out English print test sets for the comparison with other engines.
+
+  python -m ocr_jax.data.testsets --out /tmp/ocr_testsets [--lines 400 --pages 12]
+
+writes three folders, each rendered only in `render.TEST_FONTS` (faces no training or
+validation split uses) from the validation tenth of the bundled prose (text no training split
+uses), so nothing here was trained on:
+
+  clean/     line images at 300 dpi print size (10-12 pt: 40-50 px lines), black on white,
+             + labels.tsv (`filename<TAB>text`)
+  degraded/  the same kind of text with the print profile's scan and camera effects at the
+             same resolution (ink bleed, broken strokes, binarisation, noise, JPEG, blur,
+             rotation, uneven light, neighbouring lines' strokes), + labels.tsv
+  pages/     one-column pages (page_NNN.png + page_NNN.gt.txt, one line of text per printed
+             line), slightly rotated and noisy; lines/ holds the same pages' lines cut at
+             their true boxes, + labels.tsv, so page-level and line-level CER can be compared
+
+Lines are 10-60 characters (longer than the training lines, up to 40), so the sets also test
+reading longer lines than the model saw. Deterministic: same arguments, same files.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from ocr_jax.data import render
+
+SEED = 20261122
+
+
+def _text(rng, max_chars: int, min_chars: int = 10) -> str:
+  """A window of validation prose (or, one time in five, a mixed/number string)."""
+  for _ in range(50):
+    text = render.sample_text(rng, "validation", max_chars)
+    if len(text) >= min_chars or rng.random() < 0.15:
+      return text
+  return text
+
+
+def write_labels(folder: str, rows) -> None:
+  with open(os.path.join(folder, "labels.tsv"), "w", encoding="utf-8") as f:
+    for name, text in rows:
+      f.write(f"{name}\t{text}\n")
+
+
+def read_labels(folder: str) -> list[tuple[str, str]]:
+  """`labels.tsv` of a folder -> [(filename, text)]; raises ValueError naming a bad line."""
+  path = os.path.join(folder, "labels.tsv")
+  rows = []
+  with open(path, encoding="utf-8") as f:
+    for n, line in enumerate(f, 1):
+      line = line.rstrip("\r\n")
+      if not line.strip():
+        continue
+      name, tab, text = line.partition("\t")
+      if not tab:
+        raise ValueError(f"{path}:{n}: expected filename<TAB>text")
+      rows.append((name, text))
+  return rows
+
+
+def clean_line(text: str, font: str, rng) -> np.ndarray:
+  size = int(rng.integers(38, 51))  # 9-12 pt at 300 dpi
+  return np.asarray(render.render_clean(text, font, size, rng, ink=0, paper=255))
+
+
+def degraded_line(text: str, font: str, rng) -> np.ndarray:
+  return render.render_line(text, font, rng, height=int(rng.integers(40, 56)), profile="print")
+
+
+def make_lines(out: str, num: int, degraded: bool, seed: int) -> None:
+  os.makedirs(out, exist_ok=True)
+  rows = []
+  for i in range(num):
+    rng = np.random.default_rng([seed, int(degraded), i])
+    font = render.TEST_FONTS[i % len(render.TEST_FONTS)]
+    text = _text(rng, 60)
+    img = degraded_line(text, font, rng) if degraded else clean_line(text, font, rng)
+    name = f"line_{i:04d}.png"
+    Image.fromarray(img).save(os.path.join(out, name))
+    rows.append((name, text))
+  write_labels(out, rows)
+
+
+def _wrap(words: list[str], font, width: int) -> list[str]:
+  lines, cur = [], ""
+  for w in words:
+    cand = f"{cur} {w}" if cur else w
+    if cur and font.getlength(cand) > width:
+      lines.append(cur)
+      cur = w
+    else:
+      cur = cand
+  if cur:
+    lines.append(cur)
+  return lines
+
+
+def render_page(rng, font_name: str, *, width: int = 1700, size: int = 40,
+                num_lines: int = 18):
+  """A one-column page of validation prose: (grey page, lines of text, their boxes before
+  rotation, rotation in degrees)."""
+  font = render._font(font_name, size)  # pylint: disable=protected-access
+  prose = render.load_prose("validation")
+  words = []
+  while len(words) < num_lines * 14:
+    words += prose[rng.integers(len(prose))].split()
+  margin = int(rng.integers(100, 180))
+  lines = _wrap(words, font, width - 2 * margin)[:num_lines]
+  leading = int(size * rng.uniform(1.25, 1.6))
+  ascent, descent = font.getmetrics()
+  height = 2 * margin + leading * len(lines)
+  page = Image.new("L", (width, height), 255)
+  draw = ImageDraw.Draw(page)
+  boxes = []
+  for n, text in enumerate(lines):
+    y = margin + n * leading
+    draw.text((margin, y), text, font=font, fill=0)
+    x0, y0, x1, y1 = draw.textbbox((margin, y), text, font=font)
+    top = max(0, y - (leading - ascent - descent) // 2)
+    boxes.append((margin - 8, top, x1 + 8, min(height, top + leading)))
+  angle = float(rng.uniform(-2.0, 2.0))
+  rotated = page.rotate(angle, resample=Image.BILINEAR, expand=True, fillcolor=255)
+  if rng.random() < 0.5:
+    rotated = rotated.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
+  arr = np.asarray(rotated, np.float32) + rng.normal(0, rng.uniform(2, 10), rotated.size[::-1])
+  return np.clip(arr, 0, 255).astype(np.uint8), lines, boxes, np.asarray(page)
+
+
+def make_pages(out: str, num: int, seed: int) -> None:
+  os.makedirs(os.path.join(out, "lines"), exist_ok=True)
+  line_rows = []
+  for i in range(num):
+    rng = np.random.default_rng([seed, 2, i])
+    font = render.TEST_FONTS[i % len(render.TEST_FONTS)]
+    page, lines, boxes, unrotated = render_page(rng, font, size=int(rng.integers(36, 46)))
+    Image.fromarray(page).save(os.path.join(out, f"page_{i:03d}.png"))
+    with open(os.path.join(out, f"page_{i:03d}.gt.txt"), "w", encoding="utf-8") as f:
+      f.write("\n".join(lines) + "\n")
+    for n, (text, box) in enumerate(zip(lines, boxes)):
+      name = f"page_{i:03d}_{n:02d}.png"
+      Image.fromarray(unrotated).crop(box).save(os.path.join(out, "lines", name))
+      line_rows.append((name, text))
+  write_labels(os.path.join(out, "lines"), line_rows)
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--out", required=True)
+  parser.add_argument("--lines", type=int, default=400, help="lines per line set")
+  parser.add_argument("--pages", type=int, default=12)
+  parser.add_argument("--seed", type=int, default=SEED)
+  args = parser.parse_args(argv)
+  make_lines(os.path.join(args.out, "clean"), args.lines, False, args.seed)
+  make_lines(os.path.join(args.out, "degraded"), args.lines, True, args.seed)
+  make_pages(os.path.join(args.out, "pages"), args.pages, args.seed)
+  print(f"wrote {args.lines} clean + {args.lines} degraded lines and {args.pages} pages "
+        f"under {args.out}")
+
+
+if __name__ == "__main__":
+  main()
