@@ -57,6 +57,10 @@ class Charset:
     """Class ids (blank-free, already collapsed) -> text."""
     return self.separator.join(self.symbols[int(i) - 1] for i in ids if int(i) != BLANK_ID)
 
+  def decode_one(self, i: int) -> str:
+    """One class id -> its symbol ('' for the blank)."""
+    return "" if int(i) == BLANK_ID else self.symbols[int(i) - 1]
+
   def to_json(self) -> dict:
     return {"symbols": list(self.symbols), "separator": self.separator}
 

@@ -1,10 +1,12 @@
 """The `ocr-jax` command (also `python -m ocr_jax.cli`).
 
-  ocr-jax read --model WORKDIR line.png [more.png | folder/ ...] [--json]
+  ocr-jax read line.png | page.png [more | folder/ ...] [--json] [--model WORKDIR]
+              [--layout auto|line|page] [--decoder greedy|beam|words]
   ocr-jax tokens2midi staff.semantic [more.semantic ...] [-o out.mid] [--bpm 120]
 
-Prints `path<TAB>text<TAB>confidence` per image (or JSON lines with per-character
-confidences). A file that cannot be read gives one line `error: PATH: problem` on stderr and
+Prints `path<TAB>text<TAB>confidence` per line image and the text lines of a page (or, with
+--json, one JSON object per image: deskew angle, line boxes in the deskewed page, text,
+per-line and per-character confidences). A file that cannot be read gives one line `error: PATH: problem` on stderr and
 the run goes on; the exit status is 1 if any file failed, 2 if nothing could be read.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import sys
 
+import ocr_jax
 from ocr_jax.data import preprocess
 
 
@@ -31,6 +34,37 @@ def expand_paths(inputs: list[str]) -> tuple[list[str], list[str]]:
   return paths, errors
 
 
+def load_recognizer(args):
+  """The recognizer named by --model/--decoder, or None after printing why it cannot load."""
+  from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top  (slow import)
+  lexicon = None
+  try:
+    if args.decoder == "words":
+      words = args.words or os.path.join(args.model, "words.txt")
+      lexicon = decoding.Lexicon.from_file(words)
+    return inference.Recognizer.from_checkpoint(args.model, decoder=args.decoder,
+                                                beam_width=args.beam_width, lexicon=lexicon)
+  except (OSError, ValueError, KeyError) as e:
+    print(f"error: {args.model}: cannot load model ({e})", file=sys.stderr)
+    return None
+
+
+def _print_result(path: str, layout, results, args, many: bool) -> None:
+  if args.json:
+    print(json.dumps({
+        "path": path, "deskew_degrees": round(layout.angle, 2),
+        "lines": [{"box": list(box), "text": r.text, "confidence": round(r.confidence, 4),
+                   "char_confidences": [round(c, 4) for c in r.char_confidences]}
+                  for box, r in zip(layout.boxes, results)]}))
+  elif len(results) == 1 and len(layout.boxes) == 1 and layout.boxes[0][:2] == (0, 0):
+    print(f"{path}\t{results[0].text}\t{results[0].confidence:.3f}")  # a line image
+  else:
+    if many:
+      print(f"==> {path} <==")
+    for r in results:
+      print(r.text)
+
+
 def cmd_read(args) -> int:
   paths, errors = expand_paths(args.inputs)
   for e in errors:
@@ -38,24 +72,27 @@ def cmd_read(args) -> int:
   if not paths:
     print("error: no image files to read", file=sys.stderr)
     return 2
-  from ocr_jax import inference  # pylint: disable=g-import-not-at-top  (slow import)
-  try:
-    recognizer = inference.Recognizer.from_checkpoint(args.model)
-  except (FileNotFoundError, ValueError, KeyError) as e:
-    print(f"error: {args.model}: cannot load model ({e})", file=sys.stderr)
+  recognizer = load_recognizer(args)
+  if recognizer is None:
     return 2
   failed = len(errors)
-  for path, result in zip(paths, recognizer.read_files(paths)):
-    if isinstance(result, Exception):
-      print(f"error: {path}: {result}", file=sys.stderr)
-      failed += 1
-    elif args.json:
-      print(json.dumps({"path": path, "text": result.text,
-                        "confidence": round(result.confidence, 4),
-                        "char_confidences": [round(c, 4) for c in result.char_confidences]}))
-    else:
-      print(f"{path}\t{result.text}\t{result.confidence:.3f}")
-  sys.stdout.flush()
+  for start in range(0, len(paths), args.chunk):
+    chunk, greys = paths[start:start + args.chunk], []
+    for path in chunk:
+      try:
+        greys.append(preprocess.load_image(path))
+      except preprocess.ImageError as e:
+        greys.append(e)
+    good = [i for i, g in enumerate(greys) if not isinstance(g, Exception)]
+    outs = dict(zip(good, recognizer.read_layouts([greys[i] for i in good], args.layout)))
+    for i, path in enumerate(chunk):
+      out = outs.get(i, greys[i])
+      if isinstance(out, Exception):
+        print(f"error: {path}: {out}", file=sys.stderr)
+        failed += 1
+      else:
+        _print_result(path, *out, args, many=len(paths) > 1)
+    sys.stdout.flush()
   if failed == len(paths) + len(errors):
     return 2
   return 1 if failed else 0
@@ -93,9 +130,20 @@ def main(argv=None) -> int:
   sub = parser.add_subparsers(dest="command", required=True)
   read = sub.add_parser("read", help="read text lines from images")
   read.add_argument("inputs", nargs="+", help="line images or folders of them")
-  read.add_argument("--model", required=True,
-                    help="a training workdir (or its checkpoints/ folder)")
-  read.add_argument("--json", action="store_true", help="JSON lines with confidences")
+  read.add_argument("--model", default=ocr_jax.ENGLISH_MODEL,
+                    help="a training workdir (or its checkpoints/ folder); default: the "
+                    "released English print model")
+  read.add_argument("--layout", choices=("auto", "line", "page"), default="auto",
+                    help="page: deskew and split into lines; line: the image is one line; "
+                    "auto (default): page if two or more lines are found")
+  read.add_argument("--decoder", choices=("greedy", "beam", "words"), default="greedy",
+                    help="greedy, CTC prefix beam search, or beam search rescored by a word "
+                    "list (--words, default MODEL/words.txt)")
+  read.add_argument("--beam_width", type=int, default=8)
+  read.add_argument("--words", help="word list (one word a line) for --decoder words")
+  read.add_argument("--chunk", type=int, default=64, help="images loaded and read together")
+  read.add_argument("--json", action="store_true",
+                    help="one JSON object per image: lines with boxes, text, confidences")
   read.set_defaults(func=cmd_read)
   t2m = sub.add_parser("tokens2midi", help="PrIMuS semantic token files -> MIDI files")
   t2m.add_argument("inputs", nargs="+", help="files of TAB- or space-separated tokens")

@@ -69,3 +69,117 @@ def greedy_decode(best, best_prob, lengths, *, ctc: bool = True) -> list[Decoded
   best, best_prob, lengths = map(np.asarray, (best, best_prob, lengths))
   one = collapse if ctc else until_end
   return [one(best[i], best_prob[i], lengths[i]) for i in range(best.shape[0])]
+
+
+# ------------------------------------------------------------------------------------------
+# CTC prefix beam search, optionally rescored by a word list.
+# ------------------------------------------------------------------------------------------
+def _logsumexp(a: float, b: float) -> float:
+  if a == -np.inf:
+    return b
+  if b == -np.inf:
+    return a
+  m = max(a, b)
+  return m + float(np.log1p(np.exp(-abs(a - b))))
+
+
+@dataclasses.dataclass
+class Lexicon:
+  """A word list for beam search. A word is a maximal run of letters (and inner apostrophes);
+  a completed word found in the list (case-insensitively) adds `bonus` to its beam's log score,
+  one not found adds `-penalty`; digits and punctuation are never scored."""
+  words: frozenset
+  bonus: float = 1.0
+  penalty: float = 2.0
+
+  @classmethod
+  def from_file(cls, path: str, **kwargs) -> Lexicon:
+    with open(path, encoding="utf-8") as f:
+      return cls(frozenset(w.strip().lower() for w in f if w.strip()), **kwargs)
+
+  def score(self, word: str) -> float:
+    if not word:
+      return 0.0
+    return self.bonus if word.lower() in self.words else -self.penalty
+
+
+def _last_word(text: str) -> str:
+  """The run of letters/apostrophes at the end of `text` (stripped of apostrophes at edges)."""
+  i = len(text)
+  while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "'"):
+    i -= 1
+  return text[i:].strip("'")
+
+
+def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: int = 8,
+                lexicon: Lexicon | None = None, prune: float = 1e-3) -> Decoded:
+  """CTC prefix beam search over one line's log-probabilities float[T, C] (class 0 = blank).
+
+  Keeps `beam_width` prefixes with their blank-ending and non-blank-ending log probabilities;
+  only classes with probability >= `prune` in a frame are expanded. With a `lexicon`, a word is
+  scored when a non-letter follows it and at the end of the line. A character's confidence is
+  its highest frame probability among the frames the best path assigns to it; the line's is
+  its least confident character."""
+  log_probs = np.asarray(log_probs, np.float64)[:int(length)]
+  T = log_probs.shape[0]
+  # prefix -> [log p ending in blank, log p ending in non-blank, lexicon score, char confs]
+  beams = {(): [0.0, -np.inf, 0.0, ()]}
+  threshold = np.log(prune)
+  for t in range(T):
+    lp = log_probs[t]
+    candidates = np.nonzero(lp >= threshold)[0]
+    if candidates.size == 0:
+      candidates = np.array([int(np.argmax(lp))])
+    nxt: dict = {}
+
+    def entry(prefix, lex, confs):
+      e = nxt.get(prefix)
+      if e is None:
+        e = nxt[prefix] = [-np.inf, -np.inf, lex, confs]
+      return e
+
+    for prefix, (pb, pnb, lex, confs) in beams.items():
+      total = _logsumexp(pb, pnb)
+      for k in candidates:
+        k = int(k)
+        p = float(lp[k])
+        if k == BLANK_ID:
+          e = entry(prefix, lex, confs)
+          e[0] = _logsumexp(e[0], total + p)
+          continue
+        last = prefix[-1] if prefix else None
+        new = prefix + (k,)
+        new_lex = lex
+        if lexicon is not None:
+          ch = id_to_char(k)
+          if not (ch.isalpha() or ch == "'"):
+            new_lex = lex + lexicon.score(_last_word("".join(map(id_to_char, prefix))))
+        prob = float(np.exp(p))
+        if k == last:
+          # Repeat: staying on the same character extends the prefix unchanged; a new copy
+          # of it needs a blank in between.
+          e = entry(prefix, lex, confs)
+          e[1] = _logsumexp(e[1], pnb + p)
+          if confs and prob > confs[-1]:
+            e[3] = confs[:-1] + (prob,)
+          e2 = entry(new, new_lex, confs + (prob,))
+          e2[1] = _logsumexp(e2[1], pb + p)
+        else:
+          e2 = entry(new, new_lex, confs + (prob,))
+          e2[1] = _logsumexp(e2[1], total + p)
+    ranked = sorted(nxt.items(), key=lambda kv: -(_logsumexp(kv[1][0], kv[1][1]) + kv[1][2]))
+    beams = dict(ranked[:beam_width])
+
+  def final(item):
+    prefix, (pb, pnb, lex, _) = item
+    if lexicon is not None:
+      lex += lexicon.score(_last_word("".join(map(id_to_char, prefix))))
+    return _logsumexp(pb, pnb) + lex
+
+  prefix, (_, _, _, confs) = max(beams.items(), key=final)
+  confs = [float(c) for c in confs]
+  if confs:
+    line = min(confs)
+  else:
+    line = float(np.exp(log_probs[:, BLANK_ID].min())) if T else 1.0
+  return Decoded(list(prefix), confs, line)

@@ -48,6 +48,8 @@ def load_run(path: str, step: int | None = None):
   _, model, tx, _ = train.build(config, charset)
   abstract = jax.eval_shape(functools.partial(
       train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
+  if meta.get("released"):  # release.py keeps params and batch statistics only
+    abstract = abstract.replace(opt_state=None)
   sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
   state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
   mngr.close()
@@ -57,20 +59,46 @@ def load_run(path: str, step: int | None = None):
 class Recognizer:
   """A trained model plus everything needed to turn images into text."""
 
+  DECODERS = ("greedy", "beam", "words")
+
   def __init__(self, config: ml_collections.ConfigDict, charset: charset_lib.Charset,
-               params, batch_stats, step: int = 0):
+               params, batch_stats, step: int = 0, *, decoder: str = "greedy",
+               beam_width: int = 8, lexicon: decoding.Lexicon | None = None):
+    """`decoder`: 'greedy' (best class per frame), 'beam' (CTC prefix beam search of
+    `beam_width`) or 'words' (the same beam search rescored by `lexicon`)."""
     self.config, self.charset, self.step = config, charset, step
     self.params, self.batch_stats = params, batch_stats
     _, self.model, _, _ = train.build(config, charset)
     self.height = config.data.height
     self.width_buckets = tuple(int(w) for w in config.data.width_buckets)
-    self._predict = jax.jit(functools.partial(train.predict_step, model=self.model))
+    if decoder not in self.DECODERS:
+      raise ValueError(f"unknown decoder {decoder!r}; one of {self.DECODERS}")
+    if decoder != "greedy" and not models.is_ctc(config.model):
+      raise ValueError(f"decoder {decoder!r} needs a CTC model; this one has an attention "
+                       "decoder (use 'greedy')")
+    if decoder == "words" and lexicon is None:
+      raise ValueError("decoder 'words' needs a lexicon (a word list)")
+    self.decoder, self.beam_width = decoder, beam_width
+    self.lexicon = lexicon if decoder == "words" else None
+    self._predict = jax.jit(functools.partial(
+        train.predict_step if decoder == "greedy" else train.predict_log_probs,
+        model=self.model))
 
   @classmethod
-  def from_checkpoint(cls, path: str, step: int | None = None) -> Recognizer:
-    """Rebuilds the model from a workdir (or its checkpoints/ folder) alone."""
+  def from_checkpoint(cls, path: str, step: int | None = None, **kwargs) -> Recognizer:
+    """Rebuilds the model from a workdir (or its checkpoints/ folder) alone; `kwargs` choose
+    the decoder (see __init__)."""
     state, charset, config, step = load_run(path, step)
-    return cls(config, charset, state.params, state.batch_stats, step)
+    return cls(config, charset, state.params, state.batch_stats, step, **kwargs)
+
+  def _decode(self, out) -> list[decoding.Decoded]:
+    if self.decoder == "greedy":
+      return decoding.greedy_decode(*out, ctc=models.is_ctc(self.config.model))
+    log_probs, lengths = map(np.asarray, out)
+    id_to_char = self.charset.decode_one
+    return [decoding.beam_search(log_probs[i], lengths[i], id_to_char,
+                                 beam_width=self.beam_width, lexicon=self.lexicon)
+            for i in range(log_probs.shape[0])]
 
   @property
   def num_compiled_shapes(self) -> int:
@@ -102,8 +130,7 @@ class Recognizer:
         size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
         images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
         out = self._predict(self.params, self.batch_stats, images, paddings)
-        for row, d in enumerate(decoding.greedy_decode(
-            *out, ctc=models.is_ctc(self.config.model))[:len(chunk)]):
+        for row, d in enumerate(self._decode(out)[:len(chunk)]):
           results[chunk[row]] = Result(self.charset.decode(d.ids), d.confidence,
                                        d.char_confidences)
     return results
@@ -125,3 +152,36 @@ class Recognizer:
         items[i] = result
       out.extend(items)
     return out
+
+  def layout_of(self, grey: np.ndarray, layout: str = "auto"):
+    """The lines to read in an image. layout: 'line' = the whole image is one line; 'page' =
+    deskew and split into lines (page.py); 'auto' = split when the image, as it is, already
+    shows two or more lines of text, else read it as one line."""
+    from ocr_jax import page  # pylint: disable=g-import-not-at-top
+    h, w = grey.shape
+    whole = page.Layout(0.0, grey, [(0, 0, w, h)])
+    if layout == "line":
+      return whole
+    if layout == "page":
+      return page.segment(grey)
+    if layout == "auto":
+      return page.segment(grey) if len(page.find_lines(grey)) >= 2 else whole
+    raise ValueError(f"unknown layout {layout!r} (auto, line, page)")
+
+  def read_layouts(self, greys: list[np.ndarray], layout: str = "auto"):
+    """Images (lines or pages) -> per image, (page.Layout, [Result per line, in reading
+    order]) or the ImageError that stopped it. The lines of all images are batched together."""
+    from ocr_jax import page  # pylint: disable=g-import-not-at-top
+    found, lines = [], []
+    for g in greys:
+      try:
+        lay = self.layout_of(g, layout)
+        crops = page.crops(lay)
+        for c in crops:
+          self.check_width(c)
+        found.append((lay, len(lines), len(lines) + len(crops)))
+        lines.extend(crops)
+      except preprocess.ImageError as e:
+        found.append(e)
+    results = self.read_arrays(lines) if lines else []
+    return [f if isinstance(f, Exception) else (f[0], results[f[1]:f[2]]) for f in found]

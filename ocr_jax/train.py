@@ -122,11 +122,19 @@ def train_step(state: TrainState, batch: dict, rng, *, model, tx):
 
 
 def predict_step(params, batch_stats, images, image_paddings, *, model):
-  """Inference forward pass: greedy frames for decoding, plus the log-probabilities."""
+  """Inference forward pass: greedy frames (best class, its probability, frame counts)."""
   logits, logit_paddings = model.apply({"params": params, "batch_stats": batch_stats},
                                        images, image_paddings, train=False)
   best, best_prob, lengths = decoding.greedy_frames(logits, logit_paddings)
   return best, best_prob, lengths
+
+
+def predict_log_probs(params, batch_stats, images, image_paddings, *, model):
+  """Inference forward pass for beam search: log-probabilities [B, T, C] and frame counts."""
+  logits, logit_paddings = model.apply({"params": params, "batch_stats": batch_stats},
+                                       images, image_paddings, train=False)
+  lengths = jnp.sum(1.0 - logit_paddings, axis=-1).astype(jnp.int32)
+  return jax.nn.log_softmax(logits, axis=-1), lengths
 
 
 # ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps
 # 30000 scan handed to a line reader). Pillow's own guard only warns below 2x its limit.
 MAX_PIXELS = 64_000_000
 MAX_FILE_BYTES = 256 * 1024 * 1024
+MIN_SIDE = 4  # a line image needs a few pixels of height and width to hold any text
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp",
@@ -85,8 +86,10 @@ def load_image(path: str) -> np.ndarray:
     raise ImageError("not an image Pillow can identify") from None
   except (OSError, SyntaxError, ValueError, EOFError) as e:
     raise ImageError(f"corrupt or truncated image ({e})") from None
-  if grey.ndim != 2 or min(grey.shape) < 1:
-    raise ImageError(f"unusable image shape {grey.shape}")
+  if grey.ndim != 2 or min(grey.shape) < MIN_SIDE:
+    raise ImageError(f"image too small to hold text ({grey.shape[-1]}x{grey.shape[0]} px; "
+                     f"need >= {MIN_SIDE} px each way)" if grey.ndim == 2 else
+                     f"unusable image shape {grey.shape}")
   return grey
 
 

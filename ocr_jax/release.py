@@ -1,0 +1,61 @@
+"""Turns a training run into a released model that ships with the package.
+
+  python -m ocr_jax.release --workdir /tmp/ocr_english_print --out ocr_jax/released/english_print
+
+Writes OUT/checkpoints/<step>/ (an orbax checkpoint of params and batch statistics only: the
+optimizer state, twice the size of the params, is dropped; `meta` is the run's with
+`released: true`) and OUT/words.txt, the word list of the `words` decoder: every word
+(a run of letters) seen at least `--min_count` times in the training prose, lower-cased.
+`inference.Recognizer.from_checkpoint(OUT)` loads it like any workdir.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import shutil
+
+from ocr_jax import checkpoints
+from ocr_jax import inference
+from ocr_jax.data import render
+
+
+def training_words(min_count: int = 2) -> list[str]:
+  """Lower-cased words of the training part of the bundled prose, most frequent first."""
+  counts = collections.Counter()
+  for paragraph in render.load_prose("train"):
+    counts.update(w.lower() for w in re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", paragraph))
+  return [w for w, c in counts.most_common() if c >= min_count]
+
+
+def release(workdir: str, out: str, step: int | None = None, min_count: int = 2) -> int:
+  state, _, _, step = inference.load_run(workdir, step)
+  mngr = checkpoints.manager(workdir, create=False)
+  meta = dict(checkpoints.read_meta(mngr, step), released=True)
+  mngr.close()
+  if os.path.exists(os.path.join(out, "checkpoints")):
+    shutil.rmtree(os.path.join(out, "checkpoints"))
+  mngr = checkpoints.manager(out, max_to_keep=1)
+  checkpoints.save(mngr, step, state.replace(opt_state=None), meta)
+  mngr.wait_until_finished()
+  mngr.close()
+  with open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as f:
+    f.write("\n".join(training_words(min_count)) + "\n")
+  return step
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--workdir", required=True)
+  parser.add_argument("--out", required=True)
+  parser.add_argument("--step", type=int, default=None, help="default: the latest")
+  parser.add_argument("--min_count", type=int, default=2)
+  args = parser.parse_args(argv)
+  step = release(args.workdir, args.out, args.step, args.min_count)
+  size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)
+  print(f"released step {step} of {args.workdir} to {args.out} ({size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+  main()
