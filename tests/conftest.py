@@ -1,4 +1,6 @@
-"""Shared fixtures: the quick dataset is prepared once and one quick model trained once."""
+"""Shared fixtures: the quick dataset is prepared once, one quick model trained once, and one
+model overfit on 8 lines (for the reading, page and comparison tests)."""
+import functools
 import os
 import sys
 
@@ -37,3 +39,48 @@ def trained(data_dir, tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("quick_run"))
   result = train.train_and_evaluate(quick_config(data_dir), workdir)
   return workdir, result
+
+
+TEXTS = ("hello world", "JAX 0.10", "CTC ok!", "x = 42;", "Tesseract", "(a+b)*c",
+         "Ruth 1:16", "quiet")
+
+
+@pytest.fixture(scope="session")
+def overfit_model(tmp_path_factory):
+  """Trains on 8 clean lines until it transcribes all of them, then saves a checkpoint:
+  (workdir, folder of the 8 line PNGs, decoded texts). Shared by the reading tests."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  from ocr_jax import checkpoints, decoding, train  # pylint: disable=g-import-not-at-top
+  from ocr_jax.data import pipeline, render  # pylint: disable=g-import-not-at-top
+  config = quick_config("", **{"data.width_buckets": (192,), "optimizer.learning_rate": 3e-3,
+                               "optimizer.warmup_steps": 20, "num_train_steps": 600})
+  rng = np.random.default_rng(0)
+  images = [render.render_line(t, "DejaVuSans.ttf", rng, augment=False) for t in TEXTS]
+  assert max(im.shape[1] for im in images) <= 192
+  charset, model, tx, _ = train.build(config)
+  batch = pipeline.make_batch([{"image": im[:, :, None], "text": t}
+                               for im, t in zip(images, TEXTS)], 192, 32, charset,
+                              config.data.max_label_length)
+  state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx))
+  decoded = []
+  for step in range(config.num_train_steps):
+    state, m = step_fn(state, batch, jax.random.PRNGKey(1))
+    if step % 25 == 24:
+      decoded = [charset.decode(d.ids) for d in decoding.greedy_decode(
+          *jax.jit(functools.partial(train.predict_step, model=model))(
+              state.params, state.batch_stats, batch["image"], batch["image_paddings"]))]
+      if decoded == list(TEXTS):
+        break
+  workdir = tmp_path_factory.mktemp("overfit")
+  mngr = checkpoints.manager(str(workdir))
+  checkpoints.save(mngr, int(state.step), state,
+                   {"config": config.to_dict(), "charset": charset.to_json(),
+                    "step": int(state.step)})
+  mngr.wait_until_finished()
+  img_dir = tmp_path_factory.mktemp("lines")
+  for i, im in enumerate(images):
+    Image.fromarray(im).save(img_dir / f"line{i}.png")
+  return str(workdir), img_dir, decoded

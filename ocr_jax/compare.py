@@ -1,0 +1,403 @@
+"""Side-by-side comparison of OCR engines on the same line images, in one run.
+
+  python -m ocr_jax.compare --data /tmp/ocr_testsets/clean /tmp/ocr_testsets/degraded \
+      --engines ocr_jax,ocr_jax:beam,tesseract --out docs/compare
+
+Each `--data` folder holds line images and `labels.tsv` (`filename<TAB>text`, UTF-8). Every
+engine reads the same decoded pixels (one loader, `preprocess.load_image`); a file that cannot
+be read is reported once and left out of every engine's figures. Engines:
+
+  ocr_jax[:greedy|:beam|:words]  our model (`--model`, default the released English model)
+                                 with greedy, CTC prefix beam or word-list-rescored decoding
+  tesseract                      Tesseract in-process through tesserocr (`--psm 7`, one line)
+  tesseract-cli                  the `tesseract` program (Debian's) through pytesseract
+
+An engine that is not installed is skipped with a message. Text normalisation, identical for
+all engines and the references: Unicode NFKC (ligatures split), typographic quotes and dashes
+to ASCII, runs of whitespace to one space, stripped ends. Speed: each engine reads the whole
+set once to warm up (compilations, caches), then again timed; lines/s = lines / timed
+seconds, one process per engine (ours uses XLA's threads; Tesseract gets `--threads` API
+instances, default one per core, so both use every core).
+
+With `--pages DIR`, each engine also reads whole pages (page_NNN.png + page_NNN.gt.txt) with
+its own layout analysis (ours: page.py; Tesseract: --psm 3); page CER compares the lines
+joined by newlines, so missed, split or reordered lines count as errors. For whole pages the
+"exact lines" column is the share of pages read without any error, lines/s includes layout
+analysis and is from one untimed-warm-up-free pass.
+
+Writes OUT.md (table, command, machine), OUT.csv and OUT.png (CER and lines/s per engine).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import csv
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+import unicodedata
+
+import numpy as np
+
+import ocr_jax
+from ocr_jax import inference
+from ocr_jax import metrics
+from ocr_jax.data import preprocess
+from ocr_jax.data import testsets
+
+WORDS_FILE = "words.txt"  # beside the released checkpoints: the word list for ':words'
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                 "/usr/share/tessdata", "/usr/local/share/tessdata")
+
+_TRANSLATE = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+                            "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2032": "'",
+                            "\u2033": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-",
+                            "\u2010": "-", "\u2011": "-", "\u00ad": "", "\u2026": "..."})
+
+
+def normalize(text: str) -> str:
+  """The one normalisation applied to every engine's output and to the references."""
+  text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+  return re.sub(r"\s+", " ", text).strip()
+
+
+class EngineUnavailable(RuntimeError):
+  """The engine's software is not installed here."""
+
+
+# ------------------------------------------------------------------------------------------
+# Engines: name, version, read(list of uint8[H, W] grey lines) -> list of text.
+# ------------------------------------------------------------------------------------------
+class OcrJax:
+
+  def __init__(self, decoder: str, model: str, beam_width: int):
+    from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top
+    lexicon = None
+    if decoder == "words":
+      path = os.path.join(model, WORDS_FILE)
+      if not os.path.exists(path):
+        raise EngineUnavailable(f"no word list at {path}")
+      lexicon = decoding.Lexicon.from_file(path)
+    if not os.path.isdir(model):
+      raise EngineUnavailable(f"no model at {model}")
+    self.recognizer = inference.Recognizer.from_checkpoint(
+        model, decoder=decoder, beam_width=beam_width, lexicon=lexicon)
+    self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
+    self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
+
+  def read(self, greys):
+    return [r.text for r in self.recognizer.read_arrays(greys)]
+
+  def read_pages(self, greys):
+    return [[r.text for r in out[1]] for out in self.recognizer.read_layouts(greys, "page")]
+
+
+def find_tessdata() -> str | None:
+  for d in ([os.environ["TESSDATA_PREFIX"]] if os.environ.get("TESSDATA_PREFIX") else []) + \
+      list(TESSDATA_DIRS):
+    if os.path.exists(os.path.join(d, "eng.traineddata")):
+      return d
+  return None
+
+
+class Tesseract:
+  """Tesseract in-process (tesserocr), page segmentation mode 7 (one text line), LSTM engine,
+  `threads` API instances reading disjoint images in parallel (tesserocr releases the GIL)."""
+
+  def __init__(self, threads: int, psm: int = 7):
+    try:
+      import tesserocr  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      raise EngineUnavailable(f"tesserocr is not installed ({e}); pip install tesserocr") from None
+    tessdata = find_tessdata()
+    if tessdata is None:
+      raise EngineUnavailable("no eng.traineddata found (apt-get install tesseract-ocr-eng)")
+    self._tesserocr, self._tessdata, self._page_api = tesserocr, tessdata, None
+    self.apis = [tesserocr.PyTessBaseAPI(path=tessdata + "/", lang="eng", psm=psm,
+                                         oem=tesserocr.OEM.LSTM_ONLY)
+                 for _ in range(max(1, threads))]
+    self.name = "tesseract"
+    self.version = tesserocr.tesseract_version().split()[1] + f" (tesserocr, {len(self.apis)} thr)"
+
+  def read_pages(self, greys):
+    """Whole pages, Tesseract's own layout analysis (--psm 3), one API instance."""
+    from PIL import Image  # pylint: disable=g-import-not-at-top
+    if self._page_api is None:
+      self._page_api = self._tesserocr.PyTessBaseAPI(
+          path=self._tessdata + "/", lang="eng", psm=self._tesserocr.PSM.AUTO,
+          oem=self._tesserocr.OEM.LSTM_ONLY)
+    out = []
+    for g in greys:
+      self._page_api.SetImage(Image.fromarray(g))
+      out.append(self._page_api.GetUTF8Text().splitlines())
+    return out
+
+  def _read_some(self, api, greys):
+    from PIL import Image  # pylint: disable=g-import-not-at-top
+    out = []
+    for g in greys:
+      api.SetImage(Image.fromarray(g))
+      out.append(api.GetUTF8Text())
+    return out
+
+  def read(self, greys):
+    n = len(self.apis)
+    if n == 1:
+      return self._read_some(self.apis[0], greys)
+    parts = [greys[i::n] for i in range(n)]
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+      results = list(pool.map(self._read_some, self.apis, parts))
+    out = [None] * len(greys)
+    for i in range(n):
+      out[i::n] = results[i]
+    return out
+
+
+class TesseractCli:
+  """The `tesseract` program (e.g. Debian's tesseract-ocr) through pytesseract, one process per
+  line as pytesseract runs it, `--psm 7`."""
+
+  def __init__(self, psm: int = 7):
+    try:
+      import pytesseract  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      raise EngineUnavailable(f"pytesseract is not installed ({e})") from None
+    if shutil.which("tesseract") is None:
+      raise EngineUnavailable("no `tesseract` program on PATH (apt-get install tesseract-ocr)")
+    self._pt, self.config = pytesseract, f"--psm {psm} --oem 1"
+    self.name = "tesseract-cli"
+    self.version = str(pytesseract.get_tesseract_version()) + " (CLI)"
+
+  def read(self, greys):
+    from PIL import Image  # pylint: disable=g-import-not-at-top
+    return [self._pt.image_to_string(Image.fromarray(g), lang="eng", config=self.config)
+            for g in greys]
+
+
+  def read_pages(self, greys):
+    from PIL import Image  # pylint: disable=g-import-not-at-top
+    return [self._pt.image_to_string(Image.fromarray(g), lang="eng",
+                                     config="--psm 3 --oem 1").splitlines() for g in greys]
+
+
+def make_engine(spec: str, args):
+  name, _, option = spec.partition(":")
+  if name == "ocr_jax":
+    return OcrJax(option or "greedy", args.model, args.beam_width)
+  if name == "tesseract":
+    return Tesseract(args.threads)
+  if name == "tesseract-cli":
+    return TesseractCli()
+  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words], tesseract, "
+                   "tesseract-cli)")
+
+
+# ------------------------------------------------------------------------------------------
+# Data, measurement, reports.
+# ------------------------------------------------------------------------------------------
+def load_set(folder: str, log=print):
+  """(names, grey images, normalised references) of the readable files of a labelled folder;
+  each unreadable one is reported as `error: PATH: problem` and skipped."""
+  names, greys, refs = [], [], []
+  for name, text in testsets.read_labels(folder):
+    path = os.path.join(folder, name)
+    try:
+      grey = preprocess.load_image(path)
+      h, w = grey.shape
+      if w * 32 / h > inference.MAX_WIDTH:  # what our reader refuses, refused for all
+        raise preprocess.ImageError(f"line too wide: {w}x{h} px")
+    except preprocess.ImageError as e:
+      log(f"error: {path}: {e}")
+      continue
+    names.append(name)
+    greys.append(grey)
+    refs.append(normalize(text))
+  return names, greys, refs
+
+
+def load_pages(folder: str, log=print):
+  """(names, grey pages, normalised reference texts) of `page_*.png` + `page_*.gt.txt` pairs;
+  a page's text is its normalised lines joined by newlines."""
+  names, greys, refs = [], [], []
+  for name in sorted(os.listdir(folder)):
+    gt = os.path.join(folder, os.path.splitext(name)[0] + ".gt.txt")
+    if not name.lower().endswith(preprocess.IMAGE_EXTENSIONS) or not os.path.exists(gt):
+      continue
+    try:
+      greys.append(preprocess.load_image(os.path.join(folder, name)))
+    except preprocess.ImageError as e:
+      log(f"error: {os.path.join(folder, name)}: {e}")
+      continue
+    with open(gt, encoding="utf-8") as f:
+      refs.append(page_text(f.read().splitlines()))
+    names.append(name)
+  return names, greys, refs
+
+
+def page_text(lines) -> str:
+  return "\n".join(t for t in (normalize(l) for l in lines) if t)
+
+
+def measure_pages(engine, greys, refs) -> dict:
+  """Page-level CER and WER (reading order matters: lines are joined by newlines)."""
+  start = time.perf_counter()
+  hyps = [page_text(lines) for lines in engine.read_pages(greys)]
+  seconds = time.perf_counter() - start
+  result = metrics.text_metrics(refs, hyps)
+  result["lines_per_s"] = sum(r.count("\n") + 1 for r in refs) / max(seconds, 1e-9)
+  result["hyps"] = hyps
+  return result
+
+
+def measure(engine, greys, refs, repeats: int = 1) -> dict:
+  engine.read(greys)  # warm-up
+  times, hyps = [], None
+  for _ in range(repeats):
+    start = time.perf_counter()
+    hyps = engine.read(greys)
+    times.append(time.perf_counter() - start)
+  hyps = [normalize(h) for h in hyps]
+  result = metrics.text_metrics(refs, hyps)
+  result["lines_per_s"] = len(greys) / max(float(np.median(times)), 1e-9)
+  result["hyps"] = hyps
+  return result
+
+
+def machine() -> str:
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+      for line in f:
+        if line.startswith("model name"):
+          cpu = line.split(":", 1)[1].strip()
+          break
+  except OSError:
+    pass
+  return f"{os.cpu_count()} CPU cores ({cpu}), {platform.system()} {platform.machine()}"
+
+
+FIELDS = ("set", "engine", "version", "lines", "cer", "wer", "line_accuracy", "lines_per_s")
+
+
+def write_reports(rows: list[dict], out: str, command: str) -> None:
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  with open(out + ".csv", "w", newline="", encoding="utf-8") as f:
+    w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+  lines = [f"Command: `{command}`", "", f"Machine: {machine()}", "",
+           "Normalisation (all engines and references): NFKC, typographic quotes/dashes to "
+           "ASCII, whitespace runs to one space, ends stripped.", "",
+           "| set | engine | version | lines | CER % | WER % | exact lines % | lines/s |",
+           "|---|---|---|---:|---:|---:|---:|---:|"]
+  for r in rows:
+    lines.append(f"| {r['set']} | {r['engine']} | {r['version']} | {r['lines']} | "
+                 f"{100 * r['cer']:.2f} | {100 * r['wer']:.2f} | "
+                 f"{100 * r['line_accuracy']:.1f} | {r['lines_per_s']:.1f} |")
+  with open(out + ".md", "w", encoding="utf-8") as f:
+    f.write("\n".join(lines) + "\n")
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return
+  sets = list(dict.fromkeys(r["set"] for r in rows))
+  engines = list(dict.fromkeys(r["engine"] for r in rows))
+  fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+  width = 0.8 / max(len(engines), 1)
+  for k, e in enumerate(engines):
+    for ax, key, scale in ((axes[0], "cer", 100), (axes[1], "lines_per_s", 1)):
+      vals = [next((scale * r[key] for r in rows if r["set"] == s and r["engine"] == e), 0)
+              for s in sets]
+      ax.bar(np.arange(len(sets)) + k * width, vals, width, label=e)
+  for ax, title in ((axes[0], "CER % (lower is better)"), (axes[1], "lines/s (higher is better)")):
+    ax.set_xticks(np.arange(len(sets)) + width * (len(engines) - 1) / 2)
+    ax.set_xticklabels(sets)
+    ax.set_title(title)
+  axes[0].legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(out + ".png", dpi=120)
+  plt.close(fig)
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--data", nargs="*", default=[],
+                      help="folders of line images with labels.tsv")
+  parser.add_argument("--pages", nargs="*", default=[],
+                      help="folders of page_*.png with page_*.gt.txt (one line of text per "
+                      "printed line): page-level CER with each engine's own layout analysis")
+  parser.add_argument("--engines", default="ocr_jax,tesseract",
+                      help="comma-separated: ocr_jax[:greedy|:beam|:words], tesseract, "
+                      "tesseract-cli")
+  parser.add_argument("--model", default=ocr_jax.ENGLISH_MODEL, help="our model (a workdir)")
+  parser.add_argument("--beam_width", type=int, default=8)
+  parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                      help="Tesseract API instances in parallel")
+  parser.add_argument("--repeats", type=int, default=1, help="timed passes (median)")
+  parser.add_argument("--out", default="compare", help="output path stem (.md .csv .png)")
+  parser.add_argument("--errors", type=int, default=0,
+                      help="print up to N misread lines per engine and set")
+  args = parser.parse_args(argv)
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  log = lambda m: print(m, file=sys.stderr, flush=True)  # pylint: disable=unnecessary-lambda-assignment
+
+  engines = []
+  for spec in [s.strip() for s in args.engines.split(",") if s.strip()]:
+    try:
+      engines.append(make_engine(spec, args))
+    except EngineUnavailable as e:
+      log(f"skipping engine {spec}: {e}")
+  if not engines:
+    log("error: no engine available")
+    return 2
+  rows = []
+  for folder in args.data:
+    set_name = os.path.basename(os.path.normpath(folder))
+    try:
+      names, greys, refs = load_set(folder, log)
+    except (OSError, ValueError) as e:
+      log(f"error: {folder}: {e}")
+      continue
+    if not greys:
+      log(f"error: {folder}: no readable labelled images")
+      continue
+    for engine in engines:
+      r = measure(engine, greys, refs, args.repeats)
+      rows.append({"set": set_name, "engine": engine.name, "version": engine.version,
+                   "lines": len(greys), **{k: r[k] for k in ("cer", "wer", "line_accuracy",
+                                                              "lines_per_s")}})
+      log(f"{set_name}\t{engine.name}\tCER {100 * r['cer']:.2f} %\tWER {100 * r['wer']:.2f} %"
+          f"\texact {100 * r['line_accuracy']:.1f} %\t{r['lines_per_s']:.1f} lines/s")
+      shown = 0
+      for name, ref, hyp in zip(names, refs, r["hyps"]):
+        if ref != hyp and shown < args.errors:
+          log(f"  {name}\tref {ref!r}\n  {' ' * len(name)}\thyp {hyp!r}")
+          shown += 1
+  for folder in args.pages:
+    set_name = os.path.basename(os.path.normpath(folder)) + " (whole pages)"
+    names, greys, refs = load_pages(folder, log)
+    if not greys:
+      log(f"error: {folder}: no readable pages with .gt.txt")
+      continue
+    for engine in engines:
+      r = measure_pages(engine, greys, refs)
+      rows.append({"set": set_name, "engine": engine.name, "version": engine.version,
+                   "lines": sum(x.count("\n") + 1 for x in refs),
+                   **{k: r[k] for k in ("cer", "wer", "line_accuracy", "lines_per_s")}})
+      log(f"{set_name}\t{engine.name}\tCER {100 * r['cer']:.2f} %\tWER {100 * r['wer']:.2f} %"
+          f"\t{r['lines_per_s']:.1f} lines/s")
+  if not rows:
+    return 2
+  command = "python -m ocr_jax.compare " + " ".join(sys.argv[1:] if argv is None else argv)
+  write_reports(rows, args.out, command)
+  log(f"wrote {args.out}.md, {args.out}.csv, {args.out}.png")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
