@@ -9,7 +9,8 @@ be read is reported once and left out of every engine's figures. Engines:
 
   ocr_jax[:greedy|:beam|:words]  our model (`--model`, default the released English model)
                                  with greedy, CTC prefix beam or word-list-rescored decoding
-  tesseract                      Tesseract in-process through tesserocr (`--psm 7`, one line)
+  tesseract[:N]                  Tesseract in-process through tesserocr (`--psm 7`, one line),
+                                 N API instances in threads (default `--threads`)
   tesseract-cli                  the `tesseract` program (Debian's) through pytesseract
 
 An engine that is not installed is skipped with a message. Text normalisation, identical for
@@ -188,10 +189,12 @@ def make_engine(spec: str, args):
   if name == "ocr_jax":
     return OcrJax(option or "greedy", args.model, args.beam_width)
   if name == "tesseract":
-    return Tesseract(args.threads)
+    engine = Tesseract(int(option) if option else args.threads)
+    engine.name = spec
+    return engine
   if name == "tesseract-cli":
     return TesseractCli()
-  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words], tesseract, "
+  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words], tesseract[:N], "
                    "tesseract-cli)")
 
 
@@ -332,7 +335,7 @@ def main(argv=None) -> int:
                       help="folders of page_*.png with page_*.gt.txt (one line of text per "
                       "printed line): page-level CER with each engine's own layout analysis")
   parser.add_argument("--engines", default="ocr_jax,tesseract",
-                      help="comma-separated: ocr_jax[:greedy|:beam|:words], tesseract, "
+                      help="comma-separated: ocr_jax[:greedy|:beam|:words], tesseract[:N], "
                       "tesseract-cli")
   parser.add_argument("--model", default=ocr_jax.ENGLISH_MODEL, help="our model (a workdir)")
   parser.add_argument("--beam_width", type=int, default=8)

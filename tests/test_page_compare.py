@@ -11,13 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import ocr_jax
 from conftest import REPO, TEXTS
 from ocr_jax import cli
 from ocr_jax import compare
 from ocr_jax import decoding
 from ocr_jax import inference
+from ocr_jax import metrics
 from ocr_jax import page
 from ocr_jax import release
+from ocr_jax.data import render
 from ocr_jax.data import testsets
 
 BAD = os.path.join(REPO, "tests", "data", "bad_inputs")
@@ -221,3 +224,29 @@ def test_read_bad_corpus_as_a_process(overfit_model):
       hits = [l for l in err if l.startswith(f"error: {path}: ")]
       assert len(hits) == 1 and e[6:] in hits[0], (name, hits)
   assert len(out) + len(err) == len(expected)
+
+
+def test_tesseract_engine_reads_clean_lines_in_order():
+  """The peer engine as compare runs it (in-process, two API instances in threads)."""
+  try:
+    engine = compare.Tesseract(threads=2)
+  except compare.EngineUnavailable as e:
+    pytest.skip(f"Tesseract is not installed here ({e}); .ci/run installs it from Debian")
+  rng = np.random.default_rng(0)
+  texts = ["The quick brown fox jumps", "over the lazy dog.", "Pack my box with 5 jugs"]
+  greys = [testsets.clean_line(t, "LiberationSerif-Regular.ttf", rng) for t in texts]
+  assert [compare.normalize(t) for t in engine.read(greys)] == texts
+
+
+def test_released_model_ships_loads_and_reads_unseen_faces():
+  """The model in the package reads clean lines in faces no split trained on."""
+  rec = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL)
+  size = sum(os.path.getsize(os.path.join(d, f))
+             for d, _, fs in os.walk(ocr_jax.ENGLISH_MODEL) for f in fs)
+  assert size <= 25e6
+  rng = np.random.default_rng(7)
+  texts = ["In the beginning was the Word,", "and the Word was with God.", "Call me at 555-0199",
+           "Total: $1,234.50 (paid)"]
+  greys = [testsets.clean_line(t, f, rng) for t, f in zip(texts, render.TEST_FONTS[::2])]
+  hyps = [r.text for r in rec.read_arrays(greys)]
+  assert metrics.cer(texts, hyps) < 0.05, hyps
