@@ -62,8 +62,11 @@ def test_read_json_and_scaled_input(overfit_model, capsys, tmp_path):
                                                                quality=95)
   assert cli.main(["read", "--json", "--model", workdir, str(tmp_path / "big.jpg")]) == 0
   row = json.loads(capsys.readouterr().out)
-  assert row["text"] == TEXTS[3]
-  assert len(row["char_confidences"]) == len(TEXTS[3])
+  assert row["deskew_degrees"] == 0.0 and len(row["lines"]) == 1  # a line, not a page
+  line = row["lines"][0]
+  assert line["text"] == TEXTS[3]
+  assert line["box"] == [0, 0, im.width * 2, im.height * 2]  # the whole (2x) image
+  assert len(line["char_confidences"]) == len(TEXTS[3])
 
 
 def test_inference_compiles_once_per_shape_bucket(overfit_model):
