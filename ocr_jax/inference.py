@@ -109,11 +109,7 @@ class Recognizer:
 
   def check_width(self, grey: np.ndarray) -> None:
     """Raises ImageError if a line would exceed MAX_WIDTH at the model's height."""
-    h, w = grey.shape
-    if round(w * self.height / h) > MAX_WIDTH:
-      raise preprocess.ImageError(
-          f"line too wide: {w}x{h} px becomes more than {MAX_WIDTH} px at height "
-          f"{self.height}")
+    preprocess.check_line_width(grey, self.height, MAX_WIDTH)
 
   def read_arrays(self, greys: list[np.ndarray]) -> list[Result]:
     """uint8[H, W] grey images (dark text on light paper) -> one Result each, in order."""

@@ -97,8 +97,8 @@ def find_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
   if not runs:
     return []
   heights = np.array([b - a for a, b in runs])
-  median = float(np.median(heights[heights >= max(3, 0.5 * heights.max())])) \
-      if (heights >= max(3, 0.5 * heights.max())).any() else float(heights.max())
+  tall = heights[heights >= max(3, 0.5 * heights.max())]  # text lines, not specks
+  median = float(np.median(tall if tall.size else heights))
   # Merge fragments of one line (dots of i and j, accents) separated by a tiny gap.
   merged: list[list[int]] = []
   for a, b in runs:

@@ -139,6 +139,14 @@ def batch_lines(lines, width: int, size: int | None = None):
   return images, paddings
 
 
+def check_line_width(grey: np.ndarray, height: int, max_width: int) -> None:
+  """Raises ImageError if a line would be wider than `max_width` px at `height` px."""
+  h, w = grey.shape
+  if round(w * height / h) > max_width:
+    raise ImageError(f"line too wide: {w}x{h} px becomes more than {max_width} px at height "
+                     f"{height}")
+
+
 def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
   """The whole per-image path before batching: height normalisation and inversion."""
   return normalize(resize_to_height(grey, height))
