@@ -56,8 +56,8 @@ def _print_result(path: str, layout, results, args, many: bool) -> None:
         "lines": [{"box": list(box), "text": r.text, "confidence": round(r.confidence, 4),
                    "char_confidences": [round(c, 4) for c in r.char_confidences]}
                   for box, r in zip(layout.boxes, results)]}))
-  elif len(results) == 1 and len(layout.boxes) == 1 and layout.boxes[0][:2] == (0, 0):
-    print(f"{path}\t{results[0].text}\t{results[0].confidence:.3f}")  # a line image
+  elif layout.boxes == [(0, 0, layout.grey.shape[1], layout.grey.shape[0])]:  # a line image
+    print(f"{path}\t{results[0].text}\t{results[0].confidence:.3f}")
   else:
     if many:
       print(f"==> {path} <==")

@@ -23,8 +23,8 @@ instances, default one per core, so both use every core).
 With `--pages DIR`, each engine also reads whole pages (page_NNN.png + page_NNN.gt.txt) with
 its own layout analysis (ours: page.py; Tesseract: --psm 3); page CER compares the lines
 joined by newlines, so missed, split or reordered lines count as errors. For whole pages the
-"exact lines" column is the share of pages read without any error, lines/s includes layout
-analysis and is from one untimed-warm-up-free pass.
+"exact lines" column is the share of pages read without any error, and lines/s (layout
+analysis included) comes from a single pass without warm-up.
 
 Writes OUT.md (table, command, machine), OUT.csv and OUT.png (CER and lines/s per engine).
 """

@@ -93,7 +93,7 @@ def find_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
   # A row is text if it has more ink than isolated specks give.
   row_ink = mask.sum(axis=1)
   flags = row_ink > max(2, 0.002 * w)
-  runs = [(a, b) for a, b in _runs(flags)]
+  runs = _runs(flags)
   if not runs:
     return []
   heights = np.array([b - a for a, b in runs])

@@ -101,8 +101,9 @@ def _wrap(words: list[str], font, width: int) -> list[str]:
 
 def render_page(rng, font_name: str, *, width: int = 1700, size: int = 40,
                 num_lines: int = 18):
-  """A one-column page of validation prose: (grey page, lines of text, their boxes before
-  rotation, rotation in degrees)."""
+  """A one-column page of validation prose: (grey page as printed: rotated, blurred, noisy;
+  its lines of text; their boxes on the unrotated page; the unrotated clean page; the
+  rotation in degrees, counter-clockwise)."""
   font = render._font(font_name, size)  # pylint: disable=protected-access
   prose = render.load_prose("validation")
   words = []
@@ -127,7 +128,7 @@ def render_page(rng, font_name: str, *, width: int = 1700, size: int = 40,
   if rng.random() < 0.5:
     rotated = rotated.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
   arr = np.asarray(rotated, np.float32) + rng.normal(0, rng.uniform(2, 10), rotated.size[::-1])
-  return np.clip(arr, 0, 255).astype(np.uint8), lines, boxes, np.asarray(page)
+  return np.clip(arr, 0, 255).astype(np.uint8), lines, boxes, page, angle
 
 
 def make_pages(out: str, num: int, seed: int) -> None:
@@ -136,13 +137,13 @@ def make_pages(out: str, num: int, seed: int) -> None:
   for i in range(num):
     rng = np.random.default_rng([seed, 2, i])
     font = render.TEST_FONTS[i % len(render.TEST_FONTS)]
-    page, lines, boxes, unrotated = render_page(rng, font, size=int(rng.integers(36, 46)))
+    page, lines, boxes, unrotated, _ = render_page(rng, font, size=int(rng.integers(36, 46)))
     Image.fromarray(page).save(os.path.join(out, f"page_{i:03d}.png"))
     with open(os.path.join(out, f"page_{i:03d}.gt.txt"), "w", encoding="utf-8") as f:
       f.write("\n".join(lines) + "\n")
     for n, (text, box) in enumerate(zip(lines, boxes)):
       name = f"page_{i:03d}_{n:02d}.png"
-      Image.fromarray(unrotated).crop(box).save(os.path.join(out, "lines", name))
+      unrotated.crop(box).save(os.path.join(out, "lines", name))
       line_rows.append((name, text))
   write_labels(os.path.join(out, "lines"), line_rows)
 
