@@ -1,0 +1,309 @@
+"""Musically plausible monophonic incipits: PrIMuS semantic tokens plus the MEI that engraves them.
+
+An incipit is a pure function of its random generator. It has a clef, a major key, a meter
+(C and C/ included), optionally a leading multirest, and bars whose rhythms fill the meter
+exactly: dotted and double-dotted values, rests, ties (also across barlines), fermatas and
+grace notes. Pitches walk the key's scale with occasional leaps and chromatic notes, within
+two ledger lines of the staff. Every token is checked against the PrIMuS vocabulary.
+
+The MEI is written the way PrIMuS' own sources are (one staff, one layer, key and meter in
+the scoreDef), with displayed accidentals worked out from the key and earlier notes of the
+bar, and beams on about half of the incipits (PrIMuS engraves flags only; real scores beam).
+No JAX here.
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import numpy as np
+
+from ocr_jax.omr import tokens as tk
+
+# clef -> (weight, (step, octave) of the bottom staff line)
+CLEFS = {"G2": (0.55, ("E", 4)), "F4": (0.16, ("G", 2)), "C1": (0.07, ("C", 4)),
+         "C3": (0.07, ("F", 3)), "C4": (0.06, ("D", 3)), "G1": (0.02, ("G", 4)),
+         "C2": (0.03, ("A", 3)), "F3": (0.02, ("B", 2)), "C5": (0.01, ("B", 2)),
+         "F5": (0.01, ("E", 2))}
+KEYS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1,
+        "Bb": -2, "Eb": -3, "Ab": -4, "Db": -5, "Gb": -6}
+_SHARPS, _FLATS = "FCGDAEB", "BEADGCF"
+# token value -> (weight, count, unit, MEI meter.sym)
+METERS = {"C": (0.14, 4, 4, "common"), "4/4": (0.12, 4, 4, ""), "C/": (0.07, 2, 2, "cut"),
+          "2/4": (0.16, 2, 4, ""), "3/4": (0.18, 3, 4, ""), "6/8": (0.11, 6, 8, ""),
+          "3/8": (0.06, 3, 8, ""), "2/2": (0.04, 2, 2, ""), "3/2": (0.04, 3, 2, ""),
+          "12/8": (0.03, 12, 8, ""), "9/8": (0.02, 9, 8, ""), "6/4": (0.02, 6, 4, ""),
+          "5/4": (0.01, 5, 4, "")}
+# (token name, MEI dur) by length in quarters
+VALUES = {"whole": "1", "half": "2", "quarter": "4", "eighth": "8", "sixteenth": "16",
+          "thirty_second": "32"}
+DOT_NAMES = {0: "", 1: ".", 2: ".."}
+# Rhythm styles: weights over (value, dots).
+STYLES = (
+    {("half", 0): 3, ("quarter", 0): 5, ("half", 1): 1, ("whole", 0): 1, ("quarter", 1): 1,
+     ("eighth", 0): 2},
+    {("quarter", 0): 5, ("eighth", 0): 5, ("quarter", 1): 2, ("half", 0): 2,
+     ("sixteenth", 0): 1, ("eighth", 1): 1},
+    {("eighth", 0): 5, ("sixteenth", 0): 5, ("quarter", 0): 2, ("eighth", 1): 2,
+     ("sixteenth", 1): 0.5, ("thirty_second", 0): 0.7, ("quarter", 1): 0.5,
+     ("quarter", 2): 0.2, ("eighth", 2): 0.1},
+)
+_STEPS = "CDEFGAB"
+_MEI_ACCID = {-1: "f", 0: "n", 1: "s"}
+
+
+def _length(value: str, dots: int) -> Fraction:
+  return tk.DURATIONS[value] * tk.DOTS[DOT_NAMES[dots]]
+
+
+def key_alters(key: str) -> dict[str, int]:
+  n = KEYS[key]
+  alters = {s: 0 for s in _STEPS}
+  for s in (_SHARPS[:n] if n > 0 else _FLATS[:-n]):
+    alters[s] = 1 if n > 0 else -1
+  return alters
+
+
+def _mei_key(key: str) -> str:
+  n = KEYS[key]
+  return "0" if n == 0 else f"{abs(n)}{'s' if n > 0 else 'f'}"
+
+
+@dataclasses.dataclass
+class Event:
+  kind: str  # 'note' | 'rest' | 'grace'
+  value: str
+  dots: int = 0
+  diatonic: int = 0  # octave * 7 + step index
+  alter: int = 0
+  fermata: bool = False
+  tie: bool = False  # tied to the next note
+
+  @property
+  def step(self) -> str:
+    return _STEPS[self.diatonic % 7]
+
+  @property
+  def octave(self) -> int:
+    return self.diatonic // 7
+
+  def token(self) -> str:
+    dur = f"{self.value}{DOT_NAMES[self.dots]}{'_fermata' if self.fermata else ''}"
+    if self.kind == "rest":
+      return f"rest-{dur}"
+    acc = {-1: "b", 0: "", 1: "#"}[self.alter]
+    return f"{'gracenote' if self.kind == 'grace' else 'note'}-{self.step}{acc}{self.octave}_{dur}"
+
+
+@dataclasses.dataclass
+class Incipit:
+  clef: str
+  key: str
+  meter: str
+  multirest: int
+  bars: list[list[Event]]
+  beamed: bool
+
+  def tokens(self) -> list[str]:
+    out = [f"clef-{self.clef}", f"keySignature-{self.key}M", f"timeSignature-{self.meter}"]
+    if self.multirest:
+      out += [f"multirest-{self.multirest}", "barline"]
+    for bar in self.bars:
+      for e in bar:
+        out.append(e.token())
+        if e.tie:
+          out.append("tie")
+      out.append("barline")
+    return out
+
+  def mei(self) -> str:
+    return to_mei(self)
+
+
+def _choose(rng, weights: dict):
+  keys = list(weights)
+  p = np.array([weights[k] for k in keys], np.float64)
+  return keys[rng.choice(len(keys), p=p / p.sum())]
+
+
+def _fill_bar(rng, length: Fraction, style: dict) -> list[tuple[str, int]]:
+  """Values whose lengths sum exactly to `length`."""
+  out, left = [], length
+  while left > 0:
+    fits = {k: w for k, w in style.items() if _length(*k) <= left}
+    if not fits:  # fall back on the largest plain value that fits
+      value = next(v for v in VALUES if tk.DURATIONS[v] <= left)
+      out.append((value, 0))
+      left -= tk.DURATIONS[value]
+      continue
+    k = _choose(rng, fits)
+    out.append(k)
+    left -= _length(*k)
+  return out
+
+
+def _multirests() -> list[int]:
+  return sorted(int(t.split("-")[1]) for t in tk.vocabulary() if t.startswith("multirest-"))
+
+
+def random_incipit(rng: np.random.Generator) -> Incipit:
+  vocab = tk.vocabulary()
+  clef = _choose(rng, {c: w for c, (w, _) in CLEFS.items()})
+  key = list(KEYS)[rng.integers(len(KEYS))]
+  meter = _choose(rng, {m: v[0] for m, v in METERS.items()})
+  _, count, unit, _ = METERS[meter]
+  bar_length = Fraction(4 * count, unit)
+  step, octave = CLEFS[clef][1]
+  bottom = octave * 7 + _STEPS.index(step)
+  lo, hi = bottom - 4, bottom + 12  # two ledger lines below and above the staff
+  alters = key_alters(key)
+  style = STYLES[rng.choice(3, p=[0.3, 0.45, 0.25])]
+  if bar_length <= Fraction(3, 2):  # 3/8 bars: no half notes
+    style = STYLES[2]
+  rest_p = rng.uniform(0.02, 0.15)
+  leap_p = rng.uniform(0.05, 0.3)
+  multirests = _multirests()
+  multirest = 0
+  if rng.random() < 0.12:
+    multirest = int(multirests[min(int(rng.exponential(8)), len(multirests) - 1)])
+  target = int(rng.integers(10, 44))
+  pos = int(rng.integers(bottom + 1, bottom + 8))
+  bars: list[list[Event]] = []
+  n_tokens = 3 + 2 * bool(multirest)
+  tie_next = None
+  while n_tokens < target and len(bars) < 12:
+    bar = []
+    for value, dots in _fill_bar(rng, bar_length, style):
+      if tie_next is None and rng.random() < rest_p:
+        rest = Event("rest", value, dots, fermata=rng.random() < 0.01)
+        if rest.fermata and rest.token() not in vocab:
+          rest.fermata = False
+        if rest.token() in vocab:
+          bar.append(rest)
+          continue
+      if tie_next is not None:
+        d, alter = tie_next
+      else:
+        move = int(rng.choice([-7, -5, -4, -3, 3, 4, 5, 7])) if rng.random() < leap_p else \
+            int(rng.choice([-2, -1, -1, 0, 1, 1, 2]))
+        d = pos + move
+        if not lo <= d <= hi:
+          d = pos - move
+        d = int(np.clip(d, lo, hi))
+        alter = alters[_STEPS[d % 7]]
+        if rng.random() < 0.06:
+          alter = int(rng.choice([a for a in (-1, 0, 1) if abs(a - alter) == 1]))
+      note = Event("note", value, dots, d, alter)
+      if note.token() not in vocab:
+        note.alter = alters[note.step]
+        if tie_next is not None or note.token() not in vocab:
+          tie_next = None
+          bar.append(Event("rest", value, dots))  # every plain and dotted rest is a token
+          continue
+      continues_tie, tie_next = tie_next is not None, None
+      if not continues_tie and rng.random() < 0.03:  # a grace note a step above or below
+        g = Event("grace", str(rng.choice(["eighth", "sixteenth"])), 0,
+                  int(np.clip(d + rng.choice([-1, 1]), lo, hi)))
+        g.alter = alters[g.step]
+        if g.token() in vocab:
+          bar.append(g)
+      note.fermata = rng.random() < 0.02
+      if note.fermata and note.token() not in vocab:
+        note.fermata = False
+      if rng.random() < 0.06:
+        note.tie = True
+        tie_next = (d, note.alter)
+      bar.append(note)
+      pos = d
+    n_tokens += sum(1 + e.tie for e in bar) + 1
+    bars.append(bar)
+  last = bars[-1][-1]
+  if tie_next is not None:
+    last.tie = False
+  if rng.random() < 0.15 and last.kind == "note":
+    last.fermata = True
+    if last.token() not in vocab:
+      last.fermata = False
+  return Incipit(clef, key, meter, multirest, bars, bool(rng.random() < 0.5))
+
+
+# ------------------------------------------------------------------------------------------
+# MEI.
+# ------------------------------------------------------------------------------------------
+def _beam_groups(bar: list[Event], beat: Fraction) -> list[list[int]]:
+  """Runs of >= 2 consecutive flagged notes inside one beat (indices into `bar`)."""
+  groups, run, t = [], [], Fraction(0)
+  for i, e in enumerate(bar):
+    if e.kind == "grace":  # a grace note ends a beam group
+      if len(run) >= 2:
+        groups.append([j for j, _ in run])
+      run = []
+      continue
+    length = _length(e.value, e.dots)
+    flagged = e.kind == "note" and tk.DURATIONS[e.value] <= Fraction(1, 2)
+    start_beat, end_beat = t // beat, (t + length - Fraction(1, 1000)) // beat
+    if flagged and start_beat == end_beat and (not run or t // beat == run[0][1]):
+      run.append((i, start_beat))
+    else:
+      if len(run) >= 2:
+        groups.append([j for j, _ in run])
+      run = [(i, start_beat)] if flagged and start_beat == end_beat else []
+    t += length
+  if len(run) >= 2:
+    groups.append([j for j, _ in run])
+  return groups
+
+
+def to_mei(inc: Incipit) -> str:
+  _, count, unit, sym = METERS[inc.meter]
+  compound = unit == 8 and count % 3 == 0 and count > 3
+  beat = Fraction(3, 2) if compound else Fraction(1)
+  key = key_alters(inc.key)
+  clef_shape, clef_line = inc.clef[0], inc.clef[1]
+  meter = f'meter.count="{count}" meter.unit="{unit}"' + (f' meter.sym="{sym}"' if sym else "")
+  parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<mei xmlns="http://www.music-encoding.org/ns/mei" meiversion="4.0.0"><music><body>'
+           '<mdiv><score>',
+           f'<scoreDef key.sig="{_mei_key(inc.key)}" {meter}><staffGrp>'
+           f'<staffDef n="1" lines="5" clef.shape="{clef_shape}" clef.line="{clef_line}"/>'
+           '</staffGrp></scoreDef><section>']
+
+  def measure(body: str) -> str:
+    return (f'<measure right="single"><staff n="1"><layer n="1">{body}</layer></staff>'
+            '</measure>')
+
+  if inc.multirest:
+    parts.append(measure(f'<multiRest num="{inc.multirest}"/>'))
+  tied = False
+  for bar in inc.bars:
+    shown: dict[tuple[str, int], int] = {}
+    items = []
+    for e in bar:
+      dur = VALUES[e.value]
+      attrs = f'dur="{dur}"' + (f' dots="{e.dots}"' if e.dots else "")
+      if e.fermata:
+        attrs += ' fermata="above"'
+      if e.kind == "rest":
+        items.append(f"<rest {attrs}/>")
+        tied = False
+        continue
+      attrs += f' pname="{e.step.lower()}" oct="{e.octave}"'
+      current = shown.get((e.step, e.octave), key[e.step])
+      if e.alter != current and not (tied and e.kind == "note"):
+        attrs += f' accid="{_MEI_ACCID[e.alter]}"'
+      shown[(e.step, e.octave)] = e.alter
+      if e.kind == "grace":
+        attrs += ' grace="unacc"' if e.value == "eighth" else ' grace="acc"'
+      else:
+        tie = ("m" if e.tie else "t") if tied else ("i" if e.tie else "")
+        if tie:
+          attrs += f' tie="{tie}"'
+        tied = e.tie
+      items.append(f"<note {attrs}/>")
+    if inc.beamed:
+      for group in reversed(_beam_groups(bar, beat)):
+        first, last = group[0], group[-1]
+        items[first:last + 1] = ["<beam>" + "".join(items[first:last + 1]) + "</beam>"]
+    parts.append(measure("".join(items)))
+  parts.append("</section></score></mdiv></body></music></mei>")
+  return "".join(parts)
