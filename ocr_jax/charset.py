@@ -75,6 +75,9 @@ def get_charset(name: str) -> Charset:
   if name == "korean":  # 2,350 KS X 1001 syllables, digits, punctuation, space
     from ocr_jax.data import render  # pylint: disable=g-import-not-at-top
     return Charset.from_string(" 0123456789" + render.KOREAN_PUNCT + render.hangul_2350())
+  if name == "primus_semantic":  # the 1,781 PrIMuS semantic music tokens
+    from ocr_jax.omr import tokens  # pylint: disable=g-import-not-at-top
+    return Charset(tuple(sorted(tokens.vocabulary())), separator=" ")
   if name == "digits":
     return Charset.from_string("0123456789")
   raise ValueError(f"unknown charset {name!r}")

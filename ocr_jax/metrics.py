@@ -38,23 +38,29 @@ def sequence_accuracy(refs: Sequence, hyps: Sequence) -> float:
   return sum(r == h for r, h in zip(refs, hyps)) / max(len(refs), 1)
 
 
-def text_counts(refs: Sequence[str], hyps: Sequence[str]) -> dict:
-  """Additive counts behind CER, WER and line accuracy (summable over shards/processes)."""
+def text_counts(refs: Sequence[str], hyps: Sequence[str], split=None) -> dict:
+  """Additive counts behind CER, WER, SER and line accuracy (summable over processes).
+  `split` cuts a label into its symbols (characters by default; `Charset.split` for music
+  tokens), for the symbol error rate."""
   if len(refs) != len(hyps):
     raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+  split = split or list
   return {"char_edits": sum(edit_distance(r, h) for r, h in zip(refs, hyps)),
           "chars": sum(len(r) for r in refs),
           "word_edits": sum(edit_distance(r.split(), h.split()) for r, h in zip(refs, hyps)),
           "words": sum(len(r.split()) for r in refs),
+          "symbol_edits": sum(edit_distance(split(r), split(h)) for r, h in zip(refs, hyps)),
+          "symbols": sum(len(split(r)) for r in refs),
           "exact_lines": sum(r == h for r, h in zip(refs, hyps)), "lines": len(refs)}
 
 
 def metrics_from_counts(c: dict) -> dict:
   return {"cer": c["char_edits"] / max(c["chars"], 1),
           "wer": c["word_edits"] / max(c["words"], 1),
+          "ser": c["symbol_edits"] / max(c["symbols"], 1),
           "line_accuracy": c["exact_lines"] / max(c["lines"], 1),
           "num_lines": int(c["lines"])}
 
 
-def text_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict:
-  return metrics_from_counts(text_counts(refs, hyps))
+def text_metrics(refs: Sequence[str], hyps: Sequence[str], split=None) -> dict:
+  return metrics_from_counts(text_counts(refs, hyps, split))

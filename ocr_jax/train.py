@@ -159,7 +159,7 @@ def evaluate(predict_fn, state, split, charset, config, mesh) -> dict:
       if w > 0:
         refs.append(text)
         hyps.append(charset.decode(d.ids))
-  counts = parallel.sum_over_processes(metrics_lib.text_counts(refs, hyps))
+  counts = parallel.sum_over_processes(metrics_lib.text_counts(refs, hyps, charset.split))
   return metrics_lib.metrics_from_counts(counts)
 
 

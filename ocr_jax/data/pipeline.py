@@ -30,12 +30,14 @@ DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".cache", "ocr_jax", "t
 def get_builder(data_config):
   """The tfds builder named by `data_config.name` (importing it registers it)."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  from ocr_jax.data import digit_strings, synth_text  # pylint: disable=g-import-not-at-top,unused-import
+  from ocr_jax.data import digit_strings, omr_synth, synth_text  # pylint: disable=g-import-not-at-top,unused-import
   data_dir = data_config.get("data_dir") or DEFAULT_DATA_DIR
   name = data_config.name
   if name == "line_folder":
     from ocr_jax.data import folder  # pylint: disable=g-import-not-at-top
     return folder.builder(data_config, data_dir)
+  if name == "primus":
+    from ocr_jax.data import primus  # pylint: disable=g-import-not-at-top,unused-import
   if data_config.get("builder_config"):
     name = f"{name}/{data_config.builder_config}"
   return tfds.builder(name, data_dir=data_dir)
@@ -49,7 +51,12 @@ def prepare(data_config) -> None:
   start = time.time()
   logging.info("Preparing dataset %s in %s (one time; later runs reuse it) ...",
                builder.info.full_name, builder.data_dir)
-  builder.download_and_prepare(file_format="array_record")
+  kwargs = {}
+  if data_config.get("manual_dir"):  # manual-download datasets (PrIMuS)
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    kwargs["download_config"] = tfds.download.DownloadConfig(
+        manual_dir=os.path.abspath(os.path.expanduser(data_config.manual_dir)))
+  builder.download_and_prepare(file_format="array_record", **kwargs)
   logging.info("Prepared %s in %.0f s.", builder.info.full_name, time.time() - start)
 
 

@@ -1,0 +1,42 @@
+"""The music recognizer: printed staves -> PrIMuS semantic tokens, the text model's code.
+
+  python -m ocr_jax.main --config=configs/omr_synth.py --workdir=/tmp/ocr_omr_synth
+
+Data: `omr_synth/default`, 24k random monophonic incipits engraved by Verovio in four SMuFL
+fonts (Bravura, Gootville, Leland, Petaluma), scan/photo degradations; validation in the same
+fonts (other incipits); the `test` split is in Leipzig, held out of both (see
+`launch/evaluate_omr.py`). Only the data, charset and sizes differ from configs/default.py:
+the model, train step, checkpoints and decoding are the text ones. Staves are read at height
+64 (about 5.8 px per staff space) so that line and space positions stay apart.
+Variant `:quick` for smoke runs and tests.
+"""
+from configs import default
+
+
+def get_config(arg=None):
+  config = default.get_config(arg)
+  quick = default.parse_arg(arg, quick=False).quick
+  config.charset = "primus_semantic"
+  config.data.name = "omr_synth"
+  config.data.builder_config = "quick" if quick else "default"
+  config.data.height = 64
+  config.data.max_label_length = 64
+  config.model.features.channels = (16, 32, 64, 128)
+  config.model.sequence.hidden = 160
+  config.model.sequence.num_layers = 2
+  if quick:
+    config.data.width_buckets = (384, 768)
+    config.model.features.channels = (8, 16, 32, 32)
+    config.model.sequence.hidden = 32
+    config.model.sequence.num_layers = 1
+    return config
+  config.data.width_buckets = (256, 384, 512, 768, 1024)
+  config.batch_size = 24
+  config.num_train_steps = 2400
+  config.optimizer.learning_rate = 1.5e-3
+  config.optimizer.warmup_steps = 200
+  config.eval_every_steps = 800
+  config.checkpoint_every_steps = 250
+  config.eval.batch_size = 32
+  config.eval.max_examples = 500
+  return config
