@@ -2,6 +2,8 @@
 
   ocr-jax read line.png | page.png [more | folder/ ...] [--json] [--model WORKDIR]
               [--layout auto|line|page] [--decoder greedy|beam|words]
+  ocr-jax omr staff.png | page.png [more | folder/ ...] [-o out.mid | -o DIR] [--tokens]
+              [--json] [--model WORKDIR] [--bpm 120]
   ocr-jax tokens2midi staff.semantic [more.semantic ...] [-o out.mid] [--bpm 120]
 
 Prints `path<TAB>text<TAB>confidence` per line image and the text lines of a page (or, with
@@ -125,6 +127,53 @@ def cmd_tokens2midi(args) -> int:
   return 1 if failed else 0
 
 
+def cmd_omr(args) -> int:
+  """Staff or page images -> one MIDI file each (staves found, read in order, joined)."""
+  from ocr_jax import music  # pylint: disable=g-import-not-at-top  (slow import)
+  paths, errors = expand_paths(args.inputs)
+  for e in errors:
+    print(e, file=sys.stderr)
+  out_dir = args.output if args.output and os.path.isdir(args.output) else None
+  if args.output and not out_dir and len(paths) + len(errors) > 1:
+    print("error: with several inputs, -o must be an existing folder", file=sys.stderr)
+    return 2
+  try:
+    reader = music.load(args.model)
+  except (OSError, ValueError, KeyError) as e:
+    print(f"error: {args.model or 'released music model'}: cannot load model ({e})",
+          file=sys.stderr)
+    return 2
+  failed = len(errors)
+  for start in range(0, len(paths), args.chunk):
+    chunk = paths[start:start + args.chunk]
+    for path, got in zip(chunk, music.read_files(reader, chunk)):
+      stem = os.path.splitext(os.path.basename(path))[0] + ".mid"
+      out = (os.path.join(out_dir, stem) if out_dir else args.output or
+             os.path.join(os.path.dirname(path), stem))
+      try:
+        if isinstance(got, Exception):
+          raise got
+        notes = music.write_midi(got.staves, out, bpm=args.bpm)
+      except (OSError, ValueError) as e:  # ImageError, StaffError, TokenError are ValueErrors
+        print(f"error: {path}: {e}", file=sys.stderr)
+        failed += 1
+        continue
+      if args.json:
+        print(json.dumps({"path": path, "midi": out, "deskew_degrees": round(got.angle, 2),
+                          "notes": notes, "staves": [
+                              {"box": list(s.box), "tokens": s.tokens,
+                               "confidence": round(s.confidence, 4)} for s in got.staves]}))
+        continue
+      if args.tokens:
+        for i, s in enumerate(got.staves):
+          print(f"{path}\tstaff {i + 1}\t{' '.join(s.tokens)}")
+      print(f"{path}\t{out}\t{len(got.staves)} staves, {notes} notes")
+    sys.stdout.flush()
+  if failed == len(paths) + len(errors):
+    return 2
+  return 1 if failed else 0
+
+
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(prog="ocr-jax", description=__doc__.split("\n")[0])
   sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +194,19 @@ def main(argv=None) -> int:
   read.add_argument("--json", action="store_true",
                     help="one JSON object per image: lines with boxes, text, confidences")
   read.set_defaults(func=cmd_read)
+  omr = sub.add_parser("omr", help="read printed music (staff or page images) into MIDI")
+  omr.add_argument("inputs", nargs="+", help="staff or page images, or folders of them")
+  omr.add_argument("-o", "--output", help="the MIDI file (one input), or an existing folder; "
+                   "default: X.mid beside each X.png")
+  omr.add_argument("--model", default="", help="a training workdir; default: the released "
+                   "music model")
+  omr.add_argument("--tokens", action="store_true",
+                   help="also print each staff's recognized PrIMuS tokens")
+  omr.add_argument("--json", action="store_true",
+                   help="one JSON object per image: staff boxes, tokens, confidences")
+  omr.add_argument("--bpm", type=float, default=120.0, help="tempo (default 120)")
+  omr.add_argument("--chunk", type=int, default=32, help="images loaded and read together")
+  omr.set_defaults(func=cmd_omr)
   t2m = sub.add_parser("tokens2midi", help="PrIMuS semantic token files -> MIDI files")
   t2m.add_argument("inputs", nargs="+", help="files of TAB- or space-separated tokens")
   t2m.add_argument("-o", "--output", help="output path (one input only)")

@@ -4,7 +4,7 @@
 
 Writes OUT/checkpoints/<step>/ (an orbax checkpoint of params and batch statistics only: the
 optimizer state, twice the size of the params, is dropped; `meta` is the run's with
-`released: true`) and OUT/words.txt, the word list of the `words` decoder: every word
+`released: true`) and, for a text model, OUT/words.txt, the word list of the `words` decoder: every word
 (a run of letters) seen at least `--min_count` times in the training prose, lower-cased.
 `inference.Recognizer.from_checkpoint(OUT)` loads it like any workdir.
 """
@@ -30,7 +30,7 @@ def training_words(min_count: int = 2) -> list[str]:
 
 
 def release(workdir: str, out: str, step: int | None = None, min_count: int = 2) -> int:
-  state, _, _, step = inference.load_run(workdir, step)
+  state, charset, _, step = inference.load_run(workdir, step)
   mngr = checkpoints.manager(workdir, create=False)
   meta = dict(checkpoints.read_meta(mngr, step), released=True)
   mngr.close()
@@ -40,8 +40,9 @@ def release(workdir: str, out: str, step: int | None = None, min_count: int = 2)
   checkpoints.save(mngr, step, state.replace(opt_state=None), meta)
   mngr.wait_until_finished()
   mngr.close()
-  with open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as f:
-    f.write("\n".join(training_words(min_count)) + "\n")
+  if not charset.separator:  # a text model (music tokens have no word list)
+    with open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as f:
+      f.write("\n".join(training_words(min_count)) + "\n")
   return step
 
 

@@ -1,0 +1,110 @@
+"""Music figures of a checkpoint: symbol error rate, exact sequences, note F1, time per staff.
+
+  python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
+
+Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
+Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in
+batches), then:
+  SER   token edit distance / reference tokens (micro-averaged), and the exact-sequence rate;
+  notes the MIDI notes our tokens produce against those of the reference tokens (same
+        converter, `omr/`): a note matches when pitch and onset are equal; micro P/R/F1;
+  time  median seconds to read ONE staff image (find staff + crop + recognize, batch of 1)
+        after warm-up, over `--timed` staves; and staves/s when the whole split is batched.
+Prints a Markdown table and a JSON line.
+"""
+import argparse
+import collections
+import json
+import os
+import platform
+import statistics
+import time
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--model", default="", help="training workdir (default: released)")
+  parser.add_argument("--split", default="test")
+  parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
+  parser.add_argument("--limit", type=int, default=0, help="first N staves only (0 = all)")
+  parser.add_argument("--timed", type=int, default=50, help="staves timed one at a time")
+  parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
+  args = parser.parse_args()
+
+  from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
+  from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  reader = music.load(args.model or None)
+  data_config = reader.config.data
+  if args.data_dir:
+    data_config.data_dir = args.data_dir
+  pipeline.prepare(data_config)
+  source = pipeline.get_builder(data_config).as_data_source()[args.split]
+  n = len(source) if not args.limit else min(args.limit, len(source))
+  examples = [source[i] for i in range(n)]
+  greys = [ex["image"][:, :, 0] for ex in examples]
+  refs = [ex["text"].decode().split() for ex in examples]
+  fonts = [ex["font"].decode() if "font" in ex else "all" for ex in examples]
+
+  for g in greys[:3]:  # warm-up: compile the shapes the timed reads use
+    music.read_images(reader, [g])
+  single = []
+  for g in greys[:args.timed]:
+    start = time.perf_counter()
+    music.read_images(reader, [g])
+    single.append(time.perf_counter() - start)
+  start = time.perf_counter()
+  readings = music.read_images(reader, greys)
+  batched = time.perf_counter() - start
+
+  groups = collections.defaultdict(lambda: collections.Counter())
+  errors, failed = [], 0
+  for ref, font, got in zip(refs, fonts, readings):
+    if isinstance(got, Exception) or len(got.staves) != 1:
+      failed += 1
+      hyp = [] if isinstance(got, Exception) else [t for s in got.staves for t in s.tokens]
+    else:
+      hyp = got.staves[0].tokens
+    c = groups[font]
+    c["edits"] += metrics.edit_distance(ref, hyp)
+    c["tokens"] += len(ref)
+    c["exact"] += ref == hyp
+    c["staves"] += 1
+    matched, n_ref, n_hyp = music.note_counts(ref, hyp)
+    c["matched"] += matched
+    c["ref_notes"] += n_ref
+    c["hyp_notes"] += n_hyp
+    if ref != hyp:
+      errors.append((font, " ".join(ref), " ".join(hyp)))
+
+  def figures(c):
+    p = c["matched"] / max(c["hyp_notes"], 1)
+    r = c["matched"] / max(c["ref_notes"], 1)
+    return {"staves": c["staves"], "ser": c["edits"] / max(c["tokens"], 1),
+            "exact_sequence_rate": c["exact"] / max(c["staves"], 1), "note_precision": p,
+            "note_recall": r, "note_f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+  total = sum(groups.values(), collections.Counter())
+  overall = figures(total)
+  print(f"{args.model or 'released music model'} at step {reader.step}, "
+        f"{data_config.name}/{data_config.builder_config} {args.split}\n")
+  print("| font | staves | SER | exact sequences | note P | note R | note F1 |")
+  print("|---|---:|---:|---:|---:|---:|---:|")
+  for font, c in sorted(groups.items()) + [("all", total)]:
+    f = figures(c)
+    print(f"| {font} | {f['staves']} | {100 * f['ser']:.2f} % | "
+          f"{100 * f['exact_sequence_rate']:.1f} % | {f['note_precision']:.4f} | "
+          f"{f['note_recall']:.4f} | {f['note_f1']:.4f} |")
+  per_staff = statistics.median(single) if single else float("nan")
+  print(f"\none staff at a time: median {per_staff:.4f} s per staff over {len(single)} "
+        f"(find staff + crop + recognize, batch of 1, after warm-up); whole split batched: "
+        f"{n / batched:.1f} staves/s; staves where not exactly one staff was found: {failed}")
+  for font, ref, hyp in errors[:args.errors]:
+    print(f"\n[{font}]\n  ref: {ref}\n  hyp: {hyp}")
+  print(json.dumps({"model": args.model or "released", "step": reader.step,
+                    "split": args.split, **overall, "seconds_per_staff": per_staff,
+                    "batched_staves_per_s": n / batched, "staff_not_found": failed,
+                    "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}))
+
+
+if __name__ == "__main__":
+  main()

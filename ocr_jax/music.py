@@ -1,0 +1,116 @@
+"""Reading printed music into MIDI with the text recognizer's code.
+
+    reader = music.load()                           # the released music model
+    for path, got in zip(paths, music.read_files(reader, paths)):
+      ...                                           # a Reading, or the error for that file
+    music.write_midi(reading.staves, "out.mid")
+
+A staff or page image is deskewed and split into five-line staves (`omr/staff.py`), every
+staff of every image is read in one batched pass of the recognizer (PrIMuS semantic tokens),
+and the staves' tokens, in order, become one score and one MIDI file (`omr/`).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ocr_jax import inference
+from ocr_jax.data import preprocess
+from ocr_jax.omr import events
+from ocr_jax.omr import midi
+from ocr_jax.omr import staff as staff_lib
+
+
+@dataclasses.dataclass
+class StaffReading:
+  box: tuple[int, int, int, int]  # (x0, y0, x1, y1) of the staff lines in the deskewed image
+  tokens: list[str]
+  confidence: float
+
+
+@dataclasses.dataclass
+class Reading:
+  angle: float  # deskew rotation applied to the image (degrees)
+  staves: list[StaffReading]
+
+
+def load(model_dir: str | None = None, **kwargs) -> inference.Recognizer:
+  """The recognizer of `model_dir`, or of the released music model."""
+  from ocr_jax import MUSIC_MODEL  # pylint: disable=g-import-not-at-top
+  return inference.Recognizer.from_checkpoint(model_dir or MUSIC_MODEL, **kwargs)
+
+
+def read_images(recognizer: inference.Recognizer, greys) -> list:
+  """Images -> a Reading each, or the StaffError/ImageError that stopped that image. The
+  staves of all images are read in one batched pass."""
+  found, crops = [], []
+  for grey in greys:
+    try:
+      angle, staves, images = staff_lib.staff_crops(grey)
+      for image in images:
+        recognizer.check_width(image)
+    except (staff_lib.StaffError, preprocess.ImageError) as e:
+      found.append(e)
+      continue
+    found.append((angle, staves, len(crops)))
+    crops.extend(images)
+  results = recognizer.read_arrays(crops) if crops else []
+  out = []
+  for item in found:
+    if isinstance(item, Exception):
+      out.append(item)
+      continue
+    angle, staves, first = item
+    out.append(Reading(angle, [
+        StaffReading((s.x0, int(s.lines[0]), s.x1, int(s.lines[-1])), r.text.split(),
+                     r.confidence)
+        for s, r in zip(staves, results[first:first + len(staves)])]))
+  return out
+
+
+def read_files(recognizer: inference.Recognizer, paths: list[str]) -> list:
+  """Paths -> a Reading or the error for each path; a bad file never stops the others."""
+  greys = []
+  for path in paths:
+    try:
+      greys.append(preprocess.load_image(path))
+    except preprocess.ImageError as e:
+      greys.append(e)
+  good = [i for i, g in enumerate(greys) if not isinstance(g, Exception)]
+  for i, reading in zip(good, read_images(recognizer, [greys[i] for i in good])):
+    greys[i] = reading
+  return greys
+
+
+def score_of(staves: list[StaffReading], where: str = "") -> events.Score:
+  """The staves' tokens, one after the other, as one timed score."""
+  tokens = [t for s in staves for t in s.tokens]
+  return events.score_from_tokens(tokens, where)
+
+
+def write_midi(staves: list[StaffReading], path: str, bpm: float = midi.DEFAULT_BPM) -> int:
+  """Writes the staves as one MIDI file; returns the number of notes written."""
+  score = score_of(staves, path)
+  midi.write(score, path, bpm)
+  return len(score.notes)
+
+
+def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int]:
+  """(matched, reference, predicted) notes of two token sequences, compared as the MIDI notes
+  they produce (pitch and onset must match)."""
+  ref = midi.score_notes(events.score_from_tokens(reference_tokens))
+  hyp = midi.score_notes(events.score_from_tokens(predicted_tokens))
+  p, _, _ = midi.note_f1(ref, hyp)
+  return int(round(p * len(hyp))), len(ref), len(hyp)
+
+
+def page_image(staff_images, gap: int = 24) -> np.ndarray:
+  """Staff images stacked top to bottom on one page (for tests and demos)."""
+  width = max(im.shape[1] for im in staff_images) + 2 * gap
+  rows = [np.full((gap, width), 255, np.uint8)]
+  for im in staff_images:
+    row = np.full((im.shape[0], width), 255, np.uint8)
+    row[:, gap:gap + im.shape[1]] = im
+    rows += [row, np.full((gap, width), 255, np.uint8)]
+  return np.concatenate(rows)
