@@ -3,7 +3,7 @@
 Verovio (PyPI) lays the music out with one of its SMuFL fonts and random engraving settings
 (spacing, line and stem widths, scale); resvg-py rasterises the SVG. The staff is then found
 and cropped exactly as `ocr-jax omr` crops staves at read time (`staff.crop`, with a jittered
-margin), and scan and camera effects from the text renderer are applied around that. No JAX.
+margin), and scan and camera effects that keep the staff lines are applied. No JAX.
 """
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import functools
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from ocr_jax.data import preprocess
-from ocr_jax.data import render
 from ocr_jax.omr import staff as staff_lib
 
 FONTS = ("Leipzig", "Bravura", "Gootville", "Leland", "Petaluma")
@@ -71,12 +70,57 @@ def render_staff(mei: str, font: str, rng: np.random.Generator, *, height: int =
   paper = int(rng.integers(170, 256))
   ink = int(rng.integers(0, max(1, paper - 110)))
   img = Image.fromarray((ink + grey.astype(np.float32) / 255 * (paper - ink)).astype(np.uint8))
-  img = render.scan_effects(img, rng, paper=paper)
-  img = render.degrade(img, rng, paper=paper, size=int(4 * s.space))
+  img = degrade(img, rng, paper=paper)
   jitter = lambda: staff_lib.MARGIN + rng.uniform(-0.4, 0.4)  # noqa: E731
   arr = staff_lib.crop(np.asarray(img), s, top_margin=jitter(), bottom_margin=jitter(),
                        side_margin=rng.uniform(0.1, 1.5))
   stretch = rng.uniform(0.9, 1.15)
   width = max(4, int(round(arr.shape[1] * height / arr.shape[0] * stretch)))
   arr = np.asarray(Image.fromarray(arr).resize((width, height), Image.BILINEAR))
-  return render.finish(arr, rng)
+  return finish(arr, rng)
+
+
+def degrade(img: Image.Image, rng, *, paper: int) -> Image.Image:
+  """Scan and photo effects at engraving resolution that keep staff lines (a staff line is
+  a tenth of a staff space: the text renderer's stroke dropout and thinning erase it, and a
+  staff without lines has no pitches): ink bleed, heavier ink, uneven light, a slight tilt,
+  blur, binarisation."""
+  if rng.random() < 0.15:  # ink bleed: blur, then a threshold close to paper
+    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.0)))
+    arr = np.asarray(img, np.float32)
+    cut = paper - (paper - arr.min()) * rng.uniform(0.15, 0.3)
+    img = Image.fromarray(np.where(arr < cut, arr.min(), paper).astype(np.uint8))
+  elif rng.random() < 0.1:
+    img = img.filter(ImageFilter.MinFilter(3))
+  if rng.random() < 0.2:  # uneven light
+    arr = np.asarray(img, np.float32)
+    ramp = np.linspace(0, 1, arr.shape[1])[None, :]
+    arr = arr * (1 - rng.uniform(0.1, 0.4) * (ramp if rng.random() < 0.5 else ramp[:, ::-1]))
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+  if rng.random() < 0.4:
+    img = img.rotate(rng.normal(0, 0.3), resample=Image.BILINEAR, fillcolor=paper)
+  if rng.random() < 0.5:
+    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.9)))
+  if rng.random() < 0.15:  # a binarised scan, thresholded near the paper: lines stay black
+    arr = np.asarray(img, np.float32)
+    lo, hi = float(np.percentile(arr, 1)), float(np.median(arr))
+    img = Image.fromarray(np.where(arr > hi - (hi - lo) * rng.uniform(0.2, 0.3), hi,
+                                   lo).astype(np.uint8))
+  return img
+
+
+def finish(arr: np.ndarray, rng) -> np.ndarray:
+  """Sensor and file effects at the recognizer's resolution: noise, speckle, JPEG. (No
+  binarisation here: at ~6 px a staff space a line shared by two rows would vanish.)"""
+  arr = arr.astype(np.float32)
+  if rng.random() < 0.5:
+    arr += rng.normal(0, rng.uniform(2, 10), arr.shape)
+  if rng.random() < 0.1:
+    speckle = rng.random(arr.shape) < rng.uniform(0.0005, 0.004)
+    arr[speckle] = rng.choice([0.0, 255.0])
+  arr = np.clip(arr, 0, 255).astype(np.uint8)
+  if rng.random() < 0.3:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="JPEG", quality=int(rng.integers(40, 90)))
+    arr = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+  return arr

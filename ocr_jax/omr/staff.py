@@ -3,8 +3,8 @@
     staves = staff.find_staves(grey)          # top to bottom
     crops = [staff.crop(grey, s) for s in staves]
 
-A staff line is a row whose longest run of ink spans a good part of the widest such run on
-the page; five such lines at near-equal spacing make a staff. The crop is the same for
+A staff line is a run of rows whose ink covers a good part of the page's width (measured
+against each column's own paper level); five such lines at near-equal spacing make a staff. The crop is the same for
 training images and for reading: `margin` staff spaces above the top line and below the bottom
 line (room for two ledger lines, stems, fermatas and multirest numbers), and the staff's own
 horizontal extent plus half a space. Training jitters that margin so small detection errors
@@ -37,54 +37,65 @@ class Staff:
     return (self.lines[-1] - self.lines[0]) / 4
 
 
-def _longest_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """Per row: length, start and stop of the longest run of True."""
-  h, w = mask.shape
-  padded = np.zeros((h, w + 2), bool)
-  padded[:, 1:-1] = mask
-  d = np.diff(padded.astype(np.int8), axis=1)
-  length, start = np.zeros(h, np.int64), np.zeros(h, np.int64)
-  rows_s, cols_s = np.nonzero(d == 1)
-  _, cols_e = np.nonzero(d == -1)  # same row order: every run starts and ends in its row
-  if rows_s.size:
-    lens = cols_e - cols_s
-    order = np.lexsort((lens, rows_s))  # per row, the longest run last
-    last = np.r_[rows_s[order][1:] != rows_s[order][:-1], True]
-    best = order[last]
-    length[rows_s[best]] = lens[best]
-    start[rows_s[best]] = cols_s[best]
-  return length, start, start + length
+def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
+  """Five-line staves of a (deskewed) image, top first.
 
-
-def find_staves(grey: np.ndarray, min_fraction: float = 0.4) -> list[Staff]:
-  """Five-line staves of a (deskewed) image, top first."""
-  # A staff line thinner than a pixel is anti-aliased over two rows: sum each row's darkness
-  # with the next one's (isolated noise makes short runs, which do not matter).
-  paper = float(np.median(grey))
-  ink = float(np.percentile(grey, 1))
-  dark = np.clip(paper - grey.astype(np.float32), 0, None)
+  Each column's paper level is its 80th percentile (so uneven light does not read as ink);
+  a pixel is ink when it is darker than that by a fifth of the ink-paper contrast, summed
+  with the row below (a line thinner than a pixel is anti-aliased over two rows). A staff
+  line is a row run whose ink covers most of the widest such row; five of them at
+  near-equal spacing make a staff."""
+  g = grey.astype(np.float32)
+  paper = np.percentile(g, 80, axis=0)[None, :]
+  dark = np.clip(paper - g, 0, None)
+  contrast = max(float(np.percentile(dark, 99.5)), 40.0)
   dark2 = dark + np.concatenate([dark[1:], np.zeros_like(dark[:1])])
-  mask = dark2 > 0.35 * max(paper - ink, 40)
-  length, start, stop = _longest_runs(mask)
-  if length.max(initial=0) < 20:
+  mask = dark2 > 0.2 * contrast
+  coverage = mask.mean(axis=1)
+  if coverage.max(initial=0) < 0.05:
     return []
-  flags = length >= max(20, min_fraction * length.max())
-  lines = []  # (centre, start, stop, thickness)
-  for a, b in page_lib._runs(flags):  # pylint: disable=protected-access
-    lines.append(((a + b - 1) / 2, int(start[a:b].min()), int(stop[a:b].max()), b - a))
+  # Line centres: coverage peaks (blurred lines at ~6 px a space touch their neighbours, so
+  # a threshold alone would merge them); a dip of < 10 % between two peaks is one line.
+  c = np.convolve(coverage, [0.25, 0.5, 0.25], mode="same")
+  # Compared with the strongest row nearby (staves of a page differ in length).
+  win = max(10, len(c) // 20)
+  nearby = np.lib.stride_tricks.sliding_window_view(np.pad(c, win), 2 * win + 1).max(axis=1)
+  level = np.maximum(min_coverage * nearby, 0.05)
+  peaks = [r for r in range(len(c)) if c[r] >= level[r] and (r == 0 or c[r] > c[r - 1])
+           and c[r] >= c[min(r + 1, len(c) - 1)]]
+  merged: list[int] = []
+  for r in peaks:
+    if merged and c[merged[-1]:r + 1].min() > 0.9 * min(c[merged[-1]], c[r]):
+      if c[r] > c[merged[-1]]:
+        merged[-1] = r
+      continue
+    merged.append(r)
+  lines = []  # (centre, rows of ink around it)
+  for r in merged:
+    a = b = r
+    while a > 0 and coverage[a - 1] >= level[r]:
+      a -= 1
+    while b + 1 < len(coverage) and coverage[b + 1] >= level[r]:
+      b += 1
+    # Sub-row centre: the vertex of the parabola through the peak and its neighbours.
+    lo, hi = c[max(r - 1, 0)], c[min(r + 1, len(c) - 1)]
+    bend = lo - 2 * c[r] + hi
+    lines.append((r + (0.5 * (lo - hi) / bend if bend < 0 else 0.0), 1, a, b + 1))
   staves, i = [], 0
   while i + 5 <= len(lines):
     group = lines[i:i + 5]
-    centres = np.array([g[0] for g in group])
+    centres = np.array([g_[0] for g_ in group])
     gaps = np.diff(centres)
-    thick = max(g[3] for g in group)
-    if gaps.min() > 1.5 * thick and gaps.max() <= 1.35 * gaps.min():
-      x0 = int(np.median([g[1] for g in group]))
-      x1 = int(np.median([g[2] for g in group]))
-      staves.append(Staff(tuple(float(c) for c in centres), x0, x1))
-      i += 5
-    else:
-      i += 1
+    if gaps.min() >= 3 and gaps.max() <= 1.4 * gaps.min():
+      # Horizontal extent: columns where most of the five lines have ink.
+      votes = sum(mask[a:b].any(axis=0) for _, _, a, b in group)
+      cols = np.flatnonzero(votes >= 4)
+      if cols.size:
+        staves.append(Staff(tuple(float(c) for c in centres), int(cols[0]),
+                            int(cols[-1]) + 1))
+        i += 5
+        continue
+    i += 1
   return staves
 
 
@@ -108,7 +119,7 @@ def crop(grey: np.ndarray, s: Staff, margin: float = MARGIN, top_margin: float |
 def staff_crops(grey: np.ndarray, deskew: bool = True) -> tuple[float, list[Staff],
                                                                  list[np.ndarray]]:
   """(deskew angle, staves, crops) of a staff or page image; StaffError if none is found."""
-  angle = page_lib.estimate_skew(grey) if deskew and grey.shape[0] > 200 else 0.0
+  angle = page_lib.estimate_skew(grey) if deskew else 0.0
   straight = page_lib.rotate(grey, angle)
   staves = find_staves(straight)
   if not staves:
