@@ -1,0 +1,182 @@
+"""Music reading: incipit generator, engraving, staff finding, the music builders, `ocr-jax omr`."""
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import mido
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocr_jax.omr import engrave, midi, staff, synth, tokens as tk
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE_DIR = os.path.join(REPO, "tests", "data", "primus")
+EXAMPLE = "000051652-1_2_1"
+
+
+def _bars(tokens):
+  """Durations (quarters) of each bar's notes and rests; multirest bars left out."""
+  bars, cur, meter, skip = [], Fraction(0), None, False
+  for t in tokens:
+    obj = tk.parse_token(t)
+    if isinstance(obj, tk.Time):
+      meter = obj
+    elif isinstance(obj, tk.MultiRest):
+      skip = True
+    elif isinstance(obj, tk.Barline):
+      if not skip:
+        bars.append(cur)
+      cur, skip = Fraction(0), False
+    elif isinstance(obj, (tk.Note, tk.Rest)) and not getattr(obj, "grace", False):
+      cur += obj.duration
+  return bars, meter
+
+
+def test_incipits_fill_their_bars_and_speak_the_vocabulary():
+  vocab = tk.vocabulary()
+  seen = set()
+  for i in range(300):
+    inc = synth.random_incipit(np.random.default_rng([7, i]))
+    toks = inc.tokens()
+    assert set(toks) <= vocab
+    bars, meter = _bars(toks)
+    assert bars and all(b == meter.bar_length for b in bars), (toks, bars)
+    ET.fromstring(inc.mei().split("?>", 1)[1])  # well-formed MEI
+    seen |= {t.split("-")[0] for t in toks} | {t for t in toks if "fermata" in t or t == "tie"}
+  assert {"clef", "keySignature", "timeSignature", "note", "rest", "barline", "tie",
+          "gracenote", "multirest"} <= seen
+  a = synth.random_incipit(np.random.default_rng([1, 2]))
+  b = synth.random_incipit(np.random.default_rng([1, 2]))
+  assert a.tokens() == b.tokens() and a.mei() == b.mei()
+
+
+def test_mei_shows_accidentals_against_the_key_and_the_bar():
+  e = lambda d, alter, **kw: synth.Event("note", "quarter", 0, d, alter, **kw)  # noqa: E731
+  f4 = 4 * 7 + 3  # F4 in D major: F# by the key
+  inc = synth.Incipit("G2", "D", "4/4", 0,
+                      [[e(f4, 1), e(f4, 0), e(f4, 0), e(f4, 1)]], beamed=False)
+  notes = [n for n in ET.fromstring(inc.mei().split("?>", 1)[1]).iter()
+           if n.tag.endswith("note")]
+  assert [n.get("accid") for n in notes] == [None, "n", None, "s"]
+  assert inc.tokens()[3:7] == ["note-F#4_quarter", "note-F4_quarter", "note-F4_quarter",
+                               "note-F#4_quarter"]
+
+
+def test_staves_are_found_on_engravings_and_pages():
+  rng = np.random.default_rng(0)
+  crops = []
+  for font in engrave.FONTS:
+    inc = synth.random_incipit(rng)
+    grey = engrave.engrave(inc.mei(), font)
+    found = staff.find_staves(grey)
+    assert len(found) == 1, font
+    assert 5 < found[0].space < 12 and found[0].x1 - found[0].x0 > 0.8 * grey.shape[1] - 80
+    crops.append(staff.crop(grey, found[0]))
+  from ocr_jax import music, page  # pylint: disable=import-outside-toplevel
+  sheet = music.page_image(crops)
+  tilted = page.rotate(sheet, 1.5)
+  angle, found, images = staff.staff_crops(tilted)
+  assert len(found) == len(crops) and abs(angle + 1.5) < 0.3
+  assert [f.lines[0] for f in found] == sorted(f.lines[0] for f in found)
+  with pytest.raises(staff.StaffError):
+    staff.staff_crops(np.full((120, 400), 255, np.uint8))
+
+
+def test_synthetic_music_builder(tmp_path):
+  from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
+  cfg = omr_synth.OmrSynthConfig(name="t", num_train=6, num_validation=2, num_test=3)
+  builder = omr_synth.OmrSynth(config=cfg, data_dir=str(tmp_path))
+  builder.num_workers = 1
+  builder.download_and_prepare(file_format="array_record")
+  source = builder.as_data_source()
+  assert {k: len(v) for k, v in source.items()} == {"train": 6, "validation": 2, "test": 3}
+  for split, fonts in (("train", omr_synth.TRAIN_FONTS), ("test", ("Leipzig",))):
+    for ex in source[split]:
+      assert ex["image"].shape[0] == 64 and ex["image"].shape[2] == 1
+      assert ex["font"].decode() in fonts
+      tk.parse(ex["text"].decode())
+      assert ex["width"] == ex["image"].shape[1]
+
+
+def test_primus_builder_reads_the_dataset_layout_and_lists_bad_files(tmp_path):
+  """The real PrIMuS example laid out as the dataset lays it out, plus three broken ones."""
+  from ocr_jax.data import primus  # pylint: disable=import-outside-toplevel
+  corpus = tmp_path / "Corpus"
+  good = corpus / EXAMPLE
+  good.mkdir(parents=True)
+  for ext in (".png", ".semantic", ".agnostic", ".mei"):
+    (good / (EXAMPLE + ext)).write_bytes(open(os.path.join(EXAMPLE_DIR, EXAMPLE + ext),
+                                              "rb").read())
+  bad_token = corpus / "bad_token"
+  bad_token.mkdir()
+  (bad_token / "bad_token.semantic").write_text("clef-G2\tnote-H4_quarter\tbarline\n")
+  (bad_token / "bad_token.png").write_bytes((good / (EXAMPLE + ".png")).read_bytes())
+  no_image = corpus / "no_image"
+  no_image.mkdir()
+  (no_image / "no_image.semantic").write_text("clef-G2\tbarline\n")
+  broken = corpus / "broken"
+  broken.mkdir()
+  (broken / "broken.semantic").write_text("clef-G2\tbarline\n")
+  (broken / "broken.png").write_bytes((good / (EXAMPLE + ".png")).read_bytes()[:200])
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  builder = primus.Primus(config="primus", data_dir=str(tmp_path / "tfds"))
+  builder.download_and_prepare(
+      file_format="array_record",
+      download_config=tfds.download.DownloadConfig(manual_dir=str(tmp_path)))
+  split = primus.split_of(EXAMPLE, builder.builder_config)
+  examples = list(builder.as_data_source()[split])
+  with open(os.path.join(EXAMPLE_DIR, EXAMPLE + ".semantic")) as f:
+    expected = " ".join(f.read().split())
+  assert [ex["text"].decode() for ex in examples] == [expected]
+  assert examples[0]["image"].shape[0] == 64
+  # What training reports at every start comes from the prepared dataset on disk.
+  skipped = primus.Primus(config="primus", data_dir=str(tmp_path / "tfds")).info.metadata[
+      "skipped"]
+  assert any("bad_token.semantic" in s and "note-H4_quarter" in s for s in skipped)
+  assert any("no_image.semantic" in s and "no image" in s for s in skipped)
+  assert any("broken.png" in s for s in skipped)
+  assert len(skipped) == 3
+
+
+def test_released_music_model_reads_a_held_out_font_page_into_midi(tmp_path):
+  """`ocr-jax omr` as a user runs it: a page of three staves engraved in Leipzig (a font the
+  released model never trained on) -> three staves read in order, one MIDI file holding
+  exactly the notes of the printed tokens; bad files are reported one line each and the run
+  goes on. The accuracy bound is a regression guard for the early released checkpoint
+  (measured SER 0.16 on this page), far above the issue's 2 % target (see README)."""
+  rng = np.random.default_rng(123)
+  crops, refs = [], []
+  for _ in range(3):
+    inc = synth.random_incipit(rng)
+    grey = engrave.engrave(inc.mei(), "Leipzig")
+    crops.append(staff.crop(grey, staff.find_staves(grey)[0]))
+    refs.append(inc.tokens())
+  from ocr_jax import metrics, music  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import events  # pylint: disable=import-outside-toplevel
+  page = tmp_path / "page.png"
+  Image.fromarray(music.page_image(crops)).save(page)
+  bad = tmp_path / "bad.png"
+  bad.write_bytes(b"not a png")
+  blank = tmp_path / "blank.png"
+  Image.new("L", (300, 120), 255).save(blank)
+  out = tmp_path / "midi"
+  out.mkdir()
+  proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "omr", str(page), str(bad),
+                         str(blank), "-o", str(out), "--json"],
+                        capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert proc.returncode == 1, proc.stderr
+  errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert len(errors) == 2 and "bad.png" in errors[0] + errors[1], proc.stderr
+  assert "blank.png" in errors[0] + errors[1] and "no five-line staff" in proc.stderr
+  assert "Traceback" not in proc.stderr
+  result = json.loads(proc.stdout.strip().splitlines()[-1])
+  hyps = [s["tokens"] for s in result["staves"]]
+  assert len(hyps) == 3
+  assert metrics.error_rate(refs, hyps) < 0.35
+  printed = midi.score_notes(events.score_from_tokens([t for h in hyps for t in h]))
+  assert midi.read_notes(str(out / "page.mid")) == printed and printed
+  assert len(mido.MidiFile(str(out / "page.mid")).tracks) == 1
