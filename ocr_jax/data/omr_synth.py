@@ -12,7 +12,6 @@ PrIMuS itself was engraved in). Prepared as array_record; no TensorFlow needed.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -98,11 +97,4 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
   def _generate_examples(self, split: str, num: int):
     cfg = self.builder_config
     chunks = [(cfg, split, s, min(s + _CHUNK, num)) for s in range(0, num, _CHUNK)]
-    workers = self.num_workers or multiprocessing.cpu_count()
-    if workers <= 1 or len(chunks) <= 1:
-      for chunk in chunks:
-        yield from _render_chunk(chunk)
-      return
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-      for examples in pool.imap(_render_chunk, chunks):
-        yield from examples
+    yield from preprocess.render_in_processes(_render_chunk, chunks, self.num_workers)

@@ -150,3 +150,18 @@ def check_line_width(grey: np.ndarray, height: int, max_width: int) -> None:
 def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
   """The whole per-image path before batching: height normalisation and inversion."""
   return normalize(resize_to_height(grey, height))
+
+
+def render_in_processes(render_chunk, chunks: list, num_workers: int = 0):
+  """Yields `render_chunk(chunk)`'s examples for every chunk, in order, rendered by
+  `num_workers` processes (0 = one per core). The synthetic builders prepare this way."""
+  import multiprocessing  # pylint: disable=g-import-not-at-top
+  workers = num_workers or multiprocessing.cpu_count()
+  if workers <= 1 or len(chunks) <= 1:
+    for chunk in chunks:
+      yield from render_chunk(chunk)
+    return
+  # spawn, not fork: the parent may already run JAX's threads.
+  with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    for examples in pool.imap(render_chunk, chunks):
+      yield from examples
