@@ -43,8 +43,8 @@ def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
   Each column's paper level is its 80th percentile (so uneven light does not read as ink);
   a pixel is ink when it is darker than that by a fifth of the ink-paper contrast, summed
   with the row below (a line thinner than a pixel is anti-aliased over two rows). A staff
-  line is a row run whose ink covers most of the widest such row; five of them at
-  near-equal spacing make a staff."""
+  line is a peak of ink coverage reaching `min_coverage` of the strongest row nearby; five
+  of them at near-equal spacing make a staff."""
   g = grey.astype(np.float32)
   paper = np.percentile(g, 80, axis=0)[None, :]
   dark = np.clip(paper - g, 0, None)
@@ -70,7 +70,7 @@ def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
         merged[-1] = r
       continue
     merged.append(r)
-  lines = []  # (centre, rows of ink around it)
+  lines = []  # (centre, first row, end row of the line's ink)
   for r in merged:
     a = b = r
     while a > 0 and coverage[a - 1] >= level[r]:
@@ -80,7 +80,7 @@ def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
     # Sub-row centre: the vertex of the parabola through the peak and its neighbours.
     lo, hi = c[max(r - 1, 0)], c[min(r + 1, len(c) - 1)]
     bend = lo - 2 * c[r] + hi
-    lines.append((r + (0.5 * (lo - hi) / bend if bend < 0 else 0.0), 1, a, b + 1))
+    lines.append((r + (0.5 * (lo - hi) / bend if bend < 0 else 0.0), a, b + 1))
   staves, i = [], 0
   while i + 5 <= len(lines):
     group = lines[i:i + 5]
@@ -88,7 +88,7 @@ def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
     gaps = np.diff(centres)
     if gaps.min() >= 3 and gaps.max() <= 1.4 * gaps.min():
       # Horizontal extent: columns where most of the five lines have ink.
-      votes = sum(mask[a:b].any(axis=0) for _, _, a, b in group)
+      votes = sum(mask[a:b].any(axis=0) for _, a, b in group)
       cols = np.flatnonzero(votes >= 4)
       if cols.size:
         staves.append(Staff(tuple(float(c) for c in centres), int(cols[0]),
