@@ -79,12 +79,8 @@ def cmd_read(args) -> int:
     return 2
   failed = len(errors)
   for start in range(0, len(paths), args.chunk):
-    chunk, greys = paths[start:start + args.chunk], []
-    for path in chunk:
-      try:
-        greys.append(preprocess.load_image(path))
-      except preprocess.ImageError as e:
-        greys.append(e)
+    chunk = paths[start:start + args.chunk]
+    greys = preprocess.load_images(chunk)
     good = [i for i, g in enumerate(greys) if not isinstance(g, Exception)]
     outs = dict(zip(good, recognizer.read_layouts([greys[i] for i in good], args.layout)))
     for i, path in enumerate(chunk):

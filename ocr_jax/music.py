@@ -71,12 +71,7 @@ def read_images(recognizer: inference.Recognizer, greys) -> list:
 
 def read_files(recognizer: inference.Recognizer, paths: list[str]) -> list:
   """Paths -> a Reading or the error for each path; a bad file never stops the others."""
-  greys = []
-  for path in paths:
-    try:
-      greys.append(preprocess.load_image(path))
-    except preprocess.ImageError as e:
-      greys.append(e)
+  greys = preprocess.load_images(paths)
   good = [i for i, g in enumerate(greys) if not isinstance(g, Exception)]
   for i, reading in zip(good, read_images(recognizer, [greys[i] for i in good])):
     greys[i] = reading
@@ -101,8 +96,7 @@ def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int]:
   they produce (pitch and onset must match)."""
   ref = midi.score_notes(events.score_from_tokens(reference_tokens))
   hyp = midi.score_notes(events.score_from_tokens(predicted_tokens))
-  p, _, _ = midi.note_f1(ref, hyp)
-  return int(round(p * len(hyp))), len(ref), len(hyp)
+  return midi.note_matches(ref, hyp), len(ref), len(hyp)
 
 
 def page_image(staff_images, gap: int = 24) -> np.ndarray:

@@ -93,6 +93,17 @@ def load_image(path: str) -> np.ndarray:
   return grey
 
 
+def load_images(paths) -> list:
+  """Paths -> uint8[H, W] or the ImageError for each path (batch commands go on past it)."""
+  out = []
+  for path in paths:
+    try:
+      out.append(load_image(path))
+    except ImageError as e:
+      out.append(e)
+  return out
+
+
 def resize_to_height(grey: np.ndarray, height: int, min_width: int = 4) -> np.ndarray:
   """uint8[h, w] -> uint8[height, w * height / h], keeping the aspect ratio."""
   h, w = grey.shape

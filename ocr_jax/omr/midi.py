@@ -90,8 +90,10 @@ def score_notes(score: ev.Score, ticks_per_quarter: int = TICKS_PER_QUARTER):
   return sorted(out, key=lambda n: (n.onset, n.pitch))
 
 
-def note_f1(reference: list[MidiNote], predicted: list[MidiNote], tolerance: int = 0):
-  """Precision, recall and F1 of (pitch, onset) matches, each note matched at most once."""
+def note_matches(reference: list[MidiNote], predicted: list[MidiNote],
+                 tolerance: int = 0) -> int:
+  """Predicted notes matching a reference note's pitch and onset (within `tolerance` ticks),
+  each reference note matched at most once."""
   pool = {}
   for n in reference:
     pool.setdefault(n.pitch, []).append(n.onset)
@@ -102,6 +104,12 @@ def note_f1(reference: list[MidiNote], predicted: list[MidiNote], tolerance: int
     if match is not None:
       onsets.remove(match)
       hits += 1
+  return hits
+
+
+def note_f1(reference: list[MidiNote], predicted: list[MidiNote], tolerance: int = 0):
+  """Precision, recall and F1 of (pitch, onset) matches (`note_matches`)."""
+  hits = note_matches(reference, predicted, tolerance)
   p = hits / len(predicted) if predicted else float(not reference)
   r = hits / len(reference) if reference else float(not predicted)
   return p, r, (2 * p * r / (p + r) if p + r else 0.0)
