@@ -57,11 +57,6 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
           "width": np.int32(img.shape[1])}
 
 
-def _render_chunk(args):
-  cfg, split, start, stop = args
-  return [(f"{split}_{i}", render_example(cfg, split, i)) for i in range(start, stop)]
-
-
 class OmrSynth(tfds.core.GeneratorBasedBuilder):
   """Synthetic monophonic staves (Verovio, 5 SMuFL fonts) with PrIMuS semantic tokens."""
 
@@ -96,5 +91,5 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
 
   def _generate_examples(self, split: str, num: int):
     cfg = self.builder_config
-    chunks = [(cfg, split, s, min(s + _CHUNK, num)) for s in range(0, num, _CHUNK)]
-    yield from preprocess.render_in_processes(_render_chunk, chunks, self.num_workers)
+    yield from preprocess.render_in_processes(render_example, cfg, split, num, _CHUNK,
+                                              self.num_workers)

@@ -163,16 +163,24 @@ def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
   return normalize(resize_to_height(grey, height))
 
 
-def render_in_processes(render_chunk, chunks: list, num_workers: int = 0):
-  """Yields `render_chunk(chunk)`'s examples for every chunk, in order, rendered by
-  `num_workers` processes (0 = one per core). The synthetic builders prepare this way."""
+def _render_range(args):
+  render_example, cfg, split, start, stop = args
+  return [(f"{split}_{i}", render_example(cfg, split, i)) for i in range(start, stop)]
+
+
+def render_in_processes(render_example, cfg, split: str, num: int, chunk: int,
+                        num_workers: int = 0):
+  """Yields (f"{split}_{i}", render_example(cfg, split, i)) for i < num, in order, rendered in
+  chunks of `chunk` by `num_workers` processes (0 = one per core). `render_example` must be a
+  module-level function (it is pickled). The synthetic builders prepare this way."""
   import multiprocessing  # pylint: disable=g-import-not-at-top
+  chunks = [(render_example, cfg, split, s, min(s + chunk, num)) for s in range(0, num, chunk)]
   workers = num_workers or multiprocessing.cpu_count()
   if workers <= 1 or len(chunks) <= 1:
-    for chunk in chunks:
-      yield from render_chunk(chunk)
+    for c in chunks:
+      yield from _render_range(c)
     return
   # spawn, not fork: the parent may already run JAX's threads.
   with multiprocessing.get_context("spawn").Pool(workers) as pool:
-    for examples in pool.imap(render_chunk, chunks):
+    for examples in pool.imap(_render_range, chunks):
       yield from examples

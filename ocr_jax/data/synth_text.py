@@ -62,11 +62,6 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
           "width": np.int32(img.shape[1])}
 
 
-def _render_chunk(args):
-  cfg, split, start, stop = args
-  return [(f"{split}_{i}", render_example(cfg, split, i)) for i in range(start, stop)]
-
-
 class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII) in 59 bundled font faces."""
 
@@ -116,5 +111,5 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
 
   def _generate_examples(self, split: str, num: int):
     cfg = self.builder_config
-    chunks = [(cfg, split, s, min(s + _CHUNK, num)) for s in range(0, num, _CHUNK)]
-    yield from preprocess.render_in_processes(_render_chunk, chunks, self.num_workers)
+    yield from preprocess.render_in_processes(render_example, cfg, split, num, _CHUNK,
+                                              self.num_workers)
