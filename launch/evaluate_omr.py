@@ -1,10 +1,12 @@
 """Music figures of a checkpoint: symbol error rate, exact sequences, note F1, time per staff.
 
   python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
+      [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--beam_width=8]
 
 Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
 Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in
-batches), then:
+batches) and decoded as `ocr-jax omr` decodes (default: CTC beam search with the music prior
+of `omr/prior.py`; its weights were chosen on the validation split, never on test), then:
   SER   token edit distance / reference tokens (micro-averaged), and the exact-sequence rate;
   notes the MIDI notes our tokens produce against those of the reference tokens (same
         converter, `omr/`): a note matches when pitch and onset are equal; micro P/R/F1;
@@ -29,11 +31,20 @@ def main():
   parser.add_argument("--limit", type=int, default=0, help="first N staves only (0 = all)")
   parser.add_argument("--timed", type=int, default=50, help="staves timed one at a time")
   parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
+  parser.add_argument("--decoder", default="music", choices=("music", "beam", "greedy"))
+  parser.add_argument("--bar_weight", type=float, default=None, help="music prior weight")
+  parser.add_argument("--key_weight", type=float, default=None, help="music prior weight")
+  parser.add_argument("--pickup_weight", type=float, default=None, help="music prior weight")
+  parser.add_argument("--beam_width", type=int, default=8)
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
   from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
-  reader = music.load(args.model or None)
+  from ocr_jax.omr import prior  # pylint: disable=g-import-not-at-top
+  weights = {k: getattr(args, k) for k in ("bar_weight", "key_weight", "pickup_weight")
+             if getattr(args, k) is not None}
+  reader = music.load(args.model or None, decoder=args.decoder, beam_width=args.beam_width,
+                      music_prior=prior.MusicPrior(**weights))
   data_config = reader.config.data
   if args.data_dir:
     data_config.data_dir = args.data_dir
@@ -85,8 +96,13 @@ def main():
 
   total = sum(groups.values(), collections.Counter())
   overall = figures(total)
+  decoder = args.decoder
+  if decoder == "music":
+    p = reader.scorer
+    decoder += (f" (bar_weight {p.bar_weight}, key_weight {p.key_weight}, "
+                f"pickup_weight {p.pickup_weight})")
   print(f"{args.model or 'released music model'} at step {reader.step}, "
-        f"{data_config.name}/{data_config.builder_config} {args.split}\n")
+        f"{data_config.name}/{data_config.builder_config} {args.split}, decoder {decoder}\n")
   print("| font | staves | SER | exact sequences | note P | note R | note F1 |")
   print("|---|---:|---:|---:|---:|---:|---:|")
   for font, c in sorted(groups.items()) + [("all", total)]:
@@ -101,7 +117,7 @@ def main():
   for font, ref, hyp in errors[:args.errors]:
     print(f"\n[{font}]\n  ref: {ref}\n  hyp: {hyp}")
   print(json.dumps({"model": args.model or "released", "step": reader.step,
-                    "split": args.split, **overall, "seconds_per_staff": per_staff,
+                    "split": args.split, "decoder": decoder, **overall, "seconds_per_staff": per_staff,
                     "batched_staves_per_s": n / batched, "staff_not_found": failed,
                     "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}))
 

@@ -72,7 +72,10 @@ def greedy_decode(best, best_prob, lengths, *, ctc: bool = True) -> list[Decoded
 
 
 # ------------------------------------------------------------------------------------------
-# CTC prefix beam search, optionally rescored by a word list.
+# CTC prefix beam search, optionally rescored by a scorer: a word list, or a music prior
+# (`omr/prior.py`). A scorer has `extend(prefix, k, id_to_char)`, the log-score added when
+# class k is appended to the prefix (a tuple of class ids), and `finish(prefix, id_to_char)`,
+# the log-score added when the line ends there.
 # ------------------------------------------------------------------------------------------
 def _logsumexp(a: float, b: float) -> float:
   if a == -np.inf:
@@ -102,6 +105,15 @@ class Lexicon:
       return 0.0
     return self.bonus if word.lower() in self.words else -self.penalty
 
+  def extend(self, prefix, k: int, id_to_char) -> float:
+    ch = id_to_char(k)
+    if ch.isalpha() or ch == "'":
+      return 0.0
+    return self.score(_last_word("".join(map(id_to_char, prefix))))
+
+  def finish(self, prefix, id_to_char) -> float:
+    return self.score(_last_word("".join(map(id_to_char, prefix))))
+
 
 def _last_word(text: str) -> str:
   """The run of letters/apostrophes at the end of `text` (stripped of apostrophes at edges)."""
@@ -112,17 +124,17 @@ def _last_word(text: str) -> str:
 
 
 def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: int = 8,
-                lexicon: Lexicon | None = None, prune: float = 1e-3) -> Decoded:
+                scorer=None, prune: float = 1e-3) -> Decoded:
   """CTC prefix beam search over one line's log-probabilities float[T, C] (class 0 = blank).
 
   Keeps `beam_width` prefixes with their blank-ending and non-blank-ending log probabilities;
-  only classes with probability >= `prune` in a frame are expanded. With a `lexicon`, a word is
-  scored when a non-letter follows it and at the end of the line. A character's confidence is
+  only classes with probability >= `prune` in a frame are expanded. A `scorer` (a Lexicon, a
+  music prior) adds its log-score to every extension and at the end. A character's confidence is
   its highest frame probability among the frames the best path assigns to it; the line's is
   its least confident character."""
   log_probs = np.asarray(log_probs, np.float64)[:int(length)]
   T = log_probs.shape[0]
-  # prefix -> [log p ending in blank, log p ending in non-blank, lexicon score, char confs]
+  # prefix -> [log p ending in blank, log p ending in non-blank, scorer's sum, char confs]
   beams = {(): [0.0, -np.inf, 0.0, ()]}
   threshold = np.log(prune)
   for t in range(T):
@@ -150,10 +162,8 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
         last = prefix[-1] if prefix else None
         new = prefix + (k,)
         new_lex = lex
-        if lexicon is not None:
-          ch = id_to_char(k)
-          if not (ch.isalpha() or ch == "'"):
-            new_lex = lex + lexicon.score(_last_word("".join(map(id_to_char, prefix))))
+        if scorer is not None:
+          new_lex = lex + scorer.extend(prefix, k, id_to_char)
         prob = float(np.exp(p))
         if k == last:
           # Repeat: staying on the same character extends the prefix unchanged; a new copy
@@ -172,8 +182,8 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
 
   def final(item):
     prefix, (pb, pnb, lex, _) = item
-    if lexicon is not None:
-      lex += lexicon.score(_last_word("".join(map(id_to_char, prefix))))
+    if scorer is not None:
+      lex += scorer.finish(prefix, id_to_char)
     return _logsumexp(pb, pnb) + lex
 
   prefix, (_, _, _, confs) = max(beams.items(), key=final)

@@ -22,6 +22,7 @@ from ocr_jax import decoding
 from ocr_jax import models
 from ocr_jax import train
 from ocr_jax.data import preprocess
+from ocr_jax.omr import prior
 
 BATCH_BUCKETS = (1, 8, 32)
 WIDTH_STEP = 128
@@ -59,13 +60,16 @@ def load_run(path: str, step: int | None = None):
 class Recognizer:
   """A trained model plus everything needed to turn images into text."""
 
-  DECODERS = ("greedy", "beam", "words")
+  DECODERS = ("greedy", "beam", "words", "music")
 
   def __init__(self, config: ml_collections.ConfigDict, charset: charset_lib.Charset,
                params, batch_stats, step: int = 0, *, decoder: str = "greedy",
-               beam_width: int = 8, lexicon: decoding.Lexicon | None = None):
+               beam_width: int = 8, lexicon: decoding.Lexicon | None = None,
+               music_prior: prior.MusicPrior | None = None):
     """`decoder`: 'greedy' (best class per frame), 'beam' (CTC prefix beam search of
-    `beam_width`) or 'words' (the same beam search rescored by `lexicon`)."""
+    `beam_width`), 'words' (the same beam search rescored by `lexicon`) or 'music' (rescored
+    by `music_prior`, default MusicPrior(): bars fill their meter, notes follow the key;
+    for models of PrIMuS semantic tokens)."""
     self.config, self.charset, self.step = config, charset, step
     self.params, self.batch_stats = params, batch_stats
     _, self.model, _, _ = train.build(config, charset)
@@ -78,8 +82,13 @@ class Recognizer:
                        "decoder (use 'greedy')")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
+    if decoder == "music" and config.charset != "primus_semantic":
+      raise ValueError(f"decoder 'music' needs a model of PrIMuS semantic tokens; this one "
+                       f"reads {config.charset!r}")
     self.decoder, self.beam_width = decoder, beam_width
-    self.lexicon = lexicon if decoder == "words" else None
+    self.scorer = lexicon if decoder == "words" else None
+    if decoder == "music":
+      self.scorer = music_prior or prior.MusicPrior()
     self._predict = jax.jit(functools.partial(
         train.predict_step if decoder == "greedy" else train.predict_log_probs,
         model=self.model))
@@ -97,7 +106,7 @@ class Recognizer:
     log_probs, lengths = map(np.asarray, out)
     id_to_char = self.charset.decode_one
     return [decoding.beam_search(log_probs[i], lengths[i], id_to_char,
-                                 beam_width=self.beam_width, lexicon=self.lexicon)
+                                 beam_width=self.beam_width, scorer=self.scorer)
             for i in range(log_probs.shape[0])]
 
   @property

@@ -5,11 +5,13 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import mido
+import numpy as np
 import pytest
 
 from conftest import REPO
 from ocr_jax.omr import events
 from ocr_jax.omr import midi
+from ocr_jax.omr import synth
 from ocr_jax.omr import tokens
 
 EXAMPLE = os.path.join(REPO, "tests", "data", "primus", "000051652-1_2_1")
@@ -103,6 +105,30 @@ def test_grace_notes_and_fermatas():
                  (72, Fraction(1, 4), Fraction(3, 4), False),  # shortened, not moved later
                  (71, 1, 1, False), (72, 2, 2, False)]
   assert s.notes[3].fermata and s.length == 4
+
+
+def test_music_prior_penalties():
+  from ocr_jax.omr import prior  # pylint: disable=import-outside-toplevel
+  p = prior.MusicPrior(bar_weight=4, key_weight=1, pickup_weight=0.5)
+  head = ["clef-G2", "keySignature-DM", "timeSignature-2/4"]
+  full = ["note-F#4_quarter", "note-G4_quarter", "barline"]
+  assert p.penalty(head + full * 3) == 0
+  assert p.penalty(head + ["note-A4_quarter", "barline"] + full) == 0.5  # a pickup
+  assert p.penalty(head + full + ["note-A4_quarter", "barline"] + full) == 4  # a short bar
+  assert p.penalty(head + full + ["note-A4_half", "note-A4_quarter", "barline"]) == 4  # long
+  assert p.penalty(head + full + ["note-A4_quarter"]) == 0  # an incipit cut mid-bar
+  assert p.penalty(head + ["multirest-3", "barline"] + full) == 0
+  # Key: F natural in D major costs once; it holds for the rest of its bar, not the next.
+  assert p.penalty(head + ["note-F4_quarter", "note-F4_quarter", "barline",
+                           "note-F#4_quarter", "note-F4_quarter", "barline"]) == 2
+  assert p.penalty(head + ["note-F5_quarter", "note-F#4_quarter", "barline"]) == 1  # octave
+  # A tie carries its note's alteration across the barline.
+  assert p.penalty(head + ["note-A4_quarter", "note-C5_quarter", "tie", "barline",
+                           "note-C5_quarter", "note-A4_quarter", "barline"]) == 1
+  # Our synthetic incipits always fill their bars.
+  for i in range(100):
+    toks = synth.random_incipit(np.random.default_rng([3, i])).tokens()
+    assert prior.MusicPrior(bar_weight=1, key_weight=0, pickup_weight=1).penalty(toks) == 0
 
 
 def test_tokens2midi_command_reports_bad_files_and_goes_on(tmp_path, capsys):

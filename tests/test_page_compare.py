@@ -135,7 +135,7 @@ def test_word_list_rescoring_prefers_known_words():
   text = lambda d: "".join(chars(i) for i in d.ids)  # pylint: disable=unnecessary-lambda-assignment
   assert text(decoding.beam_search(np.log(probs), 5, chars)) == "cot c"
   lexicon = decoding.Lexicon(frozenset({"cat", "c"}))
-  d = decoding.beam_search(np.log(probs), 5, chars, lexicon=lexicon)
+  d = decoding.beam_search(np.log(probs), 5, chars, scorer=lexicon)
   assert text(d) == "cat c"
   assert d.char_confidences[1] == pytest.approx(0.45, abs=1e-3)
   assert d.confidence == pytest.approx(min(d.char_confidences))

@@ -25,9 +25,7 @@ CLEFS = {"G2": (0.55, ("E", 4)), "F4": (0.16, ("G", 2)), "C1": (0.07, ("C", 4)),
          "C3": (0.07, ("F", 3)), "C4": (0.06, ("D", 3)), "G1": (0.02, ("G", 4)),
          "C2": (0.03, ("A", 3)), "F3": (0.02, ("B", 2)), "C5": (0.01, ("B", 2)),
          "F5": (0.01, ("E", 2))}
-KEYS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1,
-        "Bb": -2, "Eb": -3, "Ab": -4, "Db": -5, "Gb": -6}
-_SHARPS, _FLATS = "FCGDAEB", "BEADGCF"
+KEYS = tk.KEYS
 # token value -> (weight, count, unit, MEI meter.sym)
 METERS = {"C": (0.14, 4, 4, "common"), "4/4": (0.12, 4, 4, ""), "C/": (0.07, 2, 2, "cut"),
           "2/4": (0.16, 2, 4, ""), "3/4": (0.18, 3, 4, ""), "6/8": (0.11, 6, 8, ""),
@@ -54,14 +52,6 @@ _MEI_ACCID = {-1: "f", 0: "n", 1: "s"}
 
 def _length(value: str, dots: int) -> Fraction:
   return tk.DURATIONS[value] * tk.DOTS[DOT_NAMES[dots]]
-
-
-def key_alters(key: str) -> dict[str, int]:
-  n = KEYS[key]
-  alters = {s: 0 for s in _STEPS}
-  for s in (_SHARPS[:n] if n > 0 else _FLATS[:-n]):
-    alters[s] = 1 if n > 0 else -1
-  return alters
 
 
 def _mei_key(key: str) -> str:
@@ -156,7 +146,7 @@ def random_incipit(rng: np.random.Generator) -> Incipit:
   step, octave = CLEFS[clef][1]
   bottom = octave * 7 + _STEPS.index(step)
   lo, hi = bottom - 4, bottom + 12  # two ledger lines below and above the staff
-  alters = key_alters(key)
+  alters = tk.key_alters(key)
   style = STYLES[rng.choice(3, p=[0.3, 0.45, 0.25])]
   if bar_length <= Fraction(3, 2):  # 3/8 bars: no half notes
     style = STYLES[2]
@@ -258,7 +248,7 @@ def to_mei(inc: Incipit) -> str:
   _, count, unit, sym = METERS[inc.meter]
   compound = unit == 8 and count % 3 == 0 and count > 3
   beat = Fraction(3, 2) if compound else Fraction(1)
-  key = key_alters(inc.key)
+  key = tk.key_alters(inc.key)
   clef_shape, clef_line = inc.clef[0], inc.clef[1]
   meter = f'meter.count="{count}" meter.unit="{unit}"' + (f' meter.sym="{sym}"' if sym else "")
   parts = ['<?xml version="1.0" encoding="UTF-8"?>',

@@ -25,6 +25,10 @@ DURATIONS = {  # in quarter notes
 DOTS = {"": Fraction(1), ".": Fraction(3, 2), "..": Fraction(7, 4)}
 STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 ALTERS = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2}
+# major key (as PrIMuS names it) -> sharps (> 0) or flats (< 0) in its signature
+KEYS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1,
+        "Bb": -2, "Eb": -3, "Ab": -4, "Db": -5, "Gb": -6}
+_SHARPS, _FLATS = "FCGDAEB", "BEADGCF"
 
 _DUR = "|".join(sorted(DURATIONS, key=len, reverse=True))
 _NOTE = re.compile(rf"^(note|gracenote)-([A-G])(##|#|bb|b|)(-?\d+)_({_DUR})(\.\.|\.|)(_fermata)?$")
@@ -84,6 +88,16 @@ class Barline:
 @dataclasses.dataclass(frozen=True)
 class Tie:
   pass
+
+
+def key_alters(key: str) -> dict[str, int]:
+  """The alteration (+1 sharp, -1 flat, 0) the key signature of major key `key` gives each
+  step letter."""
+  n = KEYS[key]
+  alters = {s: 0 for s in STEPS}
+  for s in (_SHARPS[:n] if n > 0 else _FLATS[:-n]):
+    alters[s] = 1 if n > 0 else -1
+  return alters
 
 
 @functools.lru_cache(maxsize=1)

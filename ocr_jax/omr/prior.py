@@ -1,0 +1,136 @@
+"""A music prior for CTC beam search over PrIMuS semantic tokens (the music 'language model').
+
+The recognizer sees glyphs; two facts of notation it can only learn from far-apart context are
+checked here instead, as log-score penalties added while the beam search extends a prefix
+(`decoding.beam_search(..., scorer=MusicPrior())`):
+
+- Bars fill their meter: a bar whose notes and rests run past the time signature costs
+  `bar_weight` when it does; a bar that ends short at a barline costs it too, except the first
+  bar, which may be a pickup and costs only `pickup_weight` (real incipits often start with
+  one; our synthetic ones never do, so this weight is set by hand, not tuned). The last bar
+  may stop short (incipits are cut). Bars with a multirest, and everything before a time
+  signature, are not checked.
+- Notes follow the key: a note's alteration is expected to be the key signature's for its
+  step, or the accidental an earlier note of the same bar set on that step and octave, or the
+  tied note's when it continues a tie. Any other alteration costs `key_weight`.
+
+Both are soft: real music has pickups, cut bars and accidentals; the weights say how much
+image evidence outweighs them (chosen on the validation split of training fonts, see
+`launch/evaluate_omr.py --decoder`). No JAX here.
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+import re
+
+from ocr_jax.omr import tokens as tk
+
+_NAME = re.compile(r"([A-G])(##|#|bb|b|)(-?\d+)")
+_NO_KEY = tuple(sorted(tk.key_alters("C").items()))
+
+
+@dataclasses.dataclass(frozen=True)
+class _State:
+  bar_length: Fraction | None = None  # None until a time signature
+  bar_time: Fraction = Fraction(0)
+  barlines: int = 0
+  multirest: bool = False  # the current bar holds a multirest
+  key: tuple = _NO_KEY  # ((step, alter), ...)
+  accidentals: tuple = ()  # ((step, octave, alter), ...) set earlier in this bar
+  tie: bool = False  # the previous token is a tie
+  last_note: tuple | None = None  # (step, octave, alter)
+
+
+@dataclasses.dataclass
+class MusicPrior:
+  """Scores token prefixes for `decoding.beam_search` (see the module doc)."""
+  bar_weight: float = 4.0
+  key_weight: float = 1.0
+  pickup_weight: float = 1.0
+  max_cache: int = 200_000
+
+  def __post_init__(self):
+    self._objects: dict[int, object] = {}  # class id -> parsed token (None: unparseable)
+    self._states: dict[tuple, _State] = {(): _State()}
+
+  def _object(self, k: int, id_to_char):
+    if k not in self._objects:
+      try:
+        self._objects[k] = tk.parse_token(id_to_char(k))
+      except tk.TokenError:
+        self._objects[k] = None
+    return self._objects[k]
+
+  def _state(self, prefix: tuple, id_to_char) -> _State:
+    state = self._states.get(prefix)
+    if state is not None:
+      return state
+    if len(self._states) > self.max_cache:
+      self._states = {(): _State()}
+    state = self._state(prefix[:-1], id_to_char)
+    state, _ = self._apply(state, self._object(prefix[-1], id_to_char))
+    self._states[prefix] = state
+    return state
+
+  def _apply(self, s: _State, obj) -> tuple[_State, float]:
+    """The state after one token and the penalty it costs."""
+    if isinstance(obj, tk.Barline):
+      cost = 0.0
+      if s.bar_length is not None and not s.multirest and 0 < s.bar_time < s.bar_length:
+        cost = self.bar_weight if s.barlines else self.pickup_weight
+      return _State(s.bar_length, Fraction(0), s.barlines + 1, False, s.key, (), s.tie,
+                    s.last_note), cost  # a tie reaches across the barline
+    if isinstance(obj, tk.Note):
+      step, alter, octave = _NAME.fullmatch(obj.name).groups()
+      alter = tk.ALTERS[alter]
+      expected = dict(s.key)[step]
+      for st, octv, a in s.accidentals:
+        if st == step and octv == octave:
+          expected = a
+      if s.tie and s.last_note is not None and s.last_note[:2] == (step, octave):
+        expected = s.last_note[2]
+      cost = self.key_weight if alter != expected else 0.0
+      accidentals = s.accidentals
+      if alter != expected or any(st == step and o == octave for st, o, _ in accidentals):
+        accidentals = tuple(x for x in accidentals if x[:2] != (step, octave))
+        accidentals += ((step, octave, alter),)
+      bar_time = s.bar_time + (0 if obj.grace else obj.duration)
+      if s.bar_length is not None and not s.multirest and s.bar_time <= s.bar_length < bar_time:
+        cost += self.bar_weight
+      return dataclasses.replace(s, bar_time=bar_time, accidentals=accidentals, tie=False,
+                                 last_note=(step, octave, alter)), cost
+    if isinstance(obj, tk.Rest):
+      bar_time = s.bar_time + obj.duration
+      cost = 0.0
+      if s.bar_length is not None and not s.multirest and s.bar_time <= s.bar_length < bar_time:
+        cost = self.bar_weight
+      return dataclasses.replace(s, bar_time=bar_time, tie=False), cost
+    if isinstance(obj, tk.MultiRest):
+      return dataclasses.replace(s, multirest=True, tie=False), 0.0
+    if isinstance(obj, tk.Tie):
+      return dataclasses.replace(s, tie=True), 0.0
+    if isinstance(obj, tk.Time):
+      return dataclasses.replace(s, bar_length=obj.bar_length, bar_time=Fraction(0),
+                                 tie=False), 0.0
+    if isinstance(obj, tk.Key):
+      return dataclasses.replace(s, key=tuple(sorted(tk.key_alters(obj.name).items())),
+                                 tie=False), 0.0
+    return dataclasses.replace(s, tie=False), 0.0  # clefs, unparseable ids
+
+  def extend(self, prefix: tuple, k: int, id_to_char) -> float:
+    state = self._state(prefix, id_to_char)
+    new, cost = self._apply(state, self._object(k, id_to_char))
+    if len(self._states) <= self.max_cache:
+      self._states.setdefault(prefix + (k,), new)
+    return -cost
+
+  def finish(self, prefix: tuple, id_to_char) -> float:
+    return 0.0  # the last bar may stop short; one that ran over has paid already
+
+  def penalty(self, tokens) -> float:
+    """The total penalty of a whole token sequence (for tests and diagnostics)."""
+    names = list(tokens)
+    ids = tuple(range(len(names)))
+    prior = MusicPrior(self.bar_weight, self.key_weight, self.pickup_weight)
+    return sum(-prior.extend(ids[:i], i, names.__getitem__) for i in range(len(ids)))
