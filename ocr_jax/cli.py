@@ -134,7 +134,7 @@ def cmd_omr(args) -> int:
     print("error: with several inputs, -o must be an existing folder", file=sys.stderr)
     return 2
   try:
-    reader = music.load(args.model)
+    reader = music.load(args.model, decoder=args.decoder)
   except (OSError, ValueError, KeyError) as e:
     print(f"error: {args.model or 'released music model'}: cannot load model ({e})",
           file=sys.stderr)
@@ -154,11 +154,15 @@ def cmd_omr(args) -> int:
         print(f"error: {path}: {e}", file=sys.stderr)
         failed += 1
         continue
+      if not all(s.found for s in got.staves):
+        print(f"warning: {path}: no five-line staff found; read the whole image as one staff",
+              file=sys.stderr)
       if args.json:
         print(json.dumps({"path": path, "midi": out, "deskew_degrees": round(got.angle, 2),
                           "notes": notes, "staves": [
                               {"box": list(s.box), "tokens": s.tokens,
-                               "confidence": round(s.confidence, 4)} for s in got.staves]}))
+                               "confidence": round(s.confidence, 4), "staff_found": s.found}
+                              for s in got.staves]}))
         continue
       if args.tokens:
         for i, s in enumerate(got.staves):
@@ -200,6 +204,9 @@ def main(argv=None) -> int:
                    help="also print each staff's recognized PrIMuS tokens")
   omr.add_argument("--json", action="store_true",
                    help="one JSON object per image: staff boxes, tokens, confidences")
+  omr.add_argument("--decoder", choices=("music", "beam", "greedy"), default="music",
+                   help="music (default): CTC beam search with the music prior (bars fill "
+                   "their meter, notes follow the key); beam: without it; greedy")
   omr.add_argument("--bpm", type=float, default=120.0, help="tempo (default 120)")
   omr.add_argument("--chunk", type=int, default=32, help="images loaded and read together")
   omr.set_defaults(func=cmd_omr)

@@ -27,6 +27,7 @@ class StaffReading:
   box: tuple[int, int, int, int]  # (x0, y0, x1, y1) of the staff lines in the deskewed image
   tokens: list[str]
   confidence: float
+  found: bool = True  # False: no staff lines were found; the whole image was read as a staff
 
 
 @dataclasses.dataclass
@@ -35,10 +36,13 @@ class Reading:
   staves: list[StaffReading]
 
 
-def load(model_dir: str | None = None, **kwargs) -> inference.Recognizer:
-  """The recognizer of `model_dir`, or of the released music model."""
+def load(model_dir: str | None = None, decoder: str = "music",
+         **kwargs) -> inference.Recognizer:
+  """The recognizer of `model_dir`, or of the released music model; by default it decodes by
+  beam search with the music prior (`omr/prior.py`); `kwargs` go to the Recognizer."""
   from ocr_jax import MUSIC_MODEL  # pylint: disable=g-import-not-at-top
-  return inference.Recognizer.from_checkpoint(model_dir or MUSIC_MODEL, **kwargs)
+  return inference.Recognizer.from_checkpoint(model_dir or MUSIC_MODEL, decoder=decoder,
+                                              **kwargs)
 
 
 def read_images(recognizer: inference.Recognizer, greys) -> list:
@@ -64,7 +68,7 @@ def read_images(recognizer: inference.Recognizer, greys) -> list:
     angle, staves, first = item
     out.append(Reading(angle, [
         StaffReading((s.x0, int(s.lines[0]), s.x1, int(s.lines[-1])), r.text.split(),
-                     r.confidence)
+                     r.confidence, s.found)
         for s, r in zip(staves, results[first:first + len(staves)])]))
   return out
 

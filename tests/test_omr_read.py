@@ -84,6 +84,39 @@ def test_staves_are_found_on_engravings_and_pages():
   assert [f.lines[0] for f in found] == sorted(f.lines[0] for f in found)
   with pytest.raises(staff.StaffError):
     staff.staff_crops(np.full((120, 400), 255, np.uint8))
+  # Ink but no staff lines: a wide (single-staff shaped) image is read whole, marked not
+  # found; a page-shaped one is an error.
+  def blobs(h, w):
+    image = np.full((h, w), 230, np.uint8)
+    for y, x in zip(rng.integers(0, h - 12, 12), rng.integers(0, w - 9, 12)):
+      image[y:y + 12, x:x + 9] = 20
+    return image
+  wide, tall = blobs(64, 400), blobs(400, 300)
+  _, found, images = staff.staff_crops(wide, deskew=False)
+  assert [f.found for f in found] == [False] and images[0].shape == wide.shape
+  with pytest.raises(staff.StaffError):
+    staff.staff_crops(tall, deskew=False)
+
+
+def test_music_prior_steers_the_beam_search_to_full_bars():
+  """Frame evidence slightly prefers an eighth note where the 2/4 bar needs a quarter: greedy
+  and plain beam search take the eighth, the music prior's beam search the quarter."""
+  from ocr_jax import decoding  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import prior  # pylint: disable=import-outside-toplevel
+  names = ["<blank>", "timeSignature-2/4", "note-C5_quarter", "note-C5_eighth", "barline"]
+  frames = [{1: 0.9}, {0: 0.9}, {2: 0.9}, {0: 0.9}, {3: 0.5, 2: 0.4}, {0: 0.9}, {4: 0.9},
+            {0: 0.9}, {2: 0.9}, {0: 0.9}, {2: 0.9}, {0: 0.9}, {4: 0.9}]
+  probs = np.full((len(frames), len(names)), 1e-4)
+  for t, f in enumerate(frames):
+    for k, p in f.items():
+      probs[t, k] = p
+  log_probs = np.log(probs / probs.sum(axis=1, keepdims=True))
+  text = lambda d: [names[i] for i in d.ids]  # noqa: E731
+  plain = decoding.beam_search(log_probs, len(frames), names.__getitem__)
+  assert text(plain)[2] == "note-C5_eighth"
+  ruled = decoding.beam_search(log_probs, len(frames), names.__getitem__,
+                               scorer=prior.MusicPrior())
+  assert text(ruled) == [names[i] for i in (1, 2, 2, 4, 2, 2, 4)]
 
 
 def test_synthetic_music_builder(tmp_path):

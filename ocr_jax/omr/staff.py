@@ -9,7 +9,10 @@ training images and for reading: `margin` staff spaces above the top line and be
 line (room for two ledger lines, stems, fermatas and multirest numbers), and the staff's own
 horizontal extent plus half a space. Training jitters that margin so small detection errors
 at read time stay inside what the model saw. Pages are deskewed first (up to +-5 degrees,
-`page.estimate_skew`). Pure numpy + Pillow, no JAX.
+`page.estimate_skew`). When no staff is found in an image shaped like one staff (at least
+`WIDE` times as wide as high, with ink on it: a blurred, faint or bent single-staff scan),
+the whole image is read as one staff, marked `found=False`; a page or a blank image with no
+staff is an error. Pure numpy + Pillow, no JAX.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import numpy as np
 from ocr_jax import page as page_lib
 
 MARGIN = 3.5  # staff spaces kept above the top line and below the bottom line
+WIDE = 2.5  # width / height from which an image with no staff found is read as one staff
 
 
 class StaffError(ValueError):
@@ -31,6 +35,7 @@ class Staff:
   lines: tuple[float, ...]  # the five line centres (rows), top first
   x0: int
   x1: int
+  found: bool = True  # False: no staff found; the whole single-staff image stands for one
 
   @property
   def space(self) -> float:
@@ -122,6 +127,12 @@ def staff_crops(grey: np.ndarray, deskew: bool = True) -> tuple[float, list[Staf
   angle = page_lib.estimate_skew(grey) if deskew else 0.0
   straight = page_lib.rotate(grey, angle)
   staves = find_staves(straight)
-  if not staves:
-    raise StaffError("no five-line staff found")
-  return angle, staves, [crop(straight, s) for s in staves]
+  if staves:
+    return angle, staves, [crop(straight, s) for s in staves]
+  h, w = straight.shape
+  paper = float(np.median(straight))
+  if w >= WIDE * h and paper - float(np.percentile(straight, 1)) >= 40:
+    space = h / (4 + 2 * MARGIN)  # the geometry of a staff crop
+    lines = tuple(h / 2 + (i - 2) * space for i in range(5))
+    return angle, [Staff(lines, 0, w, found=False)], [straight]
+  raise StaffError("no five-line staff found")
