@@ -110,14 +110,16 @@ def main():
     print(f"| {font} | {f['staves']} | {100 * f['ser']:.2f} % | "
           f"{100 * f['exact_sequence_rate']:.1f} % | {f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} |")
-  per_staff = statistics.median(single) if single else float("nan")
-  print(f"\none staff at a time: median {per_staff:.4f} s per staff over {len(single)} "
+  per_staff = statistics.median(single) if single else None
+  print(f"\none staff at a time: median {per_staff or float('nan'):.4f} s per staff over "
+        f"{len(single)} "
         f"(find staff + crop + recognize, batch of 1, after warm-up); whole split batched: "
         f"{n / batched:.1f} staves/s; staves where not exactly one staff was found: {failed}")
   for font, ref, hyp in errors[:args.errors]:
     print(f"\n[{font}]\n  ref: {ref}\n  hyp: {hyp}")
   print(json.dumps({"model": args.model or "released", "step": reader.step,
-                    "split": args.split, "decoder": decoder, **overall, "seconds_per_staff": per_staff,
+                    "split": args.split, "decoder": decoder, **overall,
+                    "seconds_per_staff": per_staff,
                     "batched_staves_per_s": n / batched, "staff_not_found": failed,
                     "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}))
 

@@ -73,6 +73,13 @@ class MusicPrior:
     self._states[prefix] = state
     return state
 
+  def _overrun(self, s: _State, bar_time: Fraction) -> float:
+    """The cost of a note or rest that takes its bar from `s.bar_time` to `bar_time`: paid
+    once, when the bar first runs past its meter."""
+    if s.bar_length is None or s.multirest or not s.bar_time <= s.bar_length < bar_time:
+      return 0.0
+    return self.bar_weight
+
   def _apply(self, s: _State, obj) -> tuple[_State, float]:
     """The state after one token and the penalty it costs."""
     if isinstance(obj, tk.Barline):
@@ -96,16 +103,11 @@ class MusicPrior:
         accidentals = tuple(x for x in accidentals if x[:2] != (step, octave))
         accidentals += ((step, octave, alter),)
       bar_time = s.bar_time + (0 if obj.grace else obj.duration)
-      if s.bar_length is not None and not s.multirest and s.bar_time <= s.bar_length < bar_time:
-        cost += self.bar_weight
       return dataclasses.replace(s, bar_time=bar_time, accidentals=accidentals, tie=False,
-                                 last_note=(step, octave, alter)), cost
+                                 last_note=(step, octave, alter)), cost + self._overrun(s, bar_time)
     if isinstance(obj, tk.Rest):
       bar_time = s.bar_time + obj.duration
-      cost = 0.0
-      if s.bar_length is not None and not s.multirest and s.bar_time <= s.bar_length < bar_time:
-        cost = self.bar_weight
-      return dataclasses.replace(s, bar_time=bar_time, tie=False), cost
+      return dataclasses.replace(s, bar_time=bar_time, tie=False), self._overrun(s, bar_time)
     if isinstance(obj, tk.MultiRest):
       return dataclasses.replace(s, multirest=True, tie=False), 0.0
     if isinstance(obj, tk.Tie):
