@@ -1,7 +1,8 @@
 """Music figures of a checkpoint: symbol error rate, exact sequences, note F1, time per staff.
 
   python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
-      [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--beam_width=8]
+      [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--pickup_weight=1]
+      [--beam_width=8]
 
 Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
 Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in

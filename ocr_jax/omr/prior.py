@@ -27,7 +27,7 @@ import re
 from ocr_jax.omr import tokens as tk
 
 _NAME = re.compile(r"([A-G])(##|#|bb|b|)(-?\d+)")
-_NO_KEY = tuple(sorted(tk.key_alters("C").items()))
+_NO_KEY = tk.key_alters("C")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +36,7 @@ class _State:
   bar_time: Fraction = Fraction(0)
   barlines: int = 0
   multirest: bool = False  # the current bar holds a multirest
-  key: tuple = _NO_KEY  # ((step, alter), ...)
+  key: dict = dataclasses.field(default_factory=lambda: _NO_KEY)  # step -> alteration
   accidentals: tuple = ()  # ((step, octave, alter), ...) set earlier in this bar
   tie: bool = False  # the previous token is a tie
   last_note: tuple | None = None  # (step, octave, alter)
@@ -51,15 +51,22 @@ class MusicPrior:
   max_cache: int = 200_000
 
   def __post_init__(self):
-    self._objects: dict[int, object] = {}  # class id -> parsed token (None: unparseable)
+    # class id -> (parsed token or None if unparseable, (step, octave, alter) of a note)
+    self._objects: dict[int, tuple] = {}
     self._states: dict[tuple, _State] = {(): _State()}
 
-  def _object(self, k: int, id_to_char):
+  def _object(self, k: int, id_to_char) -> tuple:
+    """Parsed once per class id: the beam search asks for every candidate of every frame."""
     if k not in self._objects:
       try:
-        self._objects[k] = tk.parse_token(id_to_char(k))
+        obj = tk.parse_token(id_to_char(k))
       except tk.TokenError:
-        self._objects[k] = None
+        obj = None
+      where = None
+      if isinstance(obj, tk.Note):
+        step, alter, octave = _NAME.fullmatch(obj.name).groups()
+        where = (step, octave, tk.ALTERS[alter])
+      self._objects[k] = (obj, where)
     return self._objects[k]
 
   def _state(self, prefix: tuple, id_to_char) -> _State:
@@ -69,7 +76,7 @@ class MusicPrior:
     if len(self._states) > self.max_cache:
       self._states = {(): _State()}
     state = self._state(prefix[:-1], id_to_char)
-    state, _ = self._apply(state, self._object(prefix[-1], id_to_char))
+    state, _ = self._apply(state, *self._object(prefix[-1], id_to_char))
     self._states[prefix] = state
     return state
 
@@ -80,18 +87,19 @@ class MusicPrior:
       return 0.0
     return self.bar_weight
 
-  def _apply(self, s: _State, obj) -> tuple[_State, float]:
-    """The state after one token and the penalty it costs."""
+  def _apply(self, s: _State, obj, note=None) -> tuple[_State, float]:
+    """The state after one token (`note`: its (step, octave, alter) if a note) and the
+    penalty it costs."""
     if isinstance(obj, tk.Barline):
       cost = 0.0
       if s.bar_length is not None and not s.multirest and 0 < s.bar_time < s.bar_length:
         cost = self.bar_weight if s.barlines else self.pickup_weight
-      return _State(s.bar_length, Fraction(0), s.barlines + 1, False, s.key, (), s.tie,
-                    s.last_note), cost  # a tie reaches across the barline
+      # A tie (and the tied note) reaches across the barline; accidentals do not.
+      return dataclasses.replace(s, bar_time=Fraction(0), barlines=s.barlines + 1,
+                                 multirest=False, accidentals=()), cost
     if isinstance(obj, tk.Note):
-      step, alter, octave = _NAME.fullmatch(obj.name).groups()
-      alter = tk.ALTERS[alter]
-      expected = dict(s.key)[step]
+      step, octave, alter = note
+      expected = s.key[step]
       for st, octv, a in s.accidentals:
         if st == step and octv == octave:
           expected = a
@@ -116,13 +124,12 @@ class MusicPrior:
       return dataclasses.replace(s, bar_length=obj.bar_length, bar_time=Fraction(0),
                                  tie=False), 0.0
     if isinstance(obj, tk.Key):
-      return dataclasses.replace(s, key=tuple(sorted(tk.key_alters(obj.name).items())),
-                                 tie=False), 0.0
+      return dataclasses.replace(s, key=tk.key_alters(obj.name), tie=False), 0.0
     return dataclasses.replace(s, tie=False), 0.0  # clefs, unparseable ids
 
   def extend(self, prefix: tuple, k: int, id_to_char) -> float:
     state = self._state(prefix, id_to_char)
-    new, cost = self._apply(state, self._object(k, id_to_char))
+    new, cost = self._apply(state, *self._object(k, id_to_char))
     if len(self._states) <= self.max_cache:
       self._states.setdefault(prefix + (k,), new)
     return -cost

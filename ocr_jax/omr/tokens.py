@@ -90,9 +90,10 @@ class Tie:
   pass
 
 
+@functools.lru_cache(maxsize=None)
 def key_alters(key: str) -> dict[str, int]:
   """The alteration (+1 sharp, -1 flat, 0) the key signature of major key `key` gives each
-  step letter."""
+  step letter (one shared dict per key: do not modify it)."""
   n = KEYS[key]
   alters = {s: 0 for s in STEPS}
   for s in (_SHARPS[:n] if n > 0 else _FLATS[:-n]):
