@@ -23,6 +23,23 @@ def sinusoidal_positions(length: int, dim: int) -> np.ndarray:
   return enc
 
 
+class SelfAttention(nn.Module):
+  """Multi-head self-attention as flax's, with no key bias: a key bias adds the same amount to
+  every logit of a query, so softmax cancels it and its gradient is zero up to rounding, which
+  Adam would amplify into updates of noise (and 4-device and 1-device runs would disagree)."""
+  num_heads: int
+
+  @nn.compact
+  def __call__(self, x, mask):
+    dim = x.shape[-1]
+    heads = (self.num_heads, dim // self.num_heads)
+    q = nn.DenseGeneral(heads, name="query")(x)
+    k = nn.DenseGeneral(heads, use_bias=False, name="key")(x)
+    v = nn.DenseGeneral(heads, name="value")(x)
+    y = nn.dot_product_attention(q, k, v, mask=mask)
+    return nn.DenseGeneral(dim, axis=(-2, -1), name="out")(y)
+
+
 class EncoderLayer(nn.Module):
   num_heads: int
   dropout: float = 0.0
@@ -32,8 +49,7 @@ class EncoderLayer(nn.Module):
     dim = x.shape[-1]
     attn_mask = nn.make_attention_mask(mask > 0, mask > 0)
     y = nn.LayerNorm(name="ln0")(x)
-    y = nn.MultiHeadDotProductAttention(num_heads=self.num_heads, name="attention")(
-        y, y, mask=attn_mask, deterministic=True)
+    y = SelfAttention(self.num_heads, name="attention")(y, attn_mask)
     x = x + nn.Dropout(self.dropout, deterministic=not train)(y)
     y = nn.LayerNorm(name="ln1")(x)
     y = nn.Dense(2 * dim, name="mlp0")(y)
