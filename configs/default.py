@@ -41,14 +41,16 @@ def get_config(arg=None):
                                                            "num_fiducial": 20})
   config.model.features = ml_collections.ConfigDict({"name": "vgg",  # lenet | vgg | resnet
                                                      "channels": (16, 32, 64, 96)})
-  config.model.sequence = ml_collections.ConfigDict({"name": "bilstm",  # none | transformer
+  # A one-layer transformer learns faster per step than a BiLSTM of the same width and speed
+  # (README, "Default config"); the derived configs that shipped models keep their BiLSTM.
+  config.model.sequence = ml_collections.ConfigDict({"name": "transformer",  # none | bilstm
                                                      "hidden": 128, "num_layers": 1,
                                                      "num_heads": 4})
   config.model.prediction = ml_collections.ConfigDict({"name": "ctc"})  # or 'attention'
   config.model.dropout = 0.0
 
   config.batch_size = 32
-  config.num_train_steps = 2200
+  config.num_train_steps = 4000
   config.optimizer = ml_collections.ConfigDict()
   config.optimizer.learning_rate = 2e-3
   config.optimizer.warmup_steps = 100
@@ -57,7 +59,7 @@ def get_config(arg=None):
   config.optimizer.grad_clip_norm = 5.0
 
   config.log_every_steps = 50
-  config.eval_every_steps = 550
+  config.eval_every_steps = 1000
   config.checkpoint_every_steps = 250
   config.max_to_keep = 3
   config.prefetch = 4

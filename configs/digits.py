@@ -10,6 +10,7 @@ def get_config(arg=None):
   arg = default.parse_arg(arg, quick=False)
   config = default.get_config("quick" if arg.quick else None)
   config.charset = "digits"
+  config.model.sequence.name = "bilstm"  # the README's fine-tuning figures
   config.data.name = "digit_strings"
   config.data.builder_config = "quick" if arg.quick else "default"
   config.data.width_buckets = (128, 256, 384)

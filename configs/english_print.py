@@ -14,6 +14,7 @@ from configs import default
 
 def get_config(arg=None):
   config = default.get_config(arg)
+  config.model.sequence.name = "bilstm"  # the released model's
   if not default.parse_arg(arg, quick=False).quick:
     config.data.builder_config = "english_print"
     config.data.width_buckets = (128, 256, 384, 512, 640)

@@ -14,6 +14,8 @@ def get_config(arg=None):
   arg = default.parse_arg(arg, quick=False)
   config = default.get_config("quick" if arg.quick else None)
   config.charset = "from_data"
+  # As the released english_print model, so `init_from` it fine-tunes every stage.
+  config.model.sequence.name = "bilstm"
   config.data.name = "line_folder"
   config.data.builder_config = ""
   config.data.folder = ""  # required: the folder with labels.tsv or *.gt.txt files

@@ -10,6 +10,7 @@ def get_config(arg=None):
   arg = default.parse_arg(arg, quick=False)
   config = default.get_config("quick" if arg.quick else None)
   config.charset = "korean"
+  config.model.sequence.name = "bilstm"  # the README's figures
   config.data.builder_config = "korean_quick" if arg.quick else "korean"
   config.data.max_label_length = 32
   # Wider features and sequence model for 2,364 classes; a syllable spans ~8 frames.

@@ -10,6 +10,7 @@ from configs import default
 
 def get_config(arg=None):
   config = default.get_config(arg)
+  config.model.sequence.name = "bilstm"  # the figures in the README
   if not default.parse_arg(arg, quick=False).quick:
     config.data.builder_config = "large"
     config.model.features.channels = (16, 32, 96, 128)

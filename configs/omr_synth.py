@@ -22,6 +22,7 @@ def get_config(arg=None):
   config.data.height = 64
   config.data.max_label_length = 64
   config.model.features.channels = (16, 32, 64, 128)
+  config.model.sequence.name = "bilstm"  # the released music model's
   config.model.sequence.hidden = 160
   config.model.sequence.num_layers = 2
   if quick:

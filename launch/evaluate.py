@@ -16,6 +16,9 @@ def main():
   parser.add_argument("--model", required=True, help="training workdir")
   parser.add_argument("--split", default="validation")
   parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
+  parser.add_argument("--builder_config", default="",
+                      help="another config of the model's dataset, e.g. english_print for "
+                           "longer, more degraded lines (default: the model's own)")
   parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
   args = parser.parse_args()
 
@@ -25,6 +28,8 @@ def main():
   data_config = rec.config.data
   if args.data_dir:
     data_config.data_dir = args.data_dir
+  if args.builder_config:
+    data_config.builder_config = args.builder_config
   source = pipeline.get_builder(data_config).as_data_source()[args.split]
   examples = [source[i] for i in range(len(source))]
   results = rec.read_arrays([ex["image"][:, :, 0] for ex in examples])
