@@ -40,6 +40,11 @@ def test_sweep_file_of_the_stage_ablation_names_real_config_fields():
       node = config
       for part in field.split("."):
         node = node[part]  # KeyError if the sweep names a field the config lacks
+    # Each row's name (transformation-features-sequence-prediction) says what it runs, also
+    # where the row leaves a stage at the default.
+    stages = ("transformation", "features", "sequence", "prediction")
+    resolved = [overrides.get(f"model.{s}.name", config.model[s].name) for s in stages]
+    assert overrides["_name"] == "-".join(resolved), overrides
 
 
 def test_measure_a_finished_run_and_skip_it_next_time(trained, tmp_path, capsys):
