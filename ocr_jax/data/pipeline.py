@@ -287,7 +287,12 @@ class TrainIterator:
     return item
 
   def close(self):
+    """Stops the workers and waits for them: a worker left inside a native reader or decoder
+    when the interpreter exits aborts the process ('terminate called without an active
+    exception', seen in launch/benchmark.py)."""
     self._stop.set()
+    for t in self._threads:
+      t.join(timeout=30)
 
 
 def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int,
