@@ -112,8 +112,8 @@ def main():
           f"{100 * f['exact_sequence_rate']:.1f} % | {f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} |")
   per_staff = statistics.median(single) if single else None
-  print(f"\none staff at a time: median {per_staff or float('nan'):.4f} s per staff over "
-        f"{len(single)} "
+  timed = f"median {per_staff:.4f} s per staff" if per_staff is not None else "not timed"
+  print(f"\none staff at a time: {timed} over {len(single)} "
         f"(find staff + crop + recognize, batch of 1, after warm-up); whole split batched: "
         f"{n / batched:.1f} staves/s; staves where not exactly one staff was found: {failed}")
   for font, ref, hyp in errors[:args.errors]:

@@ -32,6 +32,8 @@ class SelfAttention(nn.Module):
   @nn.compact
   def __call__(self, x, mask):
     dim = x.shape[-1]
+    if dim % self.num_heads:
+      raise ValueError(f"sequence.hidden={dim} is not divisible by num_heads={self.num_heads}")
     heads = (self.num_heads, dim // self.num_heads)
     q = nn.DenseGeneral(heads, name="query")(x)
     k = nn.DenseGeneral(heads, use_bias=False, name="key")(x)
