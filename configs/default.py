@@ -4,6 +4,8 @@ Variants (after a colon): `configs/default.py:quick` for smoke runs and tests.
 """
 import ml_collections
 
+from ocr_jax.data import augment
+
 
 def parse_arg(arg, **defaults):
   """'quick' or 'quick=True,seed=1' -> ConfigDict over `defaults` (big_vision style)."""
@@ -33,6 +35,8 @@ def get_config(arg=None):
   config.data.width_buckets = (128, 256, 384)
   config.data.max_label_length = 32
   config.data.num_workers = 1  # input threads; raise on GPU/TPU hosts to keep devices busy
+  # Online augmentation (data/augment.py), off unless data.augment.p > 0.
+  config.data.augment = augment.default_config()
 
   # The four stages of models/recognizer.py; these defaults are a CRNN.
   config.model = ml_collections.ConfigDict()

@@ -18,6 +18,7 @@ import numpy as np
 from absl import logging
 
 from ocr_jax import charset as charset_lib
+from ocr_jax.data import augment as augment_lib
 from ocr_jax.data import preprocess
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -159,10 +160,13 @@ def encode_labels(texts, charset: charset_lib.Charset, max_len: int, where: str 
 
 
 def make_batch(examples, width: int, height: int, charset, max_label_length: int,
-               where: str = "", with_labels: bool = True) -> dict:
-  """Examples ({'image': uint8[h, w, 1], 'text'}) -> one batch padded to `width`."""
-  images, image_paddings = preprocess.batch_lines(
-      [preprocess.prepare_line(ex["image"][..., 0], height) for ex in examples], width)
+               where: str = "", with_labels: bool = True, augment=None) -> dict:
+  """Examples ({'image': uint8[h, w, 1], 'text'}) -> one batch padded to `width`;
+  `augment(row, line)`, if given, distorts each prepared line (training only)."""
+  lines = [preprocess.prepare_line(ex["image"][..., 0], height) for ex in examples]
+  if augment is not None:
+    lines = [augment(row, line) for row, line in enumerate(lines)]
+  images, image_paddings = preprocess.batch_lines(lines, width)
   if not with_labels:
     return {"image": images, "image_paddings": image_paddings}
   labels, label_paddings = encode_labels([ex["text"] for ex in examples], charset,
@@ -238,12 +242,15 @@ class TrainIterator:
   `num_workers` threads build batches ahead of the training loop (worker k builds the steps
   congruent to k modulo num_workers; image decoding and resizing release the GIL), and
   `transfer`, if given, runs in the worker too, e.g. to put the batch on the devices.
+  `augment` (a `config.data.augment`, see data/augment.py) distorts every line afresh at
+  every step, seeded by (plan seed, step, example index).
   """
 
   def __init__(self, split: Split, plan: BatchPlan, charset, *, height: int,
                max_label_length: int, start_step: int, prefetch: int = 4,
-               num_workers: int = 1, transfer=None):
+               num_workers: int = 1, transfer=None, augment=None):
     self._split, self._plan, self._charset = split, plan, charset
+    self._augment = augment if augment_lib.enabled(augment) else None
     self._height, self._max_len = height, max_label_length
     self._transfer = transfer
     self._start = self._next = start_step
@@ -260,8 +267,12 @@ class TrainIterator:
     width, indices = self._plan(step)
     local = process_slice(indices)
     examples = [self._split.example(i) for i in local]
+    distort = None
+    if self._augment is not None:
+      distort = lambda row, line: augment_lib.augment_line(  # noqa: E731
+          line, self._augment, augment_lib.rng_for(self._plan.seed, step, local[row]), width)
     return make_batch(examples, width, self._height, self._charset, self._max_len,
-                      where=f"{self._split.name} step {step}")
+                      where=f"{self._split.name} step {step}", augment=distort)
 
   def _fill(self, step: int, q: queue.Queue):
     while not self._stop.is_set():
