@@ -30,7 +30,8 @@ flags.DEFINE_string("input_workers", "1,2", "Loader thread counts to time.")
 
 def _input_rates(config) -> dict:
   """Lines/s the training input pipeline delivers from the prepared dataset, per worker count
-  (decode PNG, resize, pad, encode labels; what must keep the devices busy)."""
+  (decode PNG, resize, pad, encode labels, the config's online augmentation if on; what must
+  keep the devices busy)."""
   from ocr_jax.charset import get_charset  # pylint: disable=g-import-not-at-top
   from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
   if not pipeline.get_builder(config.data).is_prepared():
@@ -45,7 +46,7 @@ def _input_rates(config) -> dict:
       it = pipeline.TrainIterator(split, plan, charset, height=config.data.height,
                                   max_label_length=config.data.max_label_length,
                                   start_step=1000 * r, prefetch=2 * workers,
-                                  num_workers=workers)
+                                  num_workers=workers, augment=config.data.get("augment"))
       next(it)  # threads started, first batch ready
       t0 = time.perf_counter()
       for _ in range(FLAGS.input_steps):
