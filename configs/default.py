@@ -35,8 +35,11 @@ def get_config(arg=None):
   config.data.width_buckets = (128, 256, 384)
   config.data.max_label_length = 32
   config.data.num_workers = 1  # input threads; raise on GPU/TPU hosts to keep devices busy
-  # Online augmentation (data/augment.py), off unless data.augment.p > 0.
+  # Online augmentation (data/augment.py): each operation applied with probability p. It
+  # reached <= 5 % CER 1,000 steps sooner on the unseen validation fonts (README, "Default
+  # config"); the derived configs whose README figures were measured without it set p = 0.
   config.data.augment = augment.default_config()
+  config.data.augment.p = 0.5
 
   # The four stages of models/recognizer.py; these defaults are a CRNN.
   config.model = ml_collections.ConfigDict()
@@ -79,4 +82,5 @@ def get_config(arg=None):
     config.eval_every_steps = 1000
     config.checkpoint_every_steps = 20
     config.eval.batch_size = 32
+    config.data.augment.p = 0.0  # smoke runs and tests: the plain pipeline
   return config

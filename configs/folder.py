@@ -16,6 +16,8 @@ def get_config(arg=None):
   config.charset = "from_data"
   # As the released english_print model, so `init_from` it fine-tunes every stage.
   config.model.sequence.name = "bilstm"
+  # Off as in the README's demos; --config.data.augment.p=0.5 for scans unlike the training set.
+  config.data.augment.p = 0.0
   config.data.name = "line_folder"
   config.data.builder_config = ""
   config.data.folder = ""  # required: the folder with labels.tsv or *.gt.txt files
