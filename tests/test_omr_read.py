@@ -135,6 +135,26 @@ def test_synthetic_music_builder(tmp_path):
       assert ex["width"] == ex["image"].shape[1]
 
 
+def test_multirest_builder_config_changes_training_staves_only():
+  """`omr_synth/multirests` draws more (and longer) multirests for training; its validation
+  and test staves are default's, so figures on them stay comparable."""
+  from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
+  configs = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}
+  default, more = configs["default"], configs["multirests"]
+  for split in ("validation", "test"):
+    a, b = (omr_synth.render_example(c, split, 3) for c in (default, more))
+    assert a["text"] == b["text"] and a["image"] == b["image"]
+
+  def counts(multirest_p, uniform):
+    rests = [synth.random_incipit(np.random.default_rng([5, i]), multirest_p, uniform).multirest
+             for i in range(600)]
+    return sum(r > 0 for r in rests), sum(r > 20 for r in rests)
+  (n_default, long_default), (n_more, long_more) = counts(0.12, 0.0), counts(
+      more.train_multirest_p, more.train_multirest_uniform)
+  assert 40 < n_default < 110 and 150 < n_more < 250
+  assert long_more > 4 * max(long_default, 1)
+
+
 def test_primus_builder_reads_the_dataset_layout_and_lists_bad_files(tmp_path):
   """The real PrIMuS example laid out as the dataset lays it out, plus three broken ones."""
   from ocr_jax.data import primus  # pylint: disable=import-outside-toplevel

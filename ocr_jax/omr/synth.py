@@ -136,7 +136,12 @@ def _multirests() -> list[int]:
   return sorted(int(t.split("-")[1]) for t in tk.vocabulary() if t.startswith("multirest-"))
 
 
-def random_incipit(rng: np.random.Generator) -> Incipit:
+def random_incipit(rng: np.random.Generator, multirest_p: float = 0.12,
+                   multirest_uniform: float = 0.0) -> Incipit:
+  """A random incipit. `multirest_p`: chance of a leading multirest; its bar count is drawn
+  with an exponential (mean 8) over the vocabulary's counts, or with chance
+  `multirest_uniform` uniformly among the first 40 (so that long rests are not rare).
+  The defaults draw exactly what the released splits hold."""
   vocab = tk.vocabulary()
   clef = _choose(rng, {c: w for c, (w, _) in CLEFS.items()})
   key = list(KEYS)[rng.integers(len(KEYS))]
@@ -154,8 +159,11 @@ def random_incipit(rng: np.random.Generator) -> Incipit:
   leap_p = rng.uniform(0.05, 0.3)
   multirests = _multirests()
   multirest = 0
-  if rng.random() < 0.12:
-    multirest = int(multirests[min(int(rng.exponential(8)), len(multirests) - 1)])
+  if rng.random() < multirest_p:
+    if multirest_uniform and rng.random() < multirest_uniform:
+      multirest = int(multirests[rng.integers(min(40, len(multirests)))])
+    else:
+      multirest = int(multirests[min(int(rng.exponential(8)), len(multirests) - 1)])
   target = int(rng.integers(10, 44))
   pos = int(rng.integers(bottom + 1, bottom + 8))
   bars: list[list[Event]] = []
