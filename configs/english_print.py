@@ -2,9 +2,9 @@
 
   python -m ocr_jax.main --config=configs/english_print.py --workdir=/tmp/ocr_english_print
 
-The released model took two legs (29 min without augmentation, then 6,000 steps with it from
-there, `init_from`; exact commands in ocr_jax/released/english_print/README.md); this config
-trains with augmentation (p = 0.5, from configs/default.py) from the start.
+The released model took three legs (29 min without augmentation, then twice 6,000 steps with
+it, each from the last, `init_from`; exact commands in ocr_jax/released/english_print/README.md);
+this config trains with augmentation (p = 0.5, from configs/default.py) from the start.
 
 Data: `synth_text/english_print`, 120k lines of up to 40 characters in the 51 training faces
 with the print profile (neighbouring lines' strokes, ink bleed and dropout, binarised scans,
