@@ -135,7 +135,7 @@ def test_synthetic_music_builder(tmp_path):
       assert ex["width"] == ex["image"].shape[1]
 
 
-def test_multirest_builder_config_changes_training_staves_only():
+def test_multirest_builder_config_changes_training_staves_only(monkeypatch):
   """`omr_synth/multirests` draws more (and longer) multirests for training; its validation
   and test staves are default's, so figures on them stay comparable."""
   from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
@@ -144,6 +144,13 @@ def test_multirest_builder_config_changes_training_staves_only():
   for split in ("validation", "test"):
     a, b = (omr_synth.render_example(c, split, 3) for c in (default, more))
     assert a["text"] == b["text"] and a["image"] == b["image"]
+  seen = []
+  draw = synth.random_incipit
+  monkeypatch.setattr(synth, "random_incipit", lambda rng, *args: seen.append(args) or draw(
+      rng, *args))
+  omr_synth.render_example(more, "train", 3)
+  assert seen[0] == (more.train_multirest_p, more.train_multirest_uniform)
+  monkeypatch.undo()
 
   def counts(multirest_p, uniform):
     rests = [synth.random_incipit(np.random.default_rng([5, i]), multirest_p, uniform).multirest
