@@ -2,7 +2,7 @@
 
   python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
       [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--pickup_weight=1]
-      [--beam_width=8]
+      [--beam_width=8] [--by_kind]
 
 Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
 Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in
@@ -13,6 +13,10 @@ of `omr/prior.py`; its weights were chosen on the validation split, never on tes
         converter, `omr/`): a note matches when pitch and onset are equal; micro P/R/F1;
   time  median seconds to read ONE staff image (find staff + crop + recognize, batch of 1)
         after warm-up, over `--timed` staves; and staves/s when the whole split is batched.
+  --by_kind  per token kind (the part before '-': note, multirest, ...): staves where it
+        appears (in the reference or the reading), staves whose tokens of that kind all read
+        right (in order), and the notes (missed + spurious) of the other staves, i.e. what
+        errors involving that kind cost.
 Prints a Markdown table and a JSON line.
 """
 import argparse
@@ -22,6 +26,10 @@ import os
 import platform
 import statistics
 import time
+
+
+def _kind(token: str) -> str:
+  return token.split("-")[0]
 
 
 def main():
@@ -37,6 +45,7 @@ def main():
   parser.add_argument("--key_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--pickup_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--beam_width", type=int, default=8)
+  parser.add_argument("--by_kind", action="store_true", help="errors per token kind")
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
@@ -70,6 +79,7 @@ def main():
 
   groups = collections.defaultdict(lambda: collections.Counter())
   errors, failed = [], 0
+  kinds = collections.defaultdict(collections.Counter)
   for ref, font, got in zip(refs, fonts, readings):
     if isinstance(got, Exception) or len(got.staves) != 1:
       failed += 1
@@ -87,6 +97,13 @@ def main():
     c["hyp_notes"] += n_hyp
     if ref != hyp:
       errors.append((font, " ".join(ref), " ".join(hyp)))
+    for kind in {_kind(t) for t in ref + hyp}:
+      k = kinds[kind]
+      k["staves"] += 1
+      if [t for t in ref if _kind(t) == kind] == [t for t in hyp if _kind(t) == kind]:
+        k["right"] += 1
+      else:
+        k["notes_lost"] += n_ref + n_hyp - 2 * matched
 
   def figures(c):
     p = c["matched"] / max(c["hyp_notes"], 1)
@@ -116,6 +133,11 @@ def main():
   print(f"\none staff at a time: {timed} over {len(single)} "
         f"(find staff + crop + recognize, batch of 1, after warm-up); whole split batched: "
         f"{n / batched:.1f} staves/s; staves where not exactly one staff was found: {failed}")
+  if args.by_kind:
+    print("\n| token kind | staves with it | all read right | notes lost where not |")
+    print("|---|---:|---:|---:|")
+    for kind, k in sorted(kinds.items(), key=lambda kv: -kv[1]["notes_lost"]):
+      print(f"| {kind} | {k['staves']} | {k['right']} | {k['notes_lost']} |")
   for font, ref, hyp in errors[:args.errors]:
     print(f"\n[{font}]\n  ref: {ref}\n  hyp: {hyp}")
   print(json.dumps({"model": args.model or "released", "step": reader.step,
