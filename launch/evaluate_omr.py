@@ -32,6 +32,19 @@ def _kind(token: str) -> str:
   return token.split("-")[0]
 
 
+def tally_kinds(kinds, ref: list[str], hyp: list[str], notes_lost: int) -> None:
+  """Adds one staff to `kinds` (kind -> Counter): for every token kind in the reference or
+  the reading, the staff counts as having it, as read right if that kind's tokens agree in
+  order, and else adds `notes_lost` (the staff's missed + spurious notes) to that kind."""
+  for kind in {_kind(t) for t in ref + hyp}:
+    k = kinds[kind]
+    k["staves"] += 1
+    if [t for t in ref if _kind(t) == kind] == [t for t in hyp if _kind(t) == kind]:
+      k["right"] += 1
+    else:
+      k["notes_lost"] += notes_lost
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--model", default="", help="training workdir (default: released)")
@@ -97,13 +110,7 @@ def main():
     c["hyp_notes"] += n_hyp
     if ref != hyp:
       errors.append((font, " ".join(ref), " ".join(hyp)))
-    for kind in {_kind(t) for t in ref + hyp}:
-      k = kinds[kind]
-      k["staves"] += 1
-      if [t for t in ref if _kind(t) == kind] == [t for t in hyp if _kind(t) == kind]:
-        k["right"] += 1
-      else:
-        k["notes_lost"] += n_ref + n_hyp - 2 * matched
+    tally_kinds(kinds, ref, hyp, n_ref + n_hyp - 2 * matched)
 
   def figures(c):
     p = c["matched"] / max(c["hyp_notes"], 1)

@@ -82,7 +82,7 @@ class Recognizer:
                        "decoder (use 'greedy')")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
-    if decoder == "music" and config.charset != "primus_semantic":
+    if decoder == "music" and not config.charset.startswith("primus_semantic"):
       raise ValueError(f"decoder 'music' needs a model of PrIMuS semantic tokens; this one "
                        f"reads {config.charset!r}")
     self.decoder, self.beam_width = decoder, beam_width
@@ -136,8 +136,8 @@ class Recognizer:
         images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
         out = self._predict(self.params, self.batch_stats, images, paddings)
         for row, d in enumerate(self._decode(out)[:len(chunk)]):
-          results[chunk[row]] = Result(self.charset.decode(d.ids), d.confidence,
-                                       d.char_confidences)
+          text, confidences = self.charset.decode_with_confidences(d.ids, d.char_confidences)
+          results[chunk[row]] = Result(text, d.confidence, confidences)
     return results
 
   def read_files(self, paths: list[str], chunk: int = 256):

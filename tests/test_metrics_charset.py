@@ -38,3 +38,24 @@ def test_token_charset():
   assert cs.decode(ids) == "clef-G2 note-C4_quarter barline"
   with pytest.raises(charset_lib.UnknownSymbolError, match="'note-Z9' at position 1"):
     cs.encode("clef-G2 note-Z9")
+
+
+def test_spelled_numbers_are_read_digit_by_digit():
+  cs = charset_lib.get_charset("primus_semantic_spelled")
+  assert not any(s.startswith("multirest-") and s != "multirest-" for s in cs.symbols)
+  text = "clef-G2 multirest-12 barline multirest-107 note-C4_quarter"
+  ids = cs.encode(text)
+  assert [cs.decode_one(i) for i in ids[1:4]] == ["multirest-", "1", "2"]
+  assert cs.decode(ids) == text
+  assert cs.decode(cs.encode("multirest-61")) == "multirest-61"  # a count PrIMuS never holds
+  # Joined tokens carry their least confident part; a lone prefix or stray digits are dropped.
+  bar, rest, one, two = (cs.encode(t)[0] for t in ("barline", "multirest-", "1", "2"))
+  assert cs.decode_with_confidences([rest, one, two, bar], [0.9, 0.5, 0.8, 0.7]) == (
+      "multirest-12 barline", [0.5, 0.7])
+  assert cs.decode_with_confidences([two, bar, rest], [0.9, 0.8, 0.7]) == ("barline", [0.8])
+  assert cs.unknown_symbols("multirest-x multirest-3 clef-G2 foo") == {"multirest-x", "foo"}
+  with pytest.raises(charset_lib.UnknownSymbolError, match="'multirest-1x' at position 0"):
+    cs.encode("multirest-1x")
+  assert charset_lib.Charset.from_json(cs.to_json()) == cs
+  with pytest.raises(ValueError, match="needs the symbols"):
+    charset_lib.Charset(("a", "b"), " ", spelled=("a",))

@@ -1,5 +1,7 @@
 """Music tokens -> notes -> MIDI, without a model: the parser's errors, the timing rules,
 and a round trip on the real PrIMuS example checked against its MEI source."""
+import collections
+import importlib.util
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -95,6 +97,9 @@ def test_durations_dots_ties_and_meters():
   for meter, bar in (("C", 4), ("C/", 4), ("2/4", 2), ("3/8", Fraction(3, 2))):
     s = _score(f"timeSignature-{meter} multirest-3 note-C5_quarter")
     assert s.notes[0].onset == 3 * bar
+  # Any count is a multirest, also one the PrIMuS vocabulary does not list.
+  assert "multirest-61" not in tokens.vocabulary()
+  assert _score("timeSignature-2/4 multirest-61 note-C5_quarter").notes[0].onset == 122
 
 
 def test_grace_notes_and_fermatas():
@@ -118,6 +123,9 @@ def test_music_prior_penalties():
   assert p.penalty(head + full + ["note-A4_half", "note-A4_quarter", "barline"]) == 4  # long
   assert p.penalty(head + full + ["note-A4_quarter"]) == 0  # an incipit cut mid-bar
   assert p.penalty(head + ["multirest-3", "barline"] + full) == 0
+  # A multirest whose count a spelling charset emits digit by digit is a multirest too.
+  assert p.penalty(head + ["multirest-", "3", "note-A4_half", "note-A4_half"]) == 0
+  assert p.penalty(head + ["barline", "note-A4_half", "note-A4_half"]) == 4
   # Key: F natural in D major costs once; it holds for the rest of its bar, not the next.
   assert p.penalty(head + ["note-F4_quarter", "note-F4_quarter", "barline",
                            "note-F#4_quarter", "note-F4_quarter", "barline"]) == 2
@@ -153,3 +161,18 @@ def test_the_music_to_midi_path_does_not_import_jax():
   code = ("import sys; from ocr_jax.omr import events, midi, tokens; "
           "assert 'jax' not in sys.modules, 'jax imported'")
   subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_evaluate_omr_tallies_errors_by_token_kind():
+  spec = importlib.util.spec_from_file_location(
+      "evaluate_omr", os.path.join(REPO, "launch", "evaluate_omr.py"))
+  evaluate_omr = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(evaluate_omr)
+  kinds = collections.defaultdict(collections.Counter)
+  ref = "clef-G2 multirest-12 barline note-C5_half".split()
+  evaluate_omr.tally_kinds(kinds, ref, ref, 0)
+  evaluate_omr.tally_kinds(kinds, ref, "clef-G2 multirest-5 barline note-C5_half".split(), 2)
+  evaluate_omr.tally_kinds(kinds, ref, "clef-G2 barline note-D5_half note-C5_half".split(), 3)
+  assert kinds["multirest"] == {"staves": 3, "right": 1, "notes_lost": 5}
+  assert kinds["note"] == {"staves": 3, "right": 2, "notes_lost": 3}
+  assert kinds["clef"] == {"staves": 3, "right": 3}

@@ -58,8 +58,11 @@ class MusicPrior:
   def _object(self, k: int, id_to_char) -> tuple:
     """Parsed once per class id: the beam search asks for every candidate of every frame."""
     if k not in self._objects:
+      name = id_to_char(k)
+      if name == "multirest-":  # a count spelled by the charset: its digits come next
+        name = "multirest-1"
       try:
-        obj = tk.parse_token(id_to_char(k))
+        obj = tk.parse_token(name)
       except tk.TokenError:
         obj = None
       where = None

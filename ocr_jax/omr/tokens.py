@@ -165,7 +165,8 @@ def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
       obj = parse_token(token)
     except TokenError as e:
       raise TokenError(f"{prefix}token {i}: {e}") from None
-    if vocab is not None and token not in vocab:
+    # Any count is a multirest (the vocabulary lists only the counts PrIMuS happens to hold).
+    if vocab is not None and token not in vocab and not isinstance(obj, MultiRest):
       raise TokenError(f"{prefix}token {i}: {token!r} is not in the PrIMuS semantic "
                        f"vocabulary")
     out.append(obj)
