@@ -4,7 +4,9 @@
 statistic whose path and shape match is copied; the output layer keeps the column of every
 symbol the two charsets share (blank included) and keeps its fresh initialisation for new
 symbols (every class-indexed parameter: output layers, an attention decoder's embedding). The model architecture is the checkpoint's (config.model is replaced, with a
-warning, if it differs). `config.freeze=('features',)` (any of recognizer.STAGES) keeps those
+warning, if it differs), or with `config.init_model='config'` the config's own: then only
+the tensors whose paths and shapes match are copied (say, the features of a BiLSTM model
+into one with another sequence stage) and the rest start fresh. `config.freeze=('features',)` (any of recognizer.STAGES) keeps those
 stages fixed.
 Optimizer state and step start fresh. Only a run without checkpoints of its own is
 initialised this way; a rerun resumes from its own checkpoints as always.
@@ -20,6 +22,14 @@ from absl import logging
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax.models import recognizer
+
+
+def model_source(config) -> str:
+  """Whose architecture an init_from run uses: 'checkpoint' or 'config'."""
+  source = config.get("init_model", "checkpoint")
+  if source not in ("checkpoint", "config"):
+    raise ValueError(f"config.init_model={source!r}: use 'checkpoint' or 'config'")
+  return source
 
 
 def base_config(path: str) -> ml_collections.ConfigDict:

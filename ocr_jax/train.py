@@ -223,7 +223,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
                config.batch_size)
 
   # -- Model and sharding. -------------------------------------------------------------------
-  if config.get("init_from"):
+  if config.get("init_from") and finetune.model_source(config) == "checkpoint":
     base_model = finetune.base_config(config.init_from).model
     if base_model.to_dict() != config.model.to_dict():
       logging.warning("init_from: using the model architecture of %s: %s", config.init_from,

@@ -156,3 +156,30 @@ def test_finetuning_keeps_shared_characters_and_frozen_stages(trained, data_dir,
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
   assert not np.array_equal(np.asarray(after.params["sequence"]["collapse"]["kernel"]),
                             np.asarray(old.params["sequence"]["collapse"]["kernel"]))
+
+
+def test_init_from_into_another_architecture(trained, data_dir, tmp_path):
+  """init_model='config': the base run's features go into a model with another sequence
+  stage; what does not fit starts fresh, and the run keeps its own architecture."""
+  old_workdir, _ = trained
+  config = quick_config(data_dir)
+  config.init_from = old_workdir
+  config.init_model = "config"
+  config.model.sequence.name = "none"
+  config.freeze = ("features",)
+  config.num_train_steps = 1
+  config.checkpoint_every_steps = 1
+  config.eval.max_examples = 8
+  assert train.train_and_evaluate(config, str(tmp_path / "run"))["step"] == 1
+  mngr = checkpoints.manager(str(tmp_path / "run"), create=False)
+  assert checkpoints.read_meta(mngr)["config"]["model"]["sequence"]["name"] == "none"
+  old, _, _ = finetune.load(old_workdir)
+  new, _, _ = finetune.load(str(tmp_path / "run"))
+  for a, b in zip(jax.tree_util.tree_leaves(new.params["features"]),
+                  jax.tree_util.tree_leaves(old.params["features"])):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  assert set(old.params["sequence"]) > {"collapse"}  # the base run's sequence layers
+  assert set(new.params["sequence"]) == {"collapse"}  # 'none': the height collapse only
+  config.init_model = "mine"
+  with pytest.raises(ValueError, match="init_model='mine'"):
+    train.train_and_evaluate(config, str(tmp_path / "bad"))
