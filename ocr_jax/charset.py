@@ -127,5 +127,5 @@ def get_charset(name: str) -> Charset:
     return Charset(tuple(kept) + ("multirest-",) + tuple(DIGITS), separator=" ",
                    spelled=("multirest-",))
   if name == "digits":
-    return Charset.from_string("0123456789")
+    return Charset.from_string(DIGITS)
   raise ValueError(f"unknown charset {name!r}")

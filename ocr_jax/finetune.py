@@ -3,11 +3,12 @@
 `config.init_from=DIR` (a workdir or its checkpoints/ folder): every parameter and batch
 statistic whose path and shape match is copied; the output layer keeps the column of every
 symbol the two charsets share (blank included) and keeps its fresh initialisation for new
-symbols (every class-indexed parameter: output layers, an attention decoder's embedding). The model architecture is the checkpoint's (config.model is replaced, with a
-warning, if it differs), or with `config.init_model='config'` the config's own: then only
-the tensors whose paths and shapes match are copied (say, the features of a BiLSTM model
-into one with another sequence stage) and the rest start fresh. `config.freeze=('features',)` (any of recognizer.STAGES) keeps those
-stages fixed.
+symbols (every class-indexed parameter: output layers, an attention decoder's embedding).
+The model architecture is the checkpoint's (config.model is replaced, with a warning, if it
+differs), or with `config.init_model='config'` the config's own: then only the tensors whose
+paths and shapes match are copied (say, the features of a BiLSTM model into one with another
+sequence stage) and the rest start fresh. `config.freeze=('features',)` (any of
+recognizer.STAGES) keeps those stages fixed.
 Optimizer state and step start fresh. Only a run without checkpoints of its own is
 initialised this way; a rerun resumes from its own checkpoints as always.
 """
