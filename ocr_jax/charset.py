@@ -63,7 +63,7 @@ class Charset:
     """Text -> class ids; raises UnknownSymbolError naming the symbol and its position."""
     ids = []
     for pos, sym in enumerate(self.split(text)):
-      units = self._spell(sym)
+      units = self._spell(sym) if self.spelled else (sym,)
       if any(u not in self._index for u in units):
         raise UnknownSymbolError(
             f"symbol {sym!r} at position {pos} of {text[:60]!r} is not in the charset")
@@ -75,6 +75,8 @@ class Charset:
 
   def decode(self, ids) -> str:
     """Class ids (blank-free, already collapsed) -> text."""
+    if not self.spelled:
+      return self.separator.join(self.symbols[int(i) - 1] for i in ids if int(i) != BLANK_ID)
     return self.decode_with_confidences(ids, [0.0] * len(ids))[0]
 
   def decode_with_confidences(self, ids, confidences) -> tuple[str, list[float]]:

@@ -19,6 +19,15 @@ def data_dir(tmp_path_factory):
   return d
 
 
+def launch_script(name: str):
+  """A script of launch/ (not a package) imported as a module."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, "launch", f"{name}.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
 def quick_config(data_dir, **overrides):
   from configs import default  # pylint: disable=g-import-not-at-top
   config = default.get_config("quick")

@@ -1,17 +1,13 @@
 """The sweep tool: grids, commands, skipping finished runs, measuring a run, the reports."""
 import argparse
-import importlib.util
 import json
 import os
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, launch_script
 
-_spec = importlib.util.spec_from_file_location("ablate", os.path.join(REPO, "launch",
-                                                                       "ablate.py"))
-ablate = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ablate)
+ablate = launch_script("ablate")
 
 
 def test_grid_is_the_product_and_keeps_tuples_whole():

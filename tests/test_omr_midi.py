@@ -1,7 +1,6 @@
 """Music tokens -> notes -> MIDI, without a model: the parser's errors, the timing rules,
 and a round trip on the real PrIMuS example checked against its MEI source."""
 import collections
-import importlib.util
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -10,7 +9,7 @@ import mido
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, launch_script
 from ocr_jax.omr import events
 from ocr_jax.omr import midi
 from ocr_jax.omr import synth
@@ -164,10 +163,7 @@ def test_the_music_to_midi_path_does_not_import_jax():
 
 
 def test_evaluate_omr_tallies_errors_by_token_kind():
-  spec = importlib.util.spec_from_file_location(
-      "evaluate_omr", os.path.join(REPO, "launch", "evaluate_omr.py"))
-  evaluate_omr = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(evaluate_omr)
+  evaluate_omr = launch_script("evaluate_omr")
   kinds = collections.defaultdict(collections.Counter)
   ref = "clef-G2 multirest-12 barline note-C5_half".split()
   evaluate_omr.tally_kinds(kinds, ref, ref, 0)
