@@ -2,7 +2,7 @@
 
   python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
       [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--pickup_weight=1]
-      [--beam_width=8] [--by_kind]
+      [--beam_width=8] [--by_kind] [--frames=0]
 
 Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
 Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in
@@ -17,6 +17,8 @@ of `omr/prior.py`; its weights were chosen on the validation split, never on tes
         appears (in the reference or the reading), staves whose tokens of that kind all read
         right (in order), and the notes (missed + spurious) of the other staves, i.e. what
         errors involving that kind cost.
+  --frames=K  for the first K staves read wrong: the frames (of how many) where the greedy
+        path emits a symbol, with the symbol, its probability and the next two candidates.
 Prints a Markdown table and a JSON line.
 """
 import argparse
@@ -26,6 +28,8 @@ import os
 import platform
 import statistics
 import time
+
+import numpy as np
 
 
 def _kind(token: str) -> str:
@@ -45,6 +49,19 @@ def tally_kinds(kinds, ref: list[str], hyp: list[str], notes_lost: int) -> None:
       k["notes_lost"] += notes_lost
 
 
+def print_frames(reader, crop) -> None:
+  """The frames where the greedy path of `crop` emits a symbol (see --frames)."""
+  log_probs = reader.frame_log_probs(crop)
+  best = log_probs.argmax(-1)
+  name = lambda k: reader.charset.decode_one(k) or "blank"  # noqa: E731
+  for t in range(len(best)):
+    if best[t] == 0 or (t and best[t] == best[t - 1]):
+      continue
+    top = log_probs[t].argsort()[::-1][:3]
+    print(f"  frame {t}/{len(best)}: " + ", ".join(
+        f"{name(k)} {float(np.exp(log_probs[t, k])):.2f}" for k in top))
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--model", default="", help="training workdir (default: released)")
@@ -59,11 +76,14 @@ def main():
   parser.add_argument("--pickup_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--beam_width", type=int, default=8)
   parser.add_argument("--by_kind", action="store_true", help="errors per token kind")
+  parser.add_argument("--frames", type=int, default=0,
+                      help="print the emitting frames of this many wrongly read staves")
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
   from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
   from ocr_jax.omr import prior  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import staff as staff_lib  # pylint: disable=g-import-not-at-top
   weights = {k: getattr(args, k) for k in ("bar_weight", "key_weight", "pickup_weight")
              if getattr(args, k) is not None}
   reader = music.load(args.model or None, decoder=args.decoder, beam_width=args.beam_width,
@@ -147,6 +167,12 @@ def main():
       print(f"| {kind} | {k['staves']} | {k['right']} | {k['notes_lost']} |")
   for font, ref, hyp in errors[:args.errors]:
     print(f"\n[{font}]\n  ref: {ref}\n  hyp: {hyp}")
+  wrong = [i for i, (ref, got) in enumerate(zip(refs, readings))
+           if not isinstance(got, Exception) and len(got.staves) == 1
+           and got.staves[0].tokens != ref]
+  for i in wrong[:args.frames]:
+    print(f"\nstaff {i} ref: {' '.join(refs[i])}")
+    print_frames(reader, staff_lib.staff_crops(greys[i])[2][0])
   print(json.dumps({"model": args.model or "released", "step": reader.step,
                     "split": args.split, "decoder": decoder, **overall,
                     "seconds_per_staff": per_staff,

@@ -140,6 +140,17 @@ class Recognizer:
           results[chunk[row]] = Result(text, d.confidence, confidences)
     return results
 
+  def frame_log_probs(self, grey: np.ndarray) -> np.ndarray:
+    """float32[T, C] per-frame class log-probabilities of one line image, padding cut off
+    (CTC models; for diagnostics: where the model emits what)."""
+    if not hasattr(self, "_log_probs"):
+      self._log_probs = (self._predict if self.decoder != "greedy" else jax.jit(
+          functools.partial(train.predict_log_probs, model=self.model)))
+    x = preprocess.prepare_line(grey, self.height)
+    images, paddings = preprocess.batch_lines([x], self._bucket(x.shape[1]), 1)
+    log_probs, lengths = self._log_probs(self.params, self.batch_stats, images, paddings)
+    return np.asarray(log_probs)[0, :int(lengths[0])]
+
   def read_files(self, paths: list[str], chunk: int = 256):
     """Paths -> a Result or an ImageError per path; a bad file never stops the others."""
     out = []

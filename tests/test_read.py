@@ -10,6 +10,7 @@ from PIL import Image
 
 from conftest import REPO, TEXTS
 from ocr_jax import cli
+from ocr_jax import decoding
 from ocr_jax import inference
 
 
@@ -81,6 +82,12 @@ def test_inference_compiles_once_per_shape_bucket(overfit_model):
   results = rec.read_arrays(wide + lines)  # (384 px, 8 lines) and (192 px, 8 lines)
   assert rec.num_compiled_shapes == 3
   assert [r.text for r in results[8:]] == list(TEXTS)  # results come back in input order
+  # The per-frame diagnostics are the same model: their greedy path reads the same text.
+  for x, text in zip(lines[:2], TEXTS):
+    log_probs = rec.frame_log_probs(x)
+    assert log_probs.ndim == 2 and log_probs.shape[1] == rec.charset.num_classes
+    d = decoding.collapse(log_probs.argmax(-1), np.exp(log_probs.max(-1)), len(log_probs))
+    assert rec.charset.decode(d.ids) == text
 
 
 def test_cli_as_a_process_reports_missing_model(tmp_path):
