@@ -92,6 +92,8 @@ class Recognizer:
     self._predict = jax.jit(functools.partial(
         train.predict_step if decoder == "greedy" else train.predict_log_probs,
         model=self.model))
+    self._log_probs = self._predict if decoder != "greedy" else jax.jit(  # frame_log_probs
+        functools.partial(train.predict_log_probs, model=self.model))
 
   @classmethod
   def from_checkpoint(cls, path: str, step: int | None = None, **kwargs) -> Recognizer:
@@ -143,9 +145,6 @@ class Recognizer:
   def frame_log_probs(self, grey: np.ndarray) -> np.ndarray:
     """float32[T, C] per-frame class log-probabilities of one line image, padding cut off
     (CTC models; for diagnostics: where the model emits what)."""
-    if not hasattr(self, "_log_probs"):
-      self._log_probs = (self._predict if self.decoder != "greedy" else jax.jit(
-          functools.partial(train.predict_log_probs, model=self.model)))
     x = preprocess.prepare_line(grey, self.height)
     images, paddings = preprocess.batch_lines([x], self._bucket(x.shape[1]), 1)
     log_probs, lengths = self._log_probs(self.params, self.batch_stats, images, paddings)
