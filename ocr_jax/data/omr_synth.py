@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from ocr_jax.data import preprocess
+from ocr_jax.omr import synth
 
 TRAIN_FONTS = ("Bravura", "Gootville", "Leland", "Petaluma")
 TEST_FONTS = ("Leipzig",)
@@ -38,13 +39,13 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   seed: int = 0
   # Training split only (validation and test stay as in `default`): chance of a leading
   # multirest, and the share of those whose bar count is drawn uniformly (synth.py).
-  train_multirest_p: float = 0.12
+  train_multirest_p: float = synth.MULTIREST_P
   train_multirest_uniform: float = 0.0
 
 
 def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
   """Example `index` of `split`; a pure function of (config, split, index)."""
-  from ocr_jax.omr import engrave, synth, tokens as tk  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import engrave, tokens as tk  # pylint: disable=g-import-not-at-top
   fonts = TEST_FONTS if split == "test" else TRAIN_FONTS
   font = fonts[index % len(fonts)]
   for attempt in range(20):

@@ -59,8 +59,8 @@ class MusicPrior:
     """Parsed once per class id: the beam search asks for every candidate of every frame."""
     if k not in self._objects:
       name = id_to_char(k)
-      if name == "multirest-":  # a count spelled by the charset: its digits come next
-        name = "multirest-1"
+      if name.endswith("-"):  # a prefix the charset spells (e.g. `multirest-`): digits follow
+        name += "1"
       try:
         obj = tk.parse_token(name)
       except tk.TokenError:

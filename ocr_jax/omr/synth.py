@@ -136,7 +136,10 @@ def _multirests() -> list[int]:
   return sorted(int(t.split("-")[1]) for t in tk.vocabulary() if t.startswith("multirest-"))
 
 
-def random_incipit(rng: np.random.Generator, multirest_p: float = 0.12,
+MULTIREST_P = 0.12  # chance of a leading multirest in the released splits
+
+
+def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
                    multirest_uniform: float = 0.0) -> Incipit:
   """A random incipit. `multirest_p`: chance of a leading multirest; its bar count is drawn
   with an exponential (mean 8) over the vocabulary's counts, or with chance
