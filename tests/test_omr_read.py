@@ -135,15 +135,19 @@ def test_synthetic_music_builder(tmp_path):
       assert ex["width"] == ex["image"].shape[1]
 
 
-def test_multirest_builder_config_changes_training_staves_only(monkeypatch):
-  """`omr_synth/multirests` draws more (and longer) multirests for training; its validation
-  and test staves are default's, so figures on them stay comparable."""
+def test_builder_configs_change_training_staves_only(monkeypatch):
+  """`omr_synth/multirests` draws more (and longer) multirests for training, `more` draws
+  other training staves (seed 1); their validation and test staves are default's, so figures
+  on them stay comparable."""
   from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
   configs = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}
   default, more = configs["default"], configs["multirests"]
-  for split in ("validation", "test"):
-    a, b = (omr_synth.render_example(c, split, 3) for c in (default, more))
-    assert a["text"] == b["text"] and a["image"] == b["image"]
+  for other in (more, configs["more"]):
+    for split in ("validation", "test"):
+      a, b = (omr_synth.render_example(c, split, 3) for c in (default, other))
+      assert a["text"] == b["text"] and a["image"] == b["image"]
+  a, b = (omr_synth.render_example(c, "train", 3) for c in (default, configs["more"]))
+  assert a["text"] != b["text"]
   seen = []
   draw = synth.random_incipit
   monkeypatch.setattr(synth, "random_incipit", lambda rng, *args: seen.append(args) or draw(

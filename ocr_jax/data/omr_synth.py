@@ -11,7 +11,8 @@ PrIMuS itself was engraved in). Prepared as array_record; no TensorFlow needed.
 
 Configs: `default` (24k training staves, 12 % opening with a multirest), `multirests` (for
 fine-tuning: 12k training staves, 33 % with a multirest, half of those counted uniformly up
-to 40 bars; validation and test are default's) and `quick` (tests, smoke runs).
+to 40 bars; validation and test are default's), `more` (a second draw of 24k training staves
+for continued training; validation and test are default's) and `quick` (tests, smoke runs).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   num_test: int = 500
   height: int = 64
   max_width: int = 1024
-  seed: int = 0
+  seed: int = 0  # training split only: validation and test are the same in every config
   # Training split only (validation and test stay as in `default`): chance of a leading
   # multirest, and the share of those whose bar count is drawn uniformly (synth.py).
   train_multirest_p: float = synth.MULTIREST_P
@@ -49,7 +50,8 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
   fonts = TEST_FONTS if split == "test" else TRAIN_FONTS
   font = fonts[index % len(fonts)]
   for attempt in range(20):
-    rng = np.random.default_rng([cfg.seed, _SPLIT_SEED[split], index, attempt])
+    seed = cfg.seed if split == "train" else 0
+    rng = np.random.default_rng([seed, _SPLIT_SEED[split], index, attempt])
     inc = (synth.random_incipit(rng, cfg.train_multirest_p, cfg.train_multirest_uniform)
            if split == "train" else synth.random_incipit(rng))
     tokens = inc.tokens()
@@ -80,6 +82,11 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "bars uniformly (misread counts were the errors that cost the most "
                      "notes); validation and test identical to `default`'s.",
                      num_train=12_000, train_multirest_p=0.33, train_multirest_uniform=0.5),
+      OmrSynthConfig(name="more", description="For continued training: a second draw of 24k "
+                     "train staves (seed 1), 20 % opening with a multirest, a third of those "
+                     "counted uniformly; validation and test identical to `default`'s.",
+                     num_train=24_000, seed=1, train_multirest_p=0.2,
+                     train_multirest_uniform=0.33),
       OmrSynthConfig(name="quick", description="Tiny set for tests and smoke runs.",
                      num_train=160, num_validation=32, num_test=32, max_width=768),
   ]
