@@ -149,7 +149,8 @@ def cmd_omr(args) -> int:
       try:
         if isinstance(got, Exception):
           raise got
-        notes = music.write_midi(got.staves, out, bpm=args.bpm)
+        notes = music.write_midi(got.staves, out, bpm=args.bpm,
+                                 resync_bars=not args.no_resync)
       except (OSError, ValueError) as e:  # ImageError, StaffError, TokenError are ValueErrors
         print(f"error: {path}: {e}", file=sys.stderr)
         failed += 1
@@ -208,6 +209,10 @@ def main(argv=None) -> int:
                    help="music (default): CTC beam search with the music prior (bars fill "
                    "their meter, notes follow the key); beam: without it; greedy")
   omr.add_argument("--bpm", type=float, default=120.0, help="tempo (default 120)")
+  omr.add_argument("--no_resync", action="store_true",
+                   help="time every bar as read (default: a bar read not to fill its meter is "
+                   "put back on the meter's grid, so one misread duration does not shift the "
+                   "rest of the piece)")
   omr.add_argument("--chunk", type=int, default=32, help="images loaded and read together")
   omr.set_defaults(func=cmd_omr)
   t2m = sub.add_parser("tokens2midi", help="PrIMuS semantic token files -> MIDI files")

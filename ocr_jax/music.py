@@ -82,24 +82,29 @@ def read_files(recognizer: inference.Recognizer, paths: list[str]) -> list:
   return greys
 
 
-def score_of(staves: list[StaffReading], where: str = "") -> events.Score:
-  """The staves' tokens, one after the other, as one timed score."""
+def score_of(staves: list[StaffReading], where: str = "",
+             resync_bars: bool = True) -> events.Score:
+  """The staves' tokens, one after the other, as one timed score; by default bars that were
+  read not to fill their meter are put back on its grid (`omr/events.py`)."""
   tokens = [t for s in staves for t in s.tokens]
-  return events.score_from_tokens(tokens, where)
+  return events.score_from_tokens(tokens, where, resync_bars)
 
 
-def write_midi(staves: list[StaffReading], path: str, bpm: float = midi.DEFAULT_BPM) -> int:
+def write_midi(staves: list[StaffReading], path: str, bpm: float = midi.DEFAULT_BPM,
+               resync_bars: bool = True) -> int:
   """Writes the staves as one MIDI file; returns the number of notes written."""
-  score = score_of(staves, path)
+  score = score_of(staves, path, resync_bars)
   midi.write(score, path, bpm)
   return len(score.notes)
 
 
-def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int]:
+def note_counts(reference_tokens, predicted_tokens,
+                resync_bars: bool = True) -> tuple[int, int, int]:
   """(matched, reference, predicted) notes of two token sequences, compared as the MIDI notes
-  they produce (pitch and onset must match)."""
+  they produce (pitch and onset must match). The reference is timed as written; the
+  prediction as `write_midi` times it (`resync_bars`, see `omr/events.py`)."""
   ref = midi.score_notes(events.score_from_tokens(reference_tokens))
-  hyp = midi.score_notes(events.score_from_tokens(predicted_tokens))
+  hyp = midi.score_notes(events.score_from_tokens(predicted_tokens, resync_bars=resync_bars))
   return midi.note_matches(ref, hyp), len(ref), len(hyp)
 
 

@@ -111,6 +111,33 @@ def test_grace_notes_and_fermatas():
   assert s.notes[3].fermata and s.length == 4
 
 
+def _onsets(seq, resync):
+  return [(n.pitch, n.onset) for n in events.score_from_tokens(seq, resync_bars=resync).notes]
+
+
+def test_resync_bars_keeps_a_misread_duration_in_its_bar():
+  head = "clef-G2 keySignature-CM timeSignature-3/4 note-G4_quarter barline "  # a pickup
+  bar = "note-C5_quarter note-D5_quarter note-E5_quarter barline "
+  right = head + bar + bar + "note-F5_half"
+  # Correct bars, a pickup, multirests and a cut last bar: resync changes nothing.
+  for seq in (right, head + "multirest-2 barline " + bar + "note-C5_eighth",
+              open(EXAMPLE + ".semantic").read()):
+    assert _onsets(seq, True) == _onsets(seq, False)
+  truth = _onsets(right, False)
+  short = head + bar.replace("D5_quarter", "D5_eighth") + bar + "note-F5_half"  # a lost flag
+  assert _onsets(short, False)[4:] != truth[4:]  # as read: every later note moves
+  resynced = _onsets(short, True)  # only the E5 of its bar moves
+  assert resynced[3] != truth[3] and resynced[4:] == truth[4:]
+  long = head + bar.replace("D5_quarter", "D5_half") + bar + "note-F5_half"
+  assert _onsets(long, True)[4:] == truth[4:]
+  # A barline read as missing: the double bar keeps two bars' length.
+  missed = head + bar.replace("barline ", "") + bar + "note-F5_half"
+  assert _onsets(missed, True) == truth
+  # No time signature, no grid: bars are timed as read.
+  no_meter = bar + bar.replace("D5_quarter", "D5_eighth") + "note-F5_half"
+  assert _onsets(no_meter, True) == _onsets(no_meter, False)
+
+
 def test_music_prior_penalties():
   from ocr_jax.omr import prior  # pylint: disable=import-outside-toplevel
   p = prior.MusicPrior(bar_weight=4, key_weight=1, pickup_weight=0.5)

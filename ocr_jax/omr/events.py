@@ -10,6 +10,12 @@ Choices (PrIMuS is silent on performance):
 - Grace notes take no notated time: they sound on the beat as 32nd notes (1/8 quarter each,
   at most half of the main note together), delaying the main note, which is shortened by the
   same amount so the following onsets do not move.
+- `resync_bars=True` (what `ocr-jax omr` writes; off for reference tokens) keeps the bars on
+  the meter's grid: at a barline, a bar that does not fill its meter is lengthened or
+  shortened to the nearest whole number of bars (at least one), so one misread duration
+  moves the notes of its own bar, not those of the rest of the piece. Exempt: the first bar
+  after a time signature (a pickup), bars holding a multirest, and the last bar (no barline
+  follows). On tokens whose bars fill their meter it changes nothing.
 """
 from __future__ import annotations
 
@@ -39,11 +45,13 @@ class Score:
   clefs: list[tuple[Fraction, str]]
 
 
-def to_score(objects) -> Score:
+def to_score(objects, resync_bars: bool = False) -> Score:
   notes: list[NoteEvent] = []
   times, keys, clefs = [], [], []
   t = Fraction(0)
   meter = tk.Time(4, 4)
+  bar_start = Fraction(0)
+  checked = False  # the current bar is checked by `resync_bars` (a barline since the meter)
   pending_graces: list[tk.Note] = []
   tie_from: NoteEvent | None = None
   last: NoteEvent | None = None
@@ -75,21 +83,26 @@ def to_score(objects) -> Score:
     elif isinstance(obj, tk.MultiRest):
       t += meter.bar_length * obj.bars
       tie_from = None
+      checked = False
     elif isinstance(obj, tk.Tie):
       tie_from = last
     elif isinstance(obj, tk.Time):
       meter = obj
       times.append((t, obj))
+      bar_start, checked = t, False
     elif isinstance(obj, tk.Key):
       keys.append((t, obj.name))
     elif isinstance(obj, tk.Clef):
       clefs.append((t, obj.name))
-    # Barlines carry no time.
+    elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync_bars`
+      if resync_bars and checked and t - bar_start != meter.bar_length:
+        t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
+      bar_start, checked = t, times != []
   for g in pending_graces:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True))
     t += GRACE_LENGTH
   return Score(notes, t, times, keys, clefs)
 
 
-def score_from_tokens(tokens, where: str = "") -> Score:
-  return to_score(tk.parse(tokens, where))
+def score_from_tokens(tokens, where: str = "", resync_bars: bool = False) -> Score:
+  return to_score(tk.parse(tokens, where), resync_bars)
