@@ -118,21 +118,25 @@ def _onsets(seq, resync):
 def test_resync_bars_keeps_a_misread_duration_in_its_bar():
   head = "clef-G2 keySignature-CM timeSignature-3/4 note-G4_quarter barline "  # a pickup
   bar = "note-C5_quarter note-D5_quarter note-E5_quarter barline "
-  right = head + bar + bar + "note-F5_half"
+  right = head + bar + bar + bar + "note-F5_half"
   # Correct bars, a pickup, multirests and a cut last bar: resync changes nothing.
   for seq in (right, head + "multirest-2 barline " + bar + "note-C5_eighth",
               open(EXAMPLE + ".semantic").read()):
     assert _onsets(seq, True) == _onsets(seq, False)
   truth = _onsets(right, False)
-  short = head + bar.replace("D5_quarter", "D5_eighth") + bar + "note-F5_half"  # a lost flag
+  short = head + bar.replace("D5_quarter", "D5_eighth") + bar + bar + "note-F5_half"  # no flag
   assert _onsets(short, False)[4:] != truth[4:]  # as read: every later note moves
   resynced = _onsets(short, True)  # only the E5 of its bar moves
   assert resynced[3] != truth[3] and resynced[4:] == truth[4:]
-  long = head + bar.replace("D5_quarter", "D5_half") + bar + "note-F5_half"
+  long = head + bar.replace("D5_quarter", "D5_half") + bar + bar + "note-F5_half"
   assert _onsets(long, True)[4:] == truth[4:]
   # A barline read as missing: the double bar keeps two bars' length.
-  missed = head + bar.replace("barline ", "") + bar + "note-F5_half"
+  missed = head + bar.replace("barline ", "") + bar + bar + "note-F5_half"
   assert _onsets(missed, True) == truth
+  # A misread meter (most bars do not fill it) is not trusted: bars are timed as read.
+  meter = right.replace("3/4", "2/4")
+  assert _onsets(meter, True) == _onsets(meter, False) == truth
+  assert events.score_from_tokens(meter).bars_off_meter == 3
   # No time signature, no grid: bars are timed as read.
   no_meter = bar + bar.replace("D5_quarter", "D5_eighth") + "note-F5_half"
   assert _onsets(no_meter, True) == _onsets(no_meter, False)

@@ -15,7 +15,9 @@ Choices (PrIMuS is silent on performance):
   shortened to the nearest whole number of bars (at least one), so one misread duration
   moves the notes of its own bar, not those of the rest of the piece. Exempt: the first bar
   after a time signature (a pickup), bars holding a multirest, and the last bar (no barline
-  follows). On tokens whose bars fill their meter it changes nothing.
+  follows). On tokens whose bars fill their meter it changes nothing. The grid is trusted
+  only when most checked bars as read fill it: when they do not, the time signature itself
+  was probably misread, and the bars are timed as read.
 """
 from __future__ import annotations
 
@@ -43,15 +45,27 @@ class Score:
   time_signatures: list[tuple[Fraction, tk.Time]]
   key_signatures: list[tuple[Fraction, str]]
   clefs: list[tuple[Fraction, str]]
+  bars_checked: int = 0  # bars that end at a barline, not the first after a time signature
+  bars_off_meter: int = 0  # of those, as read, not filling their meter (no multirest)
 
 
 def to_score(objects, resync_bars: bool = False) -> Score:
+  """Timed notes of parsed tokens (rules in the module doc)."""
+  objects = list(objects)
+  as_read = _timed(objects, resync=False)
+  if resync_bars and 2 * as_read.bars_off_meter < as_read.bars_checked:
+    return _timed(objects, resync=True)
+  return as_read
+
+
+def _timed(objects, resync: bool) -> Score:
   notes: list[NoteEvent] = []
   times, keys, clefs = [], [], []
   t = Fraction(0)
   meter = tk.Time(4, 4)
   bar_start = Fraction(0)
   checked = False  # the current bar is checked by `resync_bars` (a barline since the meter)
+  bars_checked = bars_off_meter = 0
   pending_graces: list[tk.Note] = []
   tie_from: NoteEvent | None = None
   last: NoteEvent | None = None
@@ -94,14 +108,18 @@ def to_score(objects, resync_bars: bool = False) -> Score:
       keys.append((t, obj.name))
     elif isinstance(obj, tk.Clef):
       clefs.append((t, obj.name))
-    elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync_bars`
-      if resync_bars and checked and t - bar_start != meter.bar_length:
-        t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
+    elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync`
+      if checked:
+        bars_checked += 1
+        if t - bar_start != meter.bar_length:
+          bars_off_meter += 1
+          if resync:
+            t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
       bar_start, checked = t, times != []
   for g in pending_graces:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True))
     t += GRACE_LENGTH
-  return Score(notes, t, times, keys, clefs)
+  return Score(notes, t, times, keys, clefs, bars_checked, bars_off_meter)
 
 
 def score_from_tokens(tokens, where: str = "", resync_bars: bool = False) -> Score:
