@@ -149,7 +149,7 @@ def cmd_omr(args) -> int:
       try:
         if isinstance(got, Exception):
           raise got
-        notes = music.write_midi(got.staves, out, bpm=args.bpm,
+        score = music.write_midi(got.staves, out, bpm=args.bpm,
                                  resync_bars=not args.no_resync)
       except (OSError, ValueError) as e:  # ImageError, StaffError, TokenError are ValueErrors
         print(f"error: {path}: {e}", file=sys.stderr)
@@ -160,7 +160,8 @@ def cmd_omr(args) -> int:
               file=sys.stderr)
       if args.json:
         print(json.dumps({"path": path, "midi": out, "deskew_degrees": round(got.angle, 2),
-                          "notes": notes, "staves": [
+                          "notes": len(score.notes), "bars_checked": score.bars_checked,
+                          "bars_off_meter": score.bars_off_meter, "staves": [
                               {"box": list(s.box), "tokens": s.tokens,
                                "confidence": round(s.confidence, 4), "staff_found": s.found}
                               for s in got.staves]}))
@@ -168,7 +169,9 @@ def cmd_omr(args) -> int:
       if args.tokens:
         for i, s in enumerate(got.staves):
           print(f"{path}\tstaff {i + 1}\t{' '.join(s.tokens)}")
-      print(f"{path}\t{out}\t{len(got.staves)} staves, {notes} notes")
+      off = (f", {score.bars_off_meter} of {score.bars_checked} bars read not to fill the "
+             f"meter" if score.bars_off_meter else "")
+      print(f"{path}\t{out}\t{len(got.staves)} staves, {len(score.notes)} notes{off}")
     sys.stdout.flush()
   if failed == len(paths) + len(errors):
     return 2

@@ -91,11 +91,11 @@ def score_of(staves: list[StaffReading], where: str = "",
 
 
 def write_midi(staves: list[StaffReading], path: str, bpm: float = midi.DEFAULT_BPM,
-               resync_bars: bool = True) -> int:
-  """Writes the staves as one MIDI file; returns the number of notes written."""
+               resync_bars: bool = True) -> events.Score:
+  """Writes the staves as one MIDI file; returns the score written."""
   score = score_of(staves, path, resync_bars)
   midi.write(score, path, bpm)
-  return len(score.notes)
+  return score
 
 
 def note_counts(reference_tokens, predicted_tokens,

@@ -242,6 +242,9 @@ def test_released_music_model_reads_a_held_out_font_page_into_midi(tmp_path):
   hyps = [s["tokens"] for s in result["staves"]]
   assert len(hyps) == 3
   assert metrics.error_rate(refs, hyps) < 0.03
-  printed = midi.score_notes(events.score_from_tokens([t for h in hyps for t in h]))
+  score = events.score_from_tokens([t for h in hyps for t in h], resync_bars=True)
+  printed = midi.score_notes(score)
   assert midi.read_notes(str(out / "page.mid")) == printed and printed
+  assert (result["bars_checked"], result["bars_off_meter"]) == (
+      score.bars_checked, score.bars_off_meter) and score.bars_checked > 0
   assert len(mido.MidiFile(str(out / "page.mid")).tracks) == 1
