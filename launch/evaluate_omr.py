@@ -173,7 +173,7 @@ def main():
   for font, ref, hyp in errors[:args.errors]:
     print(f"\n[{font}]\n  ref: {ref}\n  hyp: {hyp}")
   wrong = [i for i, (ref, got) in enumerate(zip(refs, readings))
-           if not isinstance(got, Exception) and len(got.staves) == 1
+           if args.frames and not isinstance(got, Exception) and len(got.staves) == 1
            and got.staves[0].tokens != ref]
   for i in wrong[:args.frames]:
     print(f"\nstaff {i} ref: {' '.join(refs[i])}")
