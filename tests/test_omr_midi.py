@@ -119,9 +119,10 @@ def test_resync_bars_keeps_a_misread_duration_in_its_bar():
   head = "clef-G2 keySignature-CM timeSignature-3/4 note-G4_quarter barline "  # a pickup
   bar = "note-C5_quarter note-D5_quarter note-E5_quarter barline "
   right = head + bar + bar + bar + "note-F5_half"
+  with open(EXAMPLE + ".semantic") as f:
+    example = f.read()
   # Correct bars, a pickup, multirests and a cut last bar: resync changes nothing.
-  for seq in (right, head + "multirest-2 barline " + bar + "note-C5_eighth",
-              open(EXAMPLE + ".semantic").read()):
+  for seq in (right, head + "multirest-2 barline " + bar + "note-C5_eighth", example):
     assert _onsets(seq, True) == _onsets(seq, False)
   truth = _onsets(right, False)
   short = head + bar.replace("D5_quarter", "D5_eighth") + bar + bar + "note-F5_half"  # no flag

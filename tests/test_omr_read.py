@@ -141,8 +141,8 @@ def test_builder_configs_change_training_staves_only(monkeypatch):
   on them stay comparable."""
   from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
   configs = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}
-  default, more = configs["default"], configs["multirests"]
-  for other in (more, configs["more"]):
+  default, multirests = configs["default"], configs["multirests"]
+  for other in (multirests, configs["more"]):
     for split in ("validation", "test"):
       a, b = (omr_synth.render_example(c, split, 3) for c in (default, other))
       assert a["text"] == b["text"] and a["image"] == b["image"]
@@ -152,8 +152,8 @@ def test_builder_configs_change_training_staves_only(monkeypatch):
   draw = synth.random_incipit
   monkeypatch.setattr(synth, "random_incipit", lambda rng, *args: seen.append(args) or draw(
       rng, *args))
-  omr_synth.render_example(more, "train", 3)
-  assert seen[0] == (more.train_multirest_p, more.train_multirest_uniform)
+  omr_synth.render_example(multirests, "train", 3)
+  assert seen[0] == (multirests.train_multirest_p, multirests.train_multirest_uniform)
   monkeypatch.undo()
 
   def counts(multirest_p, uniform):
@@ -161,7 +161,7 @@ def test_builder_configs_change_training_staves_only(monkeypatch):
              for i in range(600)]
     return sum(r > 0 for r in rests), sum(r > 20 for r in rests)
   (n_default, long_default), (n_more, long_more) = counts(0.12, 0.0), counts(
-      more.train_multirest_p, more.train_multirest_uniform)
+      multirests.train_multirest_p, multirests.train_multirest_uniform)
   assert 40 < n_default < 110 and 150 < n_more < 250
   assert long_more > 4 * max(long_default, 1)
 
