@@ -11,8 +11,9 @@ PrIMuS itself was engraved in). Prepared as array_record; no TensorFlow needed.
 
 Configs: `default` (24k training staves, 12 % opening with a multirest), `multirests` (for
 fine-tuning: 12k training staves, 33 % with a multirest, half of those counted uniformly up
-to 40 bars; validation and test are default's), `more` (a second draw of 24k training staves
-for continued training; validation and test are default's) and `quick` (tests, smoke runs).
+to 40 bars; validation and test are default's), `more` and `more2` (second and third draws
+of 24k training staves for continued training; validation and test are default's) and
+`quick` (tests, smoke runs).
 """
 from __future__ import annotations
 
@@ -86,6 +87,9 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "train staves (seed 1), 20 % opening with a multirest, a third of those "
                      "counted uniformly; validation and test identical to `default`'s.",
                      num_train=24_000, seed=1, train_multirest_p=0.2,
+                     train_multirest_uniform=0.33),
+      OmrSynthConfig(name="more2", description="As `more`, a third draw (seed 2).",
+                     num_train=24_000, seed=2, train_multirest_p=0.2,
                      train_multirest_uniform=0.33),
       OmrSynthConfig(name="quick", description="Tiny set for tests and smoke runs.",
                      num_train=160, num_validation=32, num_test=32, max_width=768),
