@@ -127,9 +127,9 @@ def main():
     c["tokens"] += len(ref)
     c["exact"] += ref == hyp
     c["staves"] += 1
-    matched, n_ref, n_hyp = music.note_counts(ref, hyp)
+    matched, matched_as_read, n_ref, n_hyp = music.note_counts(ref, hyp)
     c["matched"] += matched
-    c["matched_as_read"] += music.note_counts(ref, hyp, resync_bars=False)[0]
+    c["matched_as_read"] += matched_as_read
     c["ref_notes"] += n_ref
     c["hyp_notes"] += n_hyp
     if ref != hyp:

@@ -20,6 +20,7 @@ from ocr_jax.data import preprocess
 from ocr_jax.omr import events
 from ocr_jax.omr import midi
 from ocr_jax.omr import staff as staff_lib
+from ocr_jax.omr import tokens as tk
 
 
 @dataclasses.dataclass
@@ -98,14 +99,16 @@ def write_midi(staves: list[StaffReading], path: str, bpm: float = midi.DEFAULT_
   return score
 
 
-def note_counts(reference_tokens, predicted_tokens,
-                resync_bars: bool = True) -> tuple[int, int, int]:
-  """(matched, reference, predicted) notes of two token sequences, compared as the MIDI notes
-  they produce (pitch and onset must match). The reference is timed as written; the
-  prediction as `write_midi` times it (`resync_bars`, see `omr/events.py`)."""
+def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int, int]:
+  """(matched, matched as read, reference, predicted) notes of two token sequences, compared
+  as the MIDI notes they produce (pitch and onset must match). The reference is timed as
+  written; the prediction as `write_midi` times it (bars resynced, `omr/events.py`) and, for
+  the second count, as read. Resync moves onsets only, so the predicted count is one."""
   ref = midi.score_notes(events.score_from_tokens(reference_tokens))
-  hyp = midi.score_notes(events.score_from_tokens(predicted_tokens, resync_bars=resync_bars))
-  return midi.note_matches(ref, hyp), len(ref), len(hyp)
+  objects = tk.parse(predicted_tokens)
+  hyp = midi.score_notes(events.to_score(objects, resync_bars=True))
+  as_read = midi.score_notes(events.to_score(objects))
+  return (midi.note_matches(ref, hyp), midi.note_matches(ref, as_read), len(ref), len(hyp))
 
 
 def page_image(staff_images, gap: int = 24) -> np.ndarray:
