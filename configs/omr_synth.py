@@ -12,8 +12,8 @@ Variant `:quick` for smoke runs and tests.
 
 The released model (ocr_jax/released/music_synth/README.md) has these stages and charset, but
 got there in a chain of runs (BiLSTM features first, then this sequence stage on
-`omr_synth/multirests` with `--config.init_model=config`); a straight run of this config
-from scratch has not been measured.
+`omr_synth/multirests` with `--config.init_model=config`, then continued on the fresh staves
+of `omr_synth/more`); a straight run of this config from scratch has not been measured.
 """
 from configs import default
 
