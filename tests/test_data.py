@@ -46,6 +46,17 @@ def test_rendering_is_deterministic_and_texts_cover_ascii():
   assert set(charset_lib.PRINTABLE_ASCII) - seen == set()
 
 
+def test_english_print_more_draws_other_training_lines_only():
+  """`english_print_more` (seed 1) is for continued training: new training lines, the same
+  validation lines as `english_print`, so validation figures stay comparable."""
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  first, more = configs["english_print"], configs["english_print_more"]
+  a, b = (synth_text.render_example(c, "validation", 5) for c in (first, more))
+  assert a["text"] == b["text"] and a["image"] == b["image"]
+  a, b = (synth_text.render_example(c, "train", 5) for c in (first, more))
+  assert a["text"] != b["text"]
+
+
 def test_validation_text_is_held_out():
   train, val = set(render.load_prose("train")), set(render.load_prose("validation"))
   assert len(val) > 1000 and len(train) > 8 * len(val)  # a 9:1 split of paragraphs
