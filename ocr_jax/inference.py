@@ -3,9 +3,11 @@
     rec = Recognizer.from_checkpoint("/tmp/ocr_default")
     results = rec.read_files(["a.png", "b.jpg"])   # Result or preprocess.ImageError each
 
-Images are grouped by width bucket (the training buckets, then multiples of 128) and batched
-to a few fixed batch sizes, so the number of compilations is bounded by the number of
-(width, batch) buckets seen, never by the number of images.
+Lines are sorted by width and read 32 at a time, each batch padded to the next width on a
+grid of 8 widths per octave (multiples of 32 px up to 512 px, of 64 px up to 1024, ...) and to
+the next batch size in (1, 2, 4, 8, 16, 32), so the number of compilations is bounded by the
+number of (width, batch) shapes seen, never by the number of images, and little of the
+computation goes to padding (lines of similar width share a batch).
 """
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from ocr_jax import train
 from ocr_jax.data import preprocess
 from ocr_jax.omr import prior
 
-BATCH_BUCKETS = (1, 8, 32)
-WIDTH_STEP = 128
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32)
+WIDTHS_PER_OCTAVE = 8
+MIN_WIDTH_STEP = 32  # a multiple of every model's width reduction
 MAX_WIDTH = 8192
 
 
@@ -74,7 +77,6 @@ class Recognizer:
     self.params, self.batch_stats = params, batch_stats
     _, self.model, _, _ = train.build(config, charset)
     self.height = config.data.height
-    self.width_buckets = tuple(int(w) for w in config.data.width_buckets)
     if decoder not in self.DECODERS:
       raise ValueError(f"unknown decoder {decoder!r}; one of {self.DECODERS}")
     if decoder != "greedy" and not models.is_ctc(config.model):
@@ -115,8 +117,12 @@ class Recognizer:
   def num_compiled_shapes(self) -> int:
     return self._predict._cache_size()  # pylint: disable=protected-access
 
-  def _bucket(self, width: int) -> int:
-    return preprocess.bucket_width(width, self.width_buckets, WIDTH_STEP)
+  @staticmethod
+  def _bucket(width: int) -> int:
+    """The width a line of `width` pixels is padded to: the next point of a grid of
+    WIDTHS_PER_OCTAVE widths per octave (at most 1/8 of padding past 256 px)."""
+    step = max(MIN_WIDTH_STEP, (1 << (max(width, 1).bit_length() - 1)) // WIDTHS_PER_OCTAVE)
+    return -(-width // step) * step
 
   def check_width(self, grey: np.ndarray) -> None:
     """Raises ImageError if a line would exceed MAX_WIDTH at the model's height."""
@@ -128,18 +134,16 @@ class Recognizer:
       self.check_width(g)
     lines = [preprocess.prepare_line(g, self.height) for g in greys]
     results: list[Result | None] = [None] * len(lines)
-    by_bucket: dict[int, list[int]] = {}
-    for i, x in enumerate(lines):
-      by_bucket.setdefault(self._bucket(x.shape[1]), []).append(i)
-    for width, members in sorted(by_bucket.items()):
-      for start in range(0, len(members), BATCH_BUCKETS[-1]):
-        chunk = members[start:start + BATCH_BUCKETS[-1]]
-        size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
-        images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
-        out = self._predict(self.params, self.batch_stats, images, paddings)
-        for row, d in enumerate(self._decode(out)[:len(chunk)]):
-          text, confidences = self.charset.decode_with_confidences(d.ids, d.char_confidences)
-          results[chunk[row]] = Result(text, d.confidence, confidences)
+    by_width = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+    for start in range(0, len(by_width), BATCH_BUCKETS[-1]):
+      chunk = by_width[start:start + BATCH_BUCKETS[-1]]
+      width = self._bucket(lines[chunk[-1]].shape[1])  # the widest of the chunk
+      size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
+      images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
+      out = self._predict(self.params, self.batch_stats, images, paddings)
+      for row, d in enumerate(self._decode(out)[:len(chunk)]):
+        text, confidences = self.charset.decode_with_confidences(d.ids, d.char_confidences)
+        results[chunk[row]] = Result(text, d.confidence, confidences)
     return results
 
   def frame_log_probs(self, grey: np.ndarray) -> np.ndarray:
