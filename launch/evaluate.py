@@ -30,6 +30,7 @@ def main():
     data_config.data_dir = args.data_dir
   if args.builder_config:
     data_config.builder_config = args.builder_config
+  pipeline.prepare(data_config)  # a no-op when it is there; e.g. another --builder_config
   source = pipeline.get_builder(data_config).as_data_source()[args.split]
   examples = [source[i] for i in range(len(source))]
   results = rec.read_arrays([ex["image"][:, :, 0] for ex in examples])
