@@ -85,6 +85,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "identical to english_print's.",
                       num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
                       profile="print", seed=1),
+      SynthTextConfig(name="english_print_more2", description="As english_print_more, a "
+                      "third draw (seed 2).",
+                      num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
+                      profile="print", seed=2),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
