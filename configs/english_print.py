@@ -2,9 +2,10 @@
 
   python -m ocr_jax.main --config=configs/english_print.py --workdir=/tmp/ocr_english_print
 
-The released model took four legs (29 min without augmentation, then twice 6,000 steps with
-it, then 5,000 steps on a fresh draw of training lines, `data.builder_config=english_print_more`,
-each leg from the last, `init_from`; exact commands in ocr_jax/released/english_print/README.md);
+The released model took five legs (29 min without augmentation, then twice 6,000 steps with
+it, then twice 5,000 steps on fresh draws of training lines, `data.builder_config=
+english_print_more` and `english_print_more2`, each leg from the last, `init_from`; exact
+commands in ocr_jax/released/english_print/README.md);
 this config trains with augmentation (p = 0.5, from configs/default.py) from the start.
 
 Data: `synth_text/english_print`, 120k lines of up to 40 characters in the 51 training faces
