@@ -63,6 +63,11 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
           "width": np.int32(img.shape[1])}
 
 
+# english_print and its further draws of training lines differ in the seed alone.
+_ENGLISH_PRINT = dict(num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
+                      profile="print")
+
+
 class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII) in 59 bundled font faces."""
 
@@ -78,17 +83,12 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
       SynthTextConfig(name="english_print", description="120k longer lines (up to 40 "
                       "characters, 640 px) with the print profile: neighbouring lines' "
                       "strokes, ink bleed and dropout, binarised scans, uneven light.",
-                      num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
-                      profile="print"),
+                      **_ENGLISH_PRINT),
       SynthTextConfig(name="english_print_more", description="For continued training: a "
                       "second draw of 120k english_print training lines (seed 1); validation "
-                      "identical to english_print's.",
-                      num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
-                      profile="print", seed=1),
+                      "identical to english_print's.", seed=1, **_ENGLISH_PRINT),
       SynthTextConfig(name="english_print_more2", description="As english_print_more, a "
-                      "third draw (seed 2).",
-                      num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
-                      profile="print", seed=2),
+                      "third draw (seed 2).", seed=2, **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
