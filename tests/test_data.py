@@ -47,15 +47,16 @@ def test_rendering_is_deterministic_and_texts_cover_ascii():
 
 
 def test_english_print_more_draws_other_training_lines_only():
-  """`english_print_more` and `_more2` (seeds 1, 2) are for continued training: new training
+  """`english_print_more`, `_more2`, `_more3` (seeds 1-3) are for continued training: new training
   lines, the same validation lines as `english_print`, so validation figures stay
   comparable."""
   configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
-  draws = [configs[n] for n in ("english_print", "english_print_more", "english_print_more2")]
+  draws = [configs[n] for n in ("english_print", "english_print_more", "english_print_more2",
+                                "english_print_more3")]
   val = [synth_text.render_example(c, "validation", 5) for c in draws]
   assert all(v["text"] == val[0]["text"] and v["image"] == val[0]["image"] for v in val)
   train = {synth_text.render_example(c, "train", 5)["text"] for c in draws}
-  assert len(train) == 3
+  assert len(train) == 4
 
 
 def test_validation_text_is_held_out():

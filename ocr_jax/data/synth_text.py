@@ -89,6 +89,8 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "identical to english_print's.", seed=1, **_ENGLISH_PRINT),
       SynthTextConfig(name="english_print_more2", description="As english_print_more, a "
                       "third draw (seed 2).", seed=2, **_ENGLISH_PRINT),
+      SynthTextConfig(name="english_print_more3", description="As english_print_more, a "
+                      "fourth draw (seed 3).", seed=3, **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
