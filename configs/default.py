@@ -37,7 +37,10 @@ def get_config(arg=None):
   config.data.height = 32
   config.data.width_buckets = (128, 256, 384)
   config.data.max_label_length = 32
-  config.data.num_workers = 1  # input threads; raise on GPU/TPU hosts to keep devices busy
+  config.data.num_workers = 1  # input loaders; raise on GPU/TPU hosts to keep devices busy
+  # 'threads' (share this process's GIL) or 'processes' (one spawned process per loader, for
+  # hosts with many cores per accelerator; docs/scaling.md has the measured rates).
+  config.data.loader = "threads"
   # Online augmentation (data/augment.py): each operation applied with probability p. It
   # reached <= 5 % CER 1,000 steps sooner on the unseen validation fonts (README, "Default
   # config"); the derived configs whose README figures were measured without it set p = 0.

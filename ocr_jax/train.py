@@ -290,7 +290,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
       train_split, plan, charset, height=config.data.height,
       max_label_length=config.data.max_label_length, start_step=start_step,
       prefetch=config.prefetch, num_workers=config.data.get("num_workers", 1),
-      augment=config.data.get("augment"),
+      loader=config.data.get("loader", "threads"), augment=config.data.get("augment"),
       transfer=lambda b: (b, parallel.put_batch(b, mesh)))  # host copy kept for logging
 
   def check_finite(loss, at_step: int) -> float:

@@ -172,3 +172,23 @@ def test_several_loader_workers_keep_the_step_order(data_dir):
       assert np.array_equal(got["image"], want["image"]), step
   finally:
     it.close()
+
+
+def test_loader_processes_give_the_batches_of_threads_and_report_a_dead_one(data_dir):
+  config = quick_config(data_dir)
+  _, _, it = _train_iterator(data_dir, start_step=3, num_workers=2, prefetch=2,
+                             loader="processes", augment=config.data.augment)
+  try:
+    for step in range(3, 7):  # augmented too: the same seeds in another process
+      got, want = next(it), it.batch(step)
+      assert set(got) == set(want)
+      for key in want:
+        assert np.array_equal(got[key], want[key]), (step, key)
+    it._processes[0][0].kill()  # pylint: disable=protected-access
+    with pytest.raises(RuntimeError, match="loader process .* died"):
+      for _ in range(10):
+        next(it)
+  finally:
+    it.close()
+  with pytest.raises(ValueError, match="loader"):
+    _train_iterator(data_dir, start_step=0, loader="fibres")

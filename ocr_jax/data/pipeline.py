@@ -8,6 +8,7 @@ A background thread prepares the next batches while the device computes.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import queue
 import threading
@@ -98,12 +99,18 @@ class Split:
 
   def __init__(self, data_config, split: str):
     builder = get_builder(data_config)
+    self._reopen = (data_config, split)
     self.name = f"{builder.info.full_name}/{split}"
     self.source = builder.as_data_source()[split]
     self.widths = self._load_widths(builder.data_dir, split)
 
   def __len__(self) -> int:
     return len(self.source)
+
+  def __reduce__(self):
+    # A worker process reopens the dataset (the data source's file handles do not pickle);
+    # the widths come back from their cache.
+    return Split, self._reopen
 
   def _load_widths(self, data_dir: str, split: str) -> np.ndarray:
     # Widths are needed up front to bucket; read once and cache beside the data.
@@ -236,58 +243,133 @@ def process_slice(indices: np.ndarray, process_index: int | None = None,
   return indices[pi * n:(pi + 1) * n]
 
 
+class _BatchMaker:
+  """Builds this process's batch of training step `step` (picklable: a worker process gets a
+  copy; `split` reopens its dataset there)."""
+
+  def __init__(self, split: Split, plan: BatchPlan, charset, height: int,
+               max_label_length: int, augment):
+    self.split, self.plan, self.charset = split, plan, charset
+    self.augment = augment if augment_lib.enabled(augment) else None
+    self.height, self.max_len = height, max_label_length
+    self.process = (jax.process_index(), jax.process_count())
+
+  def __call__(self, step: int) -> dict:
+    width, indices = self.plan(step)
+    local = process_slice(indices, *self.process)
+    examples = [self.split.example(i) for i in local]
+    distort = None
+    if self.augment is not None:
+      distort = lambda row, line: augment_lib.augment_line(  # noqa: E731
+          line, self.augment, augment_lib.rng_for(self.plan.seed, step, local[row]), width)
+    return make_batch(examples, width, self.height, self.charset, self.max_len,
+                      where=f"{self.split.name} step {step}", augment=distort)
+
+
+def _put(q, item, stop) -> bool:
+  """Puts `item` on `q` unless `stop` is set first; True if it was put."""
+  while not stop.is_set():
+    try:
+      q.put(item, timeout=0.5)
+      return True
+    except queue.Full:
+      continue
+  return False
+
+
+def _worker_process(make_batch_fn: _BatchMaker, step: int, every: int, out, stop):
+  """A loader process: sends the batches of steps step, step+every, ... in order on `out`,
+  the write end of a pipe (a send blocks while the trainer has not read the last one)."""
+  os.environ["JAX_PLATFORMS"] = "cpu"  # never claim the accelerator the trainer holds
+  while not stop.is_set():
+    try:
+      item = make_batch_fn(step)
+    except Exception as e:  # pylint: disable=broad-except
+      item = e  # re-raised in the training thread
+    try:
+      out.send(item)
+    except (BrokenPipeError, EOFError, OSError):
+      return  # the trainer closed its end
+    step += every
+
+
 class TrainIterator:
   """Yields this process's batches for steps start_step, start_step+1, ... in order.
 
-  `num_workers` threads build batches ahead of the training loop (worker k builds the steps
-  congruent to k modulo num_workers; image decoding and resizing release the GIL), and
-  `transfer`, if given, runs in the worker too, e.g. to put the batch on the devices.
+  `num_workers` loaders build batches ahead of the training loop (loader k builds the steps
+  congruent to k modulo num_workers). `loader='threads'`: threads of this process (image
+  decoding and resizing release the GIL, the Python parts of augmentation do not);
+  `loader='processes'`: spawned processes, for hosts with many cores per accelerator, each
+  with its own copy of the dataset handle, sending finished numpy batches back. `transfer`,
+  if given, runs in a thread of this process, e.g. to put the batch on the devices.
   `augment` (a `config.data.augment`, see data/augment.py) distorts every line afresh at
   every step, seeded by (plan seed, step, example index).
   """
 
   def __init__(self, split: Split, plan: BatchPlan, charset, *, height: int,
                max_label_length: int, start_step: int, prefetch: int = 4,
-               num_workers: int = 1, transfer=None, augment=None):
-    self._split, self._plan, self._charset = split, plan, charset
-    self._augment = augment if augment_lib.enabled(augment) else None
-    self._height, self._max_len = height, max_label_length
+               num_workers: int = 1, transfer=None, augment=None, loader: str = "threads"):
+    if loader not in ("threads", "processes"):
+      raise ValueError(f"config.data.loader must be 'threads' or 'processes', not {loader!r}")
+    self._make = _BatchMaker(split, plan, charset, height, max_label_length, augment)
     self._transfer = transfer
     self._start = self._next = start_step
     self._workers = max(1, num_workers)
     depth = max(1, -(-prefetch // self._workers))
     self._queues = [queue.Queue(maxsize=depth) for _ in range(self._workers)]
     self._stop = threading.Event()
-    self._threads = [threading.Thread(target=self._fill, args=(start_step + k, q), daemon=True)
-                     for k, q in enumerate(self._queues)]
+    self._processes, sources = [], []
+    if loader == "processes":
+      import multiprocessing  # pylint: disable=g-import-not-at-top
+      ctx = multiprocessing.get_context("spawn")  # not fork: JAX's threads are running
+      self._process_stop = ctx.Event()
+      for k in range(self._workers):
+        # A pipe per loader, whose write end only the loader keeps open: a loader that dies,
+        # even halfway through sending a batch, ends the pipe instead of leaving a reader
+        # waiting for bytes that will never come (a multiprocessing.Queue would).
+        reader, writer = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker_process, daemon=True, name=f"ocr_jax-loader-{k}",
+                           args=(self._make, start_step + k, self._workers, writer,
+                                 self._process_stop))
+        proc.start()
+        writer.close()
+        self._processes.append((proc, reader))
+        sources.append(functools.partial(self._receive, reader, proc))
+    else:
+      sources = [self._make] * self._workers
+    self._threads = [threading.Thread(target=self._fill, args=(start_step + k, q, src),
+                                      daemon=True)
+                     for k, (q, src) in enumerate(zip(self._queues, sources))]
     for t in self._threads:
       t.start()
 
   def batch(self, step: int) -> dict:
-    width, indices = self._plan(step)
-    local = process_slice(indices)
-    examples = [self._split.example(i) for i in local]
-    distort = None
-    if self._augment is not None:
-      distort = lambda row, line: augment_lib.augment_line(  # noqa: E731
-          line, self._augment, augment_lib.rng_for(self._plan.seed, step, local[row]), width)
-    return make_batch(examples, width, self._height, self._charset, self._max_len,
-                      where=f"{self._split.name} step {step}", augment=distort)
+    return self._make(step)
 
-  def _fill(self, step: int, q: queue.Queue):
+  def _receive(self, reader, proc, step: int) -> dict:
+    del step  # the process sends its steps in order
     while not self._stop.is_set():
       try:
-        item = self.batch(step)
+        if reader.poll(0.5):
+          return reader.recv()
+      except (EOFError, OSError):
+        proc.join(timeout=5)
+        raise RuntimeError(f"input loader process {proc.name} died (exit code "
+                           f"{proc.exitcode})") from None
+    return None
+
+  def _fill(self, step: int, q: queue.Queue, source):
+    while not self._stop.is_set():
+      try:
+        item = source(step)
+        if isinstance(item, Exception):
+          raise item
         if self._transfer is not None:
           item = self._transfer(item)
       except Exception as e:  # pylint: disable=broad-except
         item = e  # re-raised in the training thread
-      while not self._stop.is_set():
-        try:
-          q.put(item, timeout=0.5)
-          break
-        except queue.Full:
-          continue
+      if not _put(q, item, self._stop):
+        return
       step += self._workers
 
   def __next__(self) -> dict:
@@ -298,12 +380,19 @@ class TrainIterator:
     return item
 
   def close(self):
-    """Stops the workers and waits for them: a worker left inside a native reader or decoder
+    """Stops the loaders and waits for them: a worker left inside a native reader or decoder
     when the interpreter exits aborts the process ('terminate called without an active
     exception', seen in launch/benchmark.py)."""
     self._stop.set()
+    if self._processes:
+      self._process_stop.set()
     for t in self._threads:
       t.join(timeout=30)
+    for proc, reader in self._processes:
+      reader.close()  # a loader blocked in sending gets a broken pipe and returns
+      proc.join(timeout=10)
+      if proc.is_alive():
+        proc.terminate()
 
 
 def eval_batches(split: Split, charset, *, batch_size: int, buckets, height: int,
