@@ -25,7 +25,8 @@ flags.DEFINE_integer("repeats", 5, "Timed windows; the median is reported.")
 flags.DEFINE_integer("infer_batch", 64, "Inference batch size.")
 flags.DEFINE_integer("input_steps", 30, "Training batches the input pipeline builds per "
                      "timed window (0 = skip; needs the config's dataset prepared).")
-flags.DEFINE_string("input_workers", "1,2", "Loader thread counts to time.")
+flags.DEFINE_string("input_workers", "1,2", "Loader counts to time.")
+flags.DEFINE_string("input_loaders", "threads", "Loader kinds to time: threads,processes.")
 
 
 def _input_rates(config) -> dict:
@@ -40,20 +41,28 @@ def _input_rates(config) -> dict:
   plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
   charset = get_charset(config.charset)
   rates = {}
-  for workers in [int(w) for w in FLAGS.input_workers.split(",")]:
-    samples = []
-    for r in range(FLAGS.repeats):
-      it = pipeline.TrainIterator(split, plan, charset, height=config.data.height,
-                                  max_label_length=config.data.max_label_length,
-                                  start_step=1000 * r, prefetch=2 * workers,
-                                  num_workers=workers, augment=config.data.get("augment"))
-      next(it)  # threads started, first batch ready
-      t0 = time.perf_counter()
-      for _ in range(FLAGS.input_steps):
-        next(it)
-      samples.append(config.batch_size * FLAGS.input_steps / (time.perf_counter() - t0))
-      it.close()
-    rates[f"{workers}_workers_lines_per_s"] = round(statistics.median(samples), 1)
+  for loader in FLAGS.input_loaders.split(","):
+    for workers in [int(w) for w in FLAGS.input_workers.split(",")]:
+      samples = []
+      for r in range(FLAGS.repeats):
+        it = pipeline.TrainIterator(split, plan, charset, height=config.data.height,
+                                    max_label_length=config.data.max_label_length,
+                                    start_step=1000 * r, prefetch=2 * workers,
+                                    num_workers=workers, augment=config.data.get("augment"),
+                                    loader=loader)
+        # Drain what the loaders hold ready (per loader: the prefetch queue and, for a
+        # process, its pipe and the batch in hand, ~8 batches at most), then time a window
+        # long enough that buffered batches cannot inflate the rate.
+        for _ in range(8 * workers):
+          next(it)
+        steps = max(FLAGS.input_steps, 8 * workers)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+          next(it)
+        samples.append(config.batch_size * steps / (time.perf_counter() - t0))
+        it.close()
+      key = f"{workers}_workers" if loader == "threads" else f"{workers}_processes"
+      rates[f"{key}_lines_per_s"] = round(statistics.median(samples), 1)
   return rates
 
 

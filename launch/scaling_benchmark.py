@@ -17,13 +17,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _run(name, cmd, env, workdir):
-  print(f"== {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-  proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+def run(name, cmd, env, workdir, timeout=None):
+  """Runs one training command; the medians of its logged windows after the first two."""
+  print(f"== {time.strftime('%H:%M:%S')} {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+  proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True,
+                        timeout=timeout)
   if proc.returncode:
     raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
@@ -57,15 +60,15 @@ def main():
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
   results = {}
   wd = os.path.join(tmp, "one")
-  results["1 process, 1 device"] = _run("one", main_cmd + [f"--workdir={wd}"] + common, env, wd)
+  results["1 process, 1 device"] = run("one", main_cmd + [f"--workdir={wd}"] + common, env, wd)
   wd = os.path.join(tmp, "forced")
   forced = dict(env, XLA_FLAGS=f"--xla_force_host_platform_device_count={args.devices}")
-  results[f"1 process, {args.devices} forced devices"] = _run(
+  results[f"1 process, {args.devices} forced devices"] = run(
       "forced", main_cmd + [f"--workdir={wd}"] + common, forced, wd)
   wd = os.path.join(tmp, "procs")
   launcher = [sys.executable, os.path.join(REPO, "launch", "local.py"),
               f"--num_processes={args.processes}", f"--log_dir={wd}/logs", "--"]
-  results[f"{args.processes} processes, 1 device each"] = _run(
+  results[f"{args.processes} processes, 1 device each"] = run(
       "procs", launcher + main_cmd + [f"--workdir={wd}"] + common, env, wd)
   out = {"config": args.config, "steps": args.steps, "machine": platform.node(),
          "cpus": os.cpu_count(), "results": results}
