@@ -9,6 +9,7 @@ probability of the step that emitted it; a line's confidence is its least confid
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -83,7 +84,7 @@ def _logsumexp(a: float, b: float) -> float:
   if b == -np.inf:
     return a
   m = max(a, b)
-  return m + float(np.log1p(np.exp(-abs(a - b))))
+  return m + math.log1p(math.exp(-abs(a - b)))
 
 
 @dataclasses.dataclass
@@ -109,18 +110,30 @@ class Lexicon:
     ch = id_to_char(k)
     if ch.isalpha() or ch == "'":
       return 0.0
-    return self.score(_last_word("".join(map(id_to_char, prefix))))
+    return self.score(_last_word(prefix, id_to_char))
 
   def finish(self, prefix, id_to_char) -> float:
-    return self.score(_last_word("".join(map(id_to_char, prefix))))
+    return self.score(_last_word(prefix, id_to_char))
 
 
-def _last_word(text: str) -> str:
-  """The run of letters/apostrophes at the end of `text` (stripped of apostrophes at edges)."""
+def _word_start(text: str) -> int:
   i = len(text)
   while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "'"):
     i -= 1
-  return text[i:].strip("'")
+  return i
+
+
+def _last_word(prefix, id_to_char) -> str:
+  """The run of letters/apostrophes at the end of the decoded `prefix` (stripped of
+  apostrophes at its edges), decoding only as far back as the run goes."""
+  parts = []
+  for k in reversed(prefix):
+    symbol = id_to_char(k)
+    i = _word_start(symbol)
+    parts.append(symbol[i:])
+    if i:
+      break
+  return "".join(reversed(parts)).strip("'")
 
 
 def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: int = 8,
@@ -136,12 +149,26 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   T = log_probs.shape[0]
   # prefix -> [log p ending in blank, log p ending in non-blank, scorer's sum, char confs]
   beams = {(): [0.0, -np.inf, 0.0, ()]}
-  threshold = np.log(prune)
+  # Per frame, the classes to expand, found for all frames at once (Python floats and ints
+  # from here on: the loop below is scalar work).
+  keep = log_probs >= np.log(prune)
+  keep[np.arange(T), np.argmax(log_probs, axis=1)] |= ~keep.any(axis=1)  # else the best one
+  frames, classes = np.nonzero(keep)
+  bounds = np.searchsorted(frames, np.arange(T + 1)).tolist()
+  classes = classes.tolist()
+  rows = log_probs.tolist()
   for t in range(T):
-    lp = log_probs[t]
-    candidates = np.nonzero(lp >= threshold)[0]
-    if candidates.size == 0:
-      candidates = np.array([int(np.argmax(lp))])
+    lp = rows[t]
+    candidates = classes[bounds[t]:bounds[t + 1]]
+    if len(candidates) == 1 and candidates[0] == BLANK_ID:
+      # Only a blank is possible (most frames between characters): every prefix is kept,
+      # now ending in a blank, and all scores move by the same amount, so the ranking, and
+      # with it the beam, stays as it is. Same result as the general step below, faster.
+      p = lp[BLANK_ID]
+      moved = [(prefix, [_logsumexp(pb, pnb) + p, -np.inf, lex, confs])
+               for prefix, (pb, pnb, lex, confs) in beams.items()]
+      beams = dict(sorted(moved, key=lambda kv: -(kv[1][0] + kv[1][2])))  # order of ties too
+      continue
     nxt: dict = {}
 
     def entry(prefix, lex, confs):
@@ -153,8 +180,7 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
     for prefix, (pb, pnb, lex, confs) in beams.items():
       total = _logsumexp(pb, pnb)
       for k in candidates:
-        k = int(k)
-        p = float(lp[k])
+        p = lp[k]
         if k == BLANK_ID:
           e = entry(prefix, lex, confs)
           e[0] = _logsumexp(e[0], total + p)
@@ -164,7 +190,7 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
         new_lex = lex
         if scorer is not None:
           new_lex = lex + scorer.extend(prefix, k, id_to_char)
-        prob = float(np.exp(p))
+        prob = math.exp(p)
         if k == last:
           # Repeat: staying on the same character extends the prefix unchanged; a new copy
           # of it needs a blank in between.
