@@ -192,3 +192,14 @@ def test_loader_processes_give_the_batches_of_threads_and_report_a_dead_one(data
     it.close()
   with pytest.raises(ValueError, match="loader"):
     _train_iterator(data_dir, start_step=0, loader="fibres")
+  # A loader process's error reaches the trainer as itself, naming the step.
+  config = quick_config(data_dir)
+  split = pipeline.Split(config.data, "train")
+  plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
+  it = pipeline.TrainIterator(split, plan, charset_lib.get_charset(config.charset), height=32,
+                              max_label_length=2, start_step=0, loader="processes")
+  try:
+    with pytest.raises(ValueError, match="step 0: label of .* exceeds max_label_length=2"):
+      next(it)
+  finally:
+    it.close()

@@ -286,11 +286,21 @@ def _worker_process(make_batch_fn: _BatchMaker, step: int, every: int, out, stop
       item = make_batch_fn(step)
     except Exception as e:  # pylint: disable=broad-except
       item = e  # re-raised in the training thread
-    try:
-      out.send(item)
-    except (BrokenPipeError, EOFError, OSError):
+    if not _send(out, item):
       return  # the trainer closed its end
     step += every
+
+
+def _send(out, item) -> bool:
+  """Sends `item` on the pipe `out`; False once the trainer has closed its end."""
+  try:
+    out.send(item)
+  except (BrokenPipeError, EOFError, OSError):
+    return False
+  except Exception:  # pylint: disable=broad-except
+    # An exception that does not pickle still reaches the trainer, as its message.
+    return _send(out, RuntimeError(f"{type(item).__name__}: {item}"))
+  return True
 
 
 class TrainIterator:
