@@ -162,12 +162,11 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
     candidates = classes[bounds[t]:bounds[t + 1]]
     if len(candidates) == 1 and candidates[0] == BLANK_ID:
       # Only a blank is possible (most frames between characters): every prefix is kept,
-      # now ending in a blank, and all scores move by the same amount, so the ranking, and
-      # with it the beam, stays as it is. Same result as the general step below, faster.
+      # now ending in a blank, and all scores move by the same amount, so the beams keep
+      # their ranked order. Same result as the general step below, faster.
       p = lp[BLANK_ID]
-      moved = [(prefix, [_logsumexp(pb, pnb) + p, -np.inf, lex, confs])
-               for prefix, (pb, pnb, lex, confs) in beams.items()]
-      beams = dict(sorted(moved, key=lambda kv: -(kv[1][0] + kv[1][2])))  # order of ties too
+      beams = {prefix: [_logsumexp(pb, pnb) + p, -np.inf, lex, confs]
+               for prefix, (pb, pnb, lex, confs) in beams.items()}
       continue
     nxt: dict = {}
 
