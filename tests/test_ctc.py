@@ -74,3 +74,23 @@ def test_attention_decoding_stops_at_the_end_token():
   (empty,) = decoding.greedy_decode(np.array([[0, 2]]), np.array([[0.6, 0.9]]), np.array([0]),
                                     ctc=False)
   assert empty.ids == [] and empty.confidence == 0.6  # the end token's probability
+
+
+def test_beam_search_finds_the_most_probable_labelling_with_blank_only_frames():
+  # With a beam wide enough to hold every prefix, CTC prefix beam search is exact: its text
+  # must be the labelling of highest total probability over all alignments (brute force).
+  # Every other frame is blank-only (the others' classes below the pruning threshold), which
+  # takes the search's shortcut for such frames.
+  chars = lambda k: "_ab"[k]  # noqa: E731
+  for seed in range(5):
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.ones(3) * 0.7, size=6)
+    probs[::2] = [1 - 2e-9, 1e-9, 1e-9]
+    totals = {}
+    for path in itertools.product(range(3), repeat=6):
+      text = "".join(chars(k) for i, k in enumerate(path)
+                     if k and (i == 0 or path[i - 1] != k))
+      totals[text] = totals.get(text, 0.0) + np.prod(probs[np.arange(6), path])
+    best = max(totals, key=totals.get)
+    d = decoding.beam_search(np.log(probs), 6, chars, beam_width=64)
+    assert "".join(map(chars, d.ids)) == best, seed
