@@ -5,9 +5,11 @@
 
 Lines are sorted by width and read 32 at a time, each batch padded to the next width on a
 grid of 8 widths per octave (multiples of 32 px up to 512 px, of 64 px up to 1024, ...) and to
-the next batch size in (1, 2, 4, 8, 16, 32), so the number of compilations is bounded by the
-number of (width, batch) shapes seen, never by the number of images, and little of the
-computation goes to padding (lines of similar width share a batch).
+the next batch size in (1, 2, 4, 8, 16, 32), rounded up to a multiple of the local device
+count (each batch is split over this host's devices, the parameters replicated), so the number
+of compilations is bounded by the number of (width, batch) shapes seen, never by the number of
+images, and little of the computation goes to padding (lines of similar width share a batch).
+A batch is decoded while the devices compute the next.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import decoding
 from ocr_jax import models
+from ocr_jax import parallel
 from ocr_jax import train
 from ocr_jax.data import preprocess
 from ocr_jax.omr import prior
@@ -74,7 +77,9 @@ class Recognizer:
     by `music_prior`, default MusicPrior(): bars fill their meter, notes follow the key;
     for models of PrIMuS semantic tokens)."""
     self.config, self.charset, self.step = config, charset, step
-    self.params, self.batch_stats = params, batch_stats
+    self.mesh = parallel.make_mesh(jax.local_devices())
+    self.params, self.batch_stats = jax.device_put((params, batch_stats),
+                                                   parallel.replicated(self.mesh))
     _, self.model, _, _ = train.build(config, charset)
     self.height = config.data.height
     if decoder not in self.DECODERS:
@@ -124,6 +129,14 @@ class Recognizer:
     step = max(MIN_WIDTH_STEP, (1 << (max(width, 1).bit_length() - 1)) // WIDTHS_PER_OCTAVE)
     return -(-width // step) * step
 
+  def _run(self, fn, lines: list[np.ndarray], width: int, size: int):
+    """`fn` on `lines` padded to `width` and to a batch of `size` rows (rounded up to a
+    multiple of the device count), the rows split over the devices."""
+    n = self.mesh.size
+    images, paddings = preprocess.batch_lines(lines, width, -(-size // n) * n)
+    images, paddings = jax.device_put((images, paddings), parallel.data_sharded(self.mesh))
+    return fn(self.params, self.batch_stats, images, paddings)
+
   def check_width(self, grey: np.ndarray) -> None:
     """Raises ImageError if a line would exceed MAX_WIDTH at the model's height."""
     preprocess.check_line_width(grey, self.height, MAX_WIDTH)
@@ -135,23 +148,28 @@ class Recognizer:
     lines = [preprocess.prepare_line(g, self.height) for g in greys]
     results: list[Result | None] = [None] * len(lines)
     by_width = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+    pending = []  # (rows, outputs): dispatched, still computing
     for start in range(0, len(by_width), BATCH_BUCKETS[-1]):
       chunk = by_width[start:start + BATCH_BUCKETS[-1]]
       width = self._bucket(lines[chunk[-1]].shape[1])  # the widest of the chunk
       size = next(b for b in BATCH_BUCKETS if b >= len(chunk))
-      images, paddings = preprocess.batch_lines([lines[i] for i in chunk], width, size)
-      out = self._predict(self.params, self.batch_stats, images, paddings)
-      for row, d in enumerate(self._decode(out)[:len(chunk)]):
-        text, confidences = self.charset.decode_with_confidences(d.ids, d.char_confidences)
-        results[chunk[row]] = Result(text, d.confidence, confidences)
+      pending.append((chunk, self._run(self._predict, [lines[i] for i in chunk], width, size)))
+      if len(pending) > 1:  # decode a batch while the devices compute the next
+        self._collect(*pending.pop(0), results)
+    for chunk, out in pending:
+      self._collect(chunk, out, results)
     return results
+
+  def _collect(self, rows: list[int], out, results: list) -> None:
+    for row, d in zip(rows, self._decode(out)):
+      text, confidences = self.charset.decode_with_confidences(d.ids, d.char_confidences)
+      results[row] = Result(text, d.confidence, confidences)
 
   def frame_log_probs(self, grey: np.ndarray) -> np.ndarray:
     """float32[T, C] per-frame class log-probabilities of one line image, padding cut off
     (CTC models; for diagnostics: where the model emits what)."""
     x = preprocess.prepare_line(grey, self.height)
-    images, paddings = preprocess.batch_lines([x], self._bucket(x.shape[1]), 1)
-    log_probs, lengths = self._log_probs(self.params, self.batch_stats, images, paddings)
+    log_probs, lengths = self._run(self._log_probs, [x], self._bucket(x.shape[1]), 1)
     return np.asarray(log_probs)[0, :int(lengths[0])]
 
   def read_files(self, paths: list[str], chunk: int = 256):

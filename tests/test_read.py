@@ -1,5 +1,6 @@
 """A model that has learned a small fixed set exactly, read back through the CLI; bad files."""
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -107,3 +108,46 @@ def test_cli_as_a_process_reports_missing_model(tmp_path):
                        capture_output=True, text=True, cwd=REPO, timeout=120)
   assert out.returncode == 2
   assert out.stderr.strip().count("\n") == 0 and "nowhere" in out.stderr
+
+
+_READ_ON_DEVICES = """
+import json, sys
+import numpy as np
+from PIL import Image
+from ocr_jax import inference, parallel
+devices = parallel.use_host_cores()
+rec = inference.Recognizer.from_checkpoint(sys.argv[1])
+lines = [np.asarray(Image.open(p)) for p in sys.argv[2:]]
+results = rec.read_arrays(lines)
+print(json.dumps({"devices": devices, "mesh": rec.mesh.size,
+                  "texts": [r.text for r in results],
+                  "confidences": [r.confidence for r in results],
+                  "frames": rec.frame_log_probs(lines[0]).tolist()}))
+"""
+
+
+def test_batches_split_over_cpu_devices_read_the_same(overfit_model):
+  workdir, img_dir, _ = overfit_model
+  paths = [str(img_dir / f"line{i}.png") for i in range(8)] + [str(img_dir / "line0.png")]
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  # 3 forced devices: a batch of 9 lines becomes 16 rows, rounded up to 18 (6 per device).
+  out = subprocess.run([sys.executable, "-c", _READ_ON_DEVICES, str(workdir), *paths],
+                       env=dict(env, XLA_FLAGS="--xla_force_host_platform_device_count=3"),
+                       capture_output=True, text=True, cwd=REPO, timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  got = json.loads(out.stdout.strip().splitlines()[-1])
+  assert got["devices"] == 3 and got["mesh"] == 3  # XLA_FLAGS' count is kept
+  rec = inference.Recognizer.from_checkpoint(workdir)  # this process: one device
+  lines = [np.asarray(Image.open(p)) for p in paths]
+  want = rec.read_arrays(lines)
+  assert got["texts"] == [r.text for r in want] == list(TEXTS) + [TEXTS[0]]
+  np.testing.assert_allclose(got["confidences"], [r.confidence for r in want], atol=1e-5)
+  np.testing.assert_allclose(got["frames"], rec.frame_log_probs(lines[0]), atol=1e-4)
+  # Without XLA_FLAGS an inference process gets one CPU device per usable core (<= 8).
+  count = subprocess.run(
+      [sys.executable, "-c", "import os, jax; from ocr_jax import parallel; "
+       "n = parallel.use_host_cores(); print(n, jax.device_count(), "
+       "min(len(os.sched_getaffinity(0)), 8))"],
+      env=env, capture_output=True, text=True, cwd=REPO, timeout=120)
+  n, device_count, cores = map(int, count.stdout.split())
+  assert n == device_count == cores
