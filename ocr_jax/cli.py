@@ -225,6 +225,9 @@ def main(argv=None) -> int:
   t2m.set_defaults(func=cmd_tokens2midi)
   args = parser.parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  if args.command in ("read", "omr"):
+    from ocr_jax import parallel  # pylint: disable=g-import-not-at-top  (imports jax)
+    parallel.use_host_cores()  # one CPU device per core: see its docstring
   return args.func(args)
 
 

@@ -278,7 +278,10 @@ def machine() -> str:
           break
   except OSError:
     pass
-  return f"{os.cpu_count()} CPU cores ({cpu}), {platform.system()} {platform.machine()}"
+  import jax  # pylint: disable=g-import-not-at-top
+  devices = jax.local_devices()
+  return (f"{os.cpu_count()} CPU cores ({cpu}), {platform.system()} {platform.machine()}; "
+          f"ocr_jax on {len(devices)} JAX {devices[0].platform.upper()} device(s)")
 
 
 FIELDS = ("set", "engine", "version", "lines", "cer", "wer", "line_accuracy", "lines_per_s")
@@ -346,6 +349,8 @@ def main(argv=None) -> int:
                       help="print up to N misread lines per engine and set")
   args = parser.parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  from ocr_jax import parallel  # pylint: disable=g-import-not-at-top
+  parallel.use_host_cores()  # one CPU device per core: see its docstring
   log = lambda m: print(m, file=sys.stderr, flush=True)  # pylint: disable=unnecessary-lambda-assignment
 
   engines = []

@@ -1,0 +1,66 @@
+"""Lines/s of a model reading a folder of line images with the host's cores as 1 XLA CPU
+device and as one device per core (`parallel.use_host_cores`), alternated in fresh processes
+(XLA_FLAGS is read once per process), printed as JSON.
+
+  python launch/infer_devices_benchmark.py --data /tmp/ocr_testsets/clean [--devices 1,2]
+      [--model ocr_jax/released/english_print] [--rounds 3] [--passes 5]
+
+Each process times `--passes` passes over every image after one warm-up pass (compilation)
+and reports the median; the figure per device count is the median over `--rounds` processes.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+_CHILD = """
+import json, sys, time
+import numpy as np
+from ocr_jax import compare, inference
+_, model, data, passes = sys.argv
+rec = inference.Recognizer.from_checkpoint(model)
+_, greys, _ = compare.load_set(data, lambda m: None)
+rec.read_arrays(greys)
+times = []
+for _ in range(int(passes)):
+  start = time.perf_counter()
+  rec.read_arrays(greys)
+  times.append(time.perf_counter() - start)
+rate = len(greys) / float(np.median(times))
+print(json.dumps({"devices": rec.mesh.size, "lines_per_s": rate}))
+"""
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--data", required=True, help="a folder of line images with labels.tsv")
+  parser.add_argument("--model", default=os.path.join("ocr_jax", "released", "english_print"))
+  parser.add_argument("--devices", default="1,2", help="comma-separated CPU device counts")
+  parser.add_argument("--rounds", type=int, default=3)
+  parser.add_argument("--passes", type=int, default=5)
+  args = parser.parse_args()
+  counts = [int(n) for n in args.devices.split(",")]
+  rates = {n: [] for n in counts}
+  for _ in range(args.rounds):
+    for n in counts:
+      env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}",
+                 TF_CPP_MIN_LOG_LEVEL="3")
+      out = subprocess.run([sys.executable, "-c", _CHILD, args.model, args.data,
+                            str(args.passes)], env=env, capture_output=True, text=True,
+                           check=True)
+      rates[n].append(json.loads(out.stdout.strip().splitlines()[-1])["lines_per_s"])
+      print(f"{n} device(s): {rates[n][-1]:.1f} lines/s", file=sys.stderr, flush=True)
+  base = statistics.median(rates[counts[0]])
+  print(json.dumps({
+      "data": args.data, "model": args.model, "cores": len(os.sched_getaffinity(0)),
+      "per_devices": {n: {"lines_per_s": round(statistics.median(r), 1), "runs": [round(x, 1) for x in r],
+                          "vs_first": round(statistics.median(r) / base, 2)}
+                      for n, r in rates.items()},
+      "method": f"median over {args.rounds} alternated processes of the median of "
+                f"{args.passes} passes after a warm-up pass"}, indent=1))
+
+
+if __name__ == "__main__":
+  main()
