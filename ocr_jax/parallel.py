@@ -57,8 +57,9 @@ def use_host_cores(max_devices: int = 8) -> int:
   devices. XLA runs a BiLSTM's time loop on one core, so a batch sharded over one device
   per core reads 1.3-1.6x more lines/s on 2 cores than one device using both
   (`launch/infer_devices_benchmark.py`). Not for training: its conv gradients already use
-  every core, and the 2-device train step measured 0.6x as fast. Does nothing once JAX has
-  run a computation, or when XLA_FLAGS forces a device count itself.
+  every core, and the English BiLSTM's 2-device train step measured 0.57-0.76x as fast (the
+  default model's about 1x). Does nothing once JAX has run a computation, or when XLA_FLAGS
+  forces a device count itself.
   """
   if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     try:
