@@ -51,6 +51,13 @@ def put_batch(batch: dict, mesh: Mesh) -> dict:
   return {k: jax.make_array_from_process_local_data(sharding, v) for k, v in batch.items()}
 
 
+def usable_cores() -> int:
+  """CPU cores this process may run on (its affinity where the OS has one, e.g. Linux)."""
+  if hasattr(os, "sched_getaffinity"):
+    return len(os.sched_getaffinity(0))
+  return os.cpu_count() or 1
+
+
 def use_host_cores(max_devices: int = 8) -> int:
   """Makes each usable host core (at most `max_devices`) its own XLA CPU device, for
   processes that only run inference (`ocr-jax`, `ocr_jax.compare`); returns the number of CPU
@@ -63,8 +70,7 @@ def use_host_cores(max_devices: int = 8) -> int:
   """
   if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     try:
-      jax.config.update("jax_num_cpu_devices",
-                        max(1, min(len(os.sched_getaffinity(0)), max_devices)))
+      jax.config.update("jax_num_cpu_devices", max(1, min(usable_cores(), max_devices)))
     except RuntimeError:  # JAX already runs: keep its devices
       pass
   return len(jax.devices("cpu"))

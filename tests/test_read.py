@@ -145,9 +145,9 @@ def test_batches_split_over_cpu_devices_read_the_same(overfit_model):
   np.testing.assert_allclose(got["frames"], rec.frame_log_probs(lines[0]), atol=1e-4)
   # Without XLA_FLAGS an inference process gets one CPU device per usable core (<= 8).
   count = subprocess.run(
-      [sys.executable, "-c", "import os, jax; from ocr_jax import parallel; "
+      [sys.executable, "-c", "import jax; from ocr_jax import parallel; "
        "n = parallel.use_host_cores(); print(n, jax.device_count(), "
-       "min(len(os.sched_getaffinity(0)), 8))"],
+       "min(parallel.usable_cores(), 8))"],
       env=env, capture_output=True, text=True, cwd=REPO, timeout=120)
   n, device_count, cores = map(int, count.stdout.split())
   assert n == device_count == cores
