@@ -4,7 +4,10 @@
 
 Synthetic inputs of each width bucket (the numbers do not depend on pixel values); the train
 step and the predict step are the ones training and inference run, compiled before timing.
-Each figure is the median over `--repeats` timed windows of `--steps` steps.
+Each figure is the median over `--repeats` timed windows of `--steps` steps. Both run on
+the devices JAX starts with (on a CPU host, one device for all cores, as training does);
+`ocr-jax read` and `ocr_jax.compare` make each core its own device, which
+`launch/infer_devices_benchmark.py` measures.
 """
 import functools
 import json
