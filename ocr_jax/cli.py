@@ -44,8 +44,10 @@ def load_recognizer(args):
     if args.decoder == "words":
       words = args.words or os.path.join(args.model, "words.txt")
       lexicon = decoding.Lexicon.from_file(words)
+    trust = {} if args.words_trust is None else {"words_trust": args.words_trust}
     return inference.Recognizer.from_checkpoint(args.model, decoder=args.decoder,
-                                                beam_width=args.beam_width, lexicon=lexicon)
+                                                beam_width=args.beam_width, lexicon=lexicon,
+                                                **trust)
   except (OSError, ValueError, KeyError) as e:
     print(f"error: {args.model}: cannot load model ({e})", file=sys.stderr)
     return None
@@ -194,6 +196,10 @@ def main(argv=None) -> int:
                     "list (--words, default MODEL/words.txt)")
   read.add_argument("--beam_width", type=int, default=8)
   read.add_argument("--words", help="word list (one word a line) for --decoder words")
+  read.add_argument("--words_trust", type=float, default=None,
+                    help="--decoder words keeps a line's greedy reading when all its words "
+                    "are listed and every character is this confident (default "
+                    "inference.WORDS_TRUST, 0.5; above 1 beam-searches every line)")
   read.add_argument("--chunk", type=int, default=64, help="images loaded and read together")
   read.add_argument("--json", action="store_true",
                     help="one JSON object per image: lines with boxes, text, confidences")

@@ -106,6 +106,19 @@ class Lexicon:
       return 0.0
     return self.bonus if word.lower() in self.words else -self.penalty
 
+  def knows_all(self, text: str) -> bool:
+    """Whether every word of `text` (as `extend` delimits them) is in the list."""
+    word = []
+    for ch in text + " ":
+      if ch.isalpha() or ch == "'":
+        word.append(ch)
+        continue
+      w = "".join(word).strip("'")
+      if w and w.lower() not in self.words:
+        return False
+      word = []
+    return True
+
   def extend(self, prefix, k: int, id_to_char) -> float:
     ch = id_to_char(k)
     if ch.isalpha() or ch == "'":

@@ -141,6 +141,34 @@ def test_word_list_rescoring_prefers_known_words():
   assert d.confidence == pytest.approx(min(d.char_confidences))
 
 
+def test_lexicon_knows_all_words_of_a_text():
+  lexicon = decoding.Lexicon(frozenset({"the", "cat", "cat's"}))
+  assert lexicon.knows_all("The cat, 42: 'cat' -- the cat's!")
+  assert lexicon.knows_all("") and lexicon.knows_all("1984 -- (42)")
+  assert not lexicon.knows_all("the cot")
+  assert not lexicon.knows_all("the cats")
+
+
+def test_words_decoder_beam_searches_only_lines_it_cannot_trust(overfit_model, monkeypatch):
+  workdir, img_dir, _ = overfit_model
+  lines = [np.asarray(Image.open(img_dir / f"line{i}.png")) for i in range(8)]
+  words = {"hello", "world", "jax", "ctc", "ok", "x", "tesseract", "a", "b", "c", "ruth",
+           "quiet"}
+  searched = []
+  beam_search = decoding.beam_search
+  monkeypatch.setattr(decoding, "beam_search",
+                      lambda *a, **k: searched.append(1) or beam_search(*a, **k))
+  for listed, trust, want in ((words, 0.5, 0), (words - {"quiet"}, 0.5, 1), (words, 1.5, 8)):
+    rec = inference.Recognizer.from_checkpoint(
+        workdir, decoder="words", lexicon=decoding.Lexicon(frozenset(listed)),
+        words_trust=trust)
+    searched.clear()
+    results = rec.read_arrays(lines)
+    assert len(searched) == want, (listed, trust)
+    assert [r.text for r in results] == list(TEXTS)
+    assert all(0.5 <= r.confidence <= 1.0 for r in results)
+
+
 def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path):
   workdir, img_dir, _ = overfit_model
   out = tmp_path / "released"
