@@ -9,6 +9,8 @@ be read is reported once and left out of every engine's figures. Engines:
 
   ocr_jax[:greedy|:beam|:words]  our model (`--model`, default the released English model)
                                  with greedy, CTC prefix beam or word-list-rescored decoding
+                                 (`:words-all`: the word-list beam search on every line, also
+                                 those `:words` trusts; see inference.WORDS_TRUST)
   tesseract[:N]                  Tesseract in-process through tesserocr (`--psm 7`, one line),
                                  N API instances in threads (default `--threads`)
   tesseract-cli                  the `tesseract` program (Debian's) through pytesseract
@@ -76,6 +78,10 @@ class OcrJax:
 
   def __init__(self, decoder: str, model: str, beam_width: int):
     from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top
+    self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
+    options = {}
+    if decoder == "words-all":  # the word-list beam search on every line, trusted or not
+      decoder, options = "words", {"words_trust": float("inf")}
     lexicon = None
     if decoder == "words":
       path = os.path.join(model, WORDS_FILE)
@@ -85,8 +91,7 @@ class OcrJax:
     if not os.path.isdir(model):
       raise EngineUnavailable(f"no model at {model}")
     self.recognizer = inference.Recognizer.from_checkpoint(
-        model, decoder=decoder, beam_width=beam_width, lexicon=lexicon)
-    self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
+        model, decoder=decoder, beam_width=beam_width, lexicon=lexicon, **options)
     self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
 
   def read(self, greys):
@@ -194,8 +199,8 @@ def make_engine(spec: str, args):
     return engine
   if name == "tesseract-cli":
     return TesseractCli()
-  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words], tesseract[:N], "
-                   "tesseract-cli)")
+  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words|:words-all], "
+                   "tesseract[:N], tesseract-cli)")
 
 
 # ------------------------------------------------------------------------------------------
@@ -337,8 +342,8 @@ def main(argv=None) -> int:
                       help="folders of page_*.png with page_*.gt.txt (one line of text per "
                       "printed line): page-level CER with each engine's own layout analysis")
   parser.add_argument("--engines", default="ocr_jax,tesseract",
-                      help="comma-separated: ocr_jax[:greedy|:beam|:words], tesseract[:N], "
-                      "tesseract-cli")
+                      help="comma-separated: ocr_jax[:greedy|:beam|:words|:words-all], "
+                      "tesseract[:N], tesseract-cli")
   parser.add_argument("--model", default=ocr_jax.ENGLISH_MODEL, help="our model (a workdir)")
   parser.add_argument("--beam_width", type=int, default=8)
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,

@@ -183,6 +183,9 @@ def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path):
     rec = inference.Recognizer.from_checkpoint(
         str(out), decoder=decoder, lexicon=decoding.Lexicon.from_file(str(out / "words.txt")))
     assert [r.text for r in rec.read_arrays(lines)] == list(TEXTS), decoder
+  every = compare.OcrJax("words-all", str(out), beam_width=8)  # the comparison's engine
+  assert every.name == "ocr_jax:words-all" and every.recognizer.words_trust == float("inf")
+  assert every.read(lines) == list(TEXTS)
   with pytest.raises(ValueError, match="unknown decoder"):
     inference.Recognizer.from_checkpoint(str(out), decoder="viterbi")
 
