@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -25,10 +26,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def run(name, cmd, env, workdir, timeout=None):
   """Runs one training command; the medians of its logged windows after the first two."""
   print(f"== {time.strftime('%H:%M:%S')} {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-  proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True,
-                        timeout=timeout)
+  # Its own process group, so a run past `timeout` is killed with its loader processes.
+  proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True)
+  try:
+    _, stderr = proc.communicate(timeout=timeout)
+  except subprocess.TimeoutExpired:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    raise SystemExit(f"{name} ran past {timeout} s: killed with its child processes") from None
   if proc.returncode:
-    raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
+    raise SystemExit(f"{name} failed:\n{stderr[-3000:]}")
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     train = [r for r in map(json.loads, f) if r["kind"] == "train"]
   windows = train[2:] or train
