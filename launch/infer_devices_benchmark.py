@@ -6,7 +6,7 @@ device and as one device per core (`parallel.use_host_cores`), alternated in fre
       [--model ocr_jax/released/english_print] [--rounds 3] [--passes 5]
 
 Each process times `--passes` passes over every image after one warm-up pass (compilation)
-and reports the median; the figure per device count is the median over `--rounds` processes.
+with `compare.measure` and reports the median (and the CER, the same for every count); the figure per device count is the median over `--rounds` processes.
 """
 import argparse
 import json
@@ -16,20 +16,14 @@ import subprocess
 import sys
 
 _CHILD = """
-import json, sys, time
-import numpy as np
-from ocr_jax import compare, inference
+import json, sys
+from ocr_jax import compare
 _, model, data, passes = sys.argv
-rec = inference.Recognizer.from_checkpoint(model)
-_, greys, _ = compare.load_set(data, lambda m: None)
-rec.read_arrays(greys)
-times = []
-for _ in range(int(passes)):
-  start = time.perf_counter()
-  rec.read_arrays(greys)
-  times.append(time.perf_counter() - start)
-rate = len(greys) / float(np.median(times))
-print(json.dumps({"devices": rec.mesh.size, "lines_per_s": rate}))
+engine = compare.OcrJax("greedy", model, beam_width=8)
+_, greys, refs = compare.load_set(data, lambda m: None)
+r = compare.measure(engine, greys, refs, int(passes))
+print(json.dumps({"devices": engine.recognizer.mesh.size, "lines_per_s": r["lines_per_s"],
+                  "cer": r["cer"]}))
 """
 
 
@@ -50,8 +44,10 @@ def main():
       out = subprocess.run([sys.executable, "-c", _CHILD, args.model, args.data,
                             str(args.passes)], env=env, capture_output=True, text=True,
                            check=True)
-      rates[n].append(json.loads(out.stdout.strip().splitlines()[-1])["lines_per_s"])
-      print(f"{n} device(s): {rates[n][-1]:.1f} lines/s", file=sys.stderr, flush=True)
+      got = json.loads(out.stdout.strip().splitlines()[-1])
+      rates[n].append(got["lines_per_s"])
+      print(f"{n} device(s): {rates[n][-1]:.1f} lines/s, CER {100 * got['cer']:.2f} %",
+            file=sys.stderr, flush=True)
   base = statistics.median(rates[counts[0]])
   print(json.dumps({
       "data": args.data, "model": args.model, "cores": os.cpu_count(),
