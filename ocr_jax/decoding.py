@@ -108,20 +108,16 @@ class Lexicon:
 
   def knows_all(self, text: str) -> bool:
     """Whether every word of `text` (as `extend` delimits them) is in the list."""
-    word = []
-    for ch in text + " ":
-      if ch.isalpha() or ch == "'":
-        word.append(ch)
-        continue
-      w = "".join(word).strip("'")
-      if w and w.lower() not in self.words:
+    end = len(text)
+    while end > 0:
+      start = _word_start(text, end)
+      if self.score(text[start:end].strip("'")) < 0:
         return False
-      word = []
+      end = start - 1 if start < end else end - 1  # past the word, or past one other char
     return True
 
   def extend(self, prefix, k: int, id_to_char) -> float:
-    ch = id_to_char(k)
-    if ch.isalpha() or ch == "'":
+    if _in_word(id_to_char(k)):
       return 0.0
     return self.score(_last_word(prefix, id_to_char))
 
@@ -129,9 +125,16 @@ class Lexicon:
     return self.score(_last_word(prefix, id_to_char))
 
 
-def _word_start(text: str) -> int:
-  i = len(text)
-  while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "'"):
+def _in_word(ch: str) -> bool:
+  """Words are maximal runs of letters and apostrophes (apostrophes at the edges dropped)."""
+  return ch.isalpha() or ch == "'"
+
+
+def _word_start(text: str, end: int | None = None) -> int:
+  """Where the run of word characters that ends at text[end - 1] starts (`end`, default
+  len(text), if there is none)."""
+  i = len(text) if end is None else end
+  while i > 0 and _in_word(text[i - 1]):
     i -= 1
   return i
 
