@@ -17,7 +17,7 @@ TINY = dict(channels=(8, 16, 16, 16), hidden=16, num_heads=2, max_length=6)
 
 @pytest.mark.parametrize("train_mode", [False, True])
 @pytest.mark.parametrize("features,sequence", [("vgg", "bilstm"), ("resnet", "transformer"),
-                                               ("lenet", "none")])
+                                               ("lenet", "none"), ("vgg", "conv")])
 def test_padded_and_unpadded_line_give_same_logits_on_real_part(train_mode, features,
                                                                 sequence):
   model = recognizer.Recognizer(num_classes=11, features=features, sequence=sequence, **TINY)
@@ -70,7 +70,7 @@ def test_tps_starts_as_the_identity_and_ignores_padding():
 
 
 STAGE_OPTIONS = {"transformation": ("none", "tps"), "features": ("lenet", "vgg", "resnet"),
-                 "sequence": ("none", "bilstm", "transformer"),
+                 "sequence": ("none", "bilstm", "transformer", "conv"),
                  "prediction": ("ctc", "attention")}
 
 

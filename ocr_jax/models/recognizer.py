@@ -4,7 +4,7 @@ model comparisons?"): transformation -> features -> sequence -> prediction, each
 
   transformation  none | tps                          (models/transformation.py)
   features        lenet | vgg | resnet                (models/features.py)
-  sequence        none | bilstm | transformer         (models/sequence.py)
+  sequence        none | bilstm | transformer | conv        (models/sequence.py)
   prediction      ctc | attention                     (models/prediction.py)
 
 The defaults (none, vgg, bilstm, ctc) are the CRNN of Shi et al. 2015. Each stage is one
@@ -55,6 +55,7 @@ class Recognizer(nn.Module):
   hidden: int = 128
   num_layers: int = 1
   num_heads: int = 4
+  kernel_size: int = 5
   prediction: str = "ctc"
   max_length: int = 32
   dropout: float = 0.0
@@ -68,7 +69,7 @@ class Recognizer(nn.Module):
     x, paddings = features_lib.get(self.features, self.channels)(images, image_paddings,
                                                                  train=train)
     x = sequence_lib.Sequence(self.sequence, self.hidden, self.num_layers, self.num_heads,
-                              self.dropout, name="sequence")(x, paddings, train=train)
+                              self.dropout, self.kernel_size, name="sequence")(x, paddings, train=train)
     x = nn.Dropout(self.dropout, deterministic=not train)(x)
     head = prediction_lib.get(self.prediction, self.num_classes, max_length=self.max_length,
                               hidden=self.hidden)

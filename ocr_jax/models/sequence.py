@@ -5,6 +5,10 @@ Every stage first collapses the height (reshape h*C, then a Dense to `hidden`), 
   bilstm       `num_layers` bidirectional LSTMs that stop at each line's real length.
   transformer  `num_layers` pre-LayerNorm encoder layers (sinusoidal positions, self-attention
                masked to the real frames, a 2x MLP), `num_heads` heads.
+  conv         `num_layers` residual temporal convolutions (LayerNorm, a width-`kernel_size`
+               convolution over frames, ReLU), padded frames zeroed before each: context of
+               num_layers * (kernel_size - 1) / 2 frames each side, no time loop and no
+               positions, so any line length and every core's full width.
 """
 from __future__ import annotations
 
@@ -66,6 +70,7 @@ class Sequence(nn.Module):
   num_layers: int = 1
   num_heads: int = 4
   dropout: float = 0.0
+  kernel_size: int = 5
 
   @nn.compact
   def __call__(self, x, paddings, *, train: bool):
@@ -85,7 +90,13 @@ class Sequence(nn.Module):
         x = EncoderLayer(self.num_heads, self.dropout, name=f"encoder{i}")(x, mask,
                                                                           train=train)
       x = nn.LayerNorm(name="ln_out")(x)
+    elif self.kind == "conv":
+      x = x * mask[..., None]
+      for i in range(self.num_layers):
+        y = nn.LayerNorm(name=f"ln{i}")(x) * mask[..., None]
+        y = nn.Conv(self.hidden, (self.kernel_size,), name=f"conv{i}")(y)
+        x = (x + nn.relu(y)) * mask[..., None]
     elif self.kind != "none":
       raise ValueError(f"unknown sequence model {self.kind!r}; "
-                       f"choose from ['bilstm', 'none', 'transformer']")
+                       f"choose from ['bilstm', 'conv', 'none', 'transformer']")
     return x
