@@ -28,6 +28,9 @@ def get_config(arg=None):
   config.init_model = "checkpoint"
   # Stages kept fixed: any of 'transformation', 'features', 'sequence', 'prediction'.
   config.freeze = ()
+  # Distillation (ocr_jax/distill.py): a trained CTC model whose frames the loss also fits,
+  # `weight` of it (the rest is CTC on the labels).
+  config.distill = ml_collections.ConfigDict({"teacher": "", "weight": 0.5})
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "synth_text"

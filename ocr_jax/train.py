@@ -21,6 +21,7 @@ from jax.experimental import multihost_utils
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import decoding
+from ocr_jax import distill
 from ocr_jax import finetune
 from ocr_jax import metrics as metrics_lib
 from ocr_jax import models
@@ -95,8 +96,10 @@ def sequence_loss(logits, logit_paddings, labels, label_paddings, *, ctc: bool):
   return prediction_lib.attention_loss(logits, labels, label_paddings)
 
 
-def train_step(state: TrainState, batch: dict, rng, *, model, tx):
-  """One optimizer step; pure, compiled once per width bucket."""
+def train_step(state: TrainState, batch: dict, rng, teacher_vars=None, *, model, tx,
+               teacher=None, distill_weight: float = 0.0, freeze=()):
+  """One optimizer step; pure, compiled once per width bucket. With a `teacher` (distill.py)
+  the loss mixes in the KL divergence from its frames, `distill_weight` of it."""
   rng = jax.random.fold_in(rng, state.step)
   ctc = model.prediction == "ctc"
 
@@ -107,6 +110,11 @@ def train_step(state: TrainState, batch: dict, rng, *, model, tx):
         rngs={"dropout": rng}, mutable=["batch_stats"])
     per_line = sequence_loss(logits, logit_paddings, batch["labels"],
                              batch["label_paddings"], ctc=ctc)
+    if teacher is not None:
+      teacher_logits, _ = teacher.apply(teacher_vars, batch["image"], batch["image_paddings"],
+                                        train=False)
+      kl = distill.frame_kl(logits, teacher_logits, logit_paddings)
+      per_line = (1.0 - distill_weight) * per_line + distill_weight * kl
     return jnp.mean(per_line), (updates.get("batch_stats", {}), logits, logit_paddings)
 
   (loss, (batch_stats, logits, logit_paddings)), grads = jax.value_and_grad(
@@ -114,7 +122,10 @@ def train_step(state: TrainState, batch: dict, rng, *, model, tx):
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
   best, best_prob, lengths = decoding.greedy_frames(logits, logit_paddings)
-  metrics = {"loss": loss, "grad_norm": optax.global_norm(grads),
+  # The norm of the trained stages only: nothing then reads a frozen stage's gradient, and
+  # XLA drops its computation (a frozen conv stack costs its forward pass alone).
+  trained = {k: g for k, g in grads.items() if k not in freeze}
+  metrics = {"loss": loss, "grad_norm": optax.global_norm(trained),
              "best": best, "best_prob": best_prob, "lengths": lengths}
   new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
                             opt_state=opt_state)
@@ -268,9 +279,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   # -- Update and predict functions. ---------------------------------------------------------
   batch_sharding = parallel.data_sharded(mesh)
+  teacher, teacher_vars = None, None
+  if distill.enabled(config):
+    teacher, teacher_vars = distill.load_teacher(config, charset, repl)
+    logging.info("Distilling from %s (weight %.2f).", config.distill.teacher,
+                 config.distill.weight)
   p_train_step = jax.jit(
-      functools.partial(train_step, model=model, tx=tx),
-      in_shardings=(state_sharding, batch_sharding, repl),
+      functools.partial(train_step, model=model, tx=tx, teacher=teacher,
+                        distill_weight=float(config.get("distill", {}).get("weight", 0.0)),
+                        freeze=tuple(config.get("freeze", ()) or ())),
+      in_shardings=(state_sharding, batch_sharding, repl, repl),
       out_shardings=(state_sharding, repl), donate_argnums=0)
   p_predict = jax.jit(functools.partial(predict_step, model=model),
                       in_shardings=(repl, repl, batch_sharding, batch_sharding),
@@ -311,7 +329,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
       t_wait = time.time()
       batch, device_batch = next(it)
       input_wait += time.time() - t_wait
-      state, m = p_train_step(state, device_batch, train_rng)
+      state, m = p_train_step(state, device_batch, train_rng, teacher_vars)
       # Checking the previous step's loss keeps one step queued on the device.
       if pending is not None:
         check_finite(pending[1], pending[0])
