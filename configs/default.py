@@ -60,8 +60,8 @@ def get_config(arg=None):
   # A one-layer transformer learns faster per step than a BiLSTM of the same width and speed
   # (README, "Default config"); the derived configs that shipped models keep their BiLSTM.
   config.model.sequence = ml_collections.ConfigDict({"name": "transformer",  # none | bilstm
-                                                     "hidden": 128, "num_layers": 1,
-                                                     "num_heads": 4})
+                                                     "hidden": 128, "num_layers": 1,  # | conv
+                                                     "num_heads": 4, "kernel_size": 5})
   config.model.prediction = ml_collections.ConfigDict({"name": "ctc"})  # or 'attention'
   config.model.dropout = 0.0
 

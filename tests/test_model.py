@@ -1,6 +1,10 @@
 """The modular recognizer: padding is ignored, every stage combination builds with the right
-shapes, and each stage option trains (a few steps on a fixed batch lower the loss)."""
+shapes, each stage option trains (a few steps on a fixed batch lower the loss), and every
+config file builds its model."""
+import glob
+import importlib
 import itertools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -8,6 +12,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from conftest import REPO
 from ocr_jax import models
 from ocr_jax import train
 from ocr_jax.models import recognizer
@@ -141,3 +146,20 @@ def test_each_stage_option_trains(stage, kind):
     losses.append(float(metrics["loss"]))
   assert np.all(np.isfinite(losses))
   assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:2]), losses
+
+
+CONFIGS = sorted(os.path.basename(f)[:-3] for f in glob.glob(os.path.join(REPO, "configs", "*.py")))
+
+
+@pytest.mark.parametrize("arg", [None, "quick"])
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_config_builds_its_model(name, arg):
+  """Each config file (and its quick variant) gives a model that initialises at its height
+  and first width bucket: a typo in a config fails here, not an hour into a run."""
+  config = importlib.import_module(f"configs.{name}").get_config(arg)
+  model = models.get_model(config.model, 20, config.data.max_label_length)
+  height, width = config.data.height, config.data.width_buckets[0]
+  variables = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0),
+                                                jnp.zeros((1, height, width, 1)),
+                                                jnp.zeros((1, width))))
+  assert variables["params"]
