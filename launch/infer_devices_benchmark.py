@@ -1,12 +1,14 @@
-"""Lines/s of a model reading a folder of line images with the host's cores as 1 XLA CPU
-device and as one device per core (`parallel.use_host_cores`), alternated in fresh processes
-(XLA_FLAGS is read once per process), printed as JSON.
+"""Lines/s of one or more models reading a folder of line images with the host's cores as 1
+XLA CPU device and as one device per core (`parallel.use_host_cores`), alternated in fresh
+processes (XLA_FLAGS is read once per process), printed as JSON.
 
   python launch/infer_devices_benchmark.py --data /tmp/ocr_testsets/clean [--devices 1,2]
-      [--model ocr_jax/released/english_print] [--rounds 3] [--passes 5]
+      [--model ocr_jax/released/english_print[,/tmp/other_run]] [--rounds 3] [--passes 5]
 
 Each process times `--passes` passes over every image after one warm-up pass (compilation)
-with `compare.measure` and reports the median (and the CER, the same for every count); the figure per device count is the median over `--rounds` processes.
+with `compare.measure` and reports the median (and the CER, the same for every device count
+of a model); the figure per (model, device count) is the median over `--rounds` processes,
+and `vs_first` its ratio to the first model at the first count.
 """
 import argparse
 import json
@@ -30,31 +32,35 @@ print(json.dumps({"devices": engine.recognizer.mesh.size, "lines_per_s": r["line
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--data", required=True, help="a folder of line images with labels.tsv")
-  parser.add_argument("--model", default=os.path.join("ocr_jax", "released", "english_print"))
+  parser.add_argument("--model", default=os.path.join("ocr_jax", "released", "english_print"),
+                      help="comma-separated models (workdirs or released models)")
   parser.add_argument("--devices", default="1,2", help="comma-separated CPU device counts")
   parser.add_argument("--rounds", type=int, default=3)
   parser.add_argument("--passes", type=int, default=5)
   args = parser.parse_args()
   counts = [int(n) for n in args.devices.split(",")]
-  rates = {n: [] for n in counts}
+  models = args.model.split(",")
+  rates = {(m, n): [] for m in models for n in counts}
+  cers = {}
   for _ in range(args.rounds):
-    for n in counts:
+    for m, n in rates:
       env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}",
                  TF_CPP_MIN_LOG_LEVEL="3")
-      out = subprocess.run([sys.executable, "-c", _CHILD, args.model, args.data,
-                            str(args.passes)], env=env, capture_output=True, text=True,
-                           check=True)
+      out = subprocess.run([sys.executable, "-c", _CHILD, m, args.data, str(args.passes)],
+                           env=env, capture_output=True, text=True, check=True)
       got = json.loads(out.stdout.strip().splitlines()[-1])
-      rates[n].append(got["lines_per_s"])
-      print(f"{n} device(s): {rates[n][-1]:.1f} lines/s, CER {100 * got['cer']:.2f} %",
+      rates[m, n].append(got["lines_per_s"])
+      cers[m] = got["cer"]
+      print(f"{m}, {n} device(s): {rates[m, n][-1]:.1f} lines/s, CER {100 * got['cer']:.2f} %",
             file=sys.stderr, flush=True)
-  base = statistics.median(rates[counts[0]])
+  base = statistics.median(rates[models[0], counts[0]])
   print(json.dumps({
-      "data": args.data, "model": args.model, "cores": os.cpu_count(),
-      "per_devices": {n: {"lines_per_s": round(statistics.median(r), 1),
-                          "runs": [round(x, 1) for x in r],
-                          "vs_first": round(statistics.median(r) / base, 2)}
-                      for n, r in rates.items()},
+      "data": args.data, "cores": os.cpu_count(),
+      "runs": [{"model": m, "devices": n, "lines_per_s": round(statistics.median(r), 1),
+                "runs": [round(x, 1) for x in r],
+                "vs_first": round(statistics.median(r) / base, 2),
+                "cer": round(cers[m], 5)}
+               for (m, n), r in rates.items()],
       "method": f"median over {args.rounds} alternated processes of the median of "
                 f"{args.passes} passes after a warm-up pass"}, indent=1))
 
