@@ -4,7 +4,7 @@ model comparisons?"): transformation -> features -> sequence -> prediction, each
 
   transformation  none | tps                          (models/transformation.py)
   features        lenet | vgg | resnet                (models/features.py)
-  sequence        none | bilstm | transformer | conv        (models/sequence.py)
+  sequence        none | bilstm | transformer | conv  (models/sequence.py)
   prediction      ctc | attention                     (models/prediction.py)
 
 The defaults (none, vgg, bilstm, ctc) are the CRNN of Shi et al. 2015. Each stage is one
@@ -69,7 +69,8 @@ class Recognizer(nn.Module):
     x, paddings = features_lib.get(self.features, self.channels)(images, image_paddings,
                                                                  train=train)
     x = sequence_lib.Sequence(self.sequence, self.hidden, self.num_layers, self.num_heads,
-                              self.dropout, self.kernel_size, name="sequence")(x, paddings, train=train)
+                              self.dropout, self.kernel_size, name="sequence")(
+                                  x, paddings, train=train)
     x = nn.Dropout(self.dropout, deterministic=not train)(x)
     head = prediction_lib.get(self.prediction, self.num_classes, max_length=self.max_length,
                               hidden=self.hidden)
