@@ -3,12 +3,17 @@
   python launch/evaluate.py --model=/tmp/ocr_default [--split=validation] [--errors=10]
 
 Reads the images through the same Recognizer as `ocr-jax read` (batched, bucketed), so the
-figures are those a user gets. Prints a Markdown table and a JSON line.
+figures are those a user gets. Prints a Markdown table and a JSON line. `--export=DIR` also
+writes the split's lines to DIR as PNGs with a labels.tsv, a folder that `ocr_jax.compare`
+and `launch/infer_devices_benchmark.py` read.
 """
 import argparse
 import collections
 import json
+import os
 import random
+
+from PIL import Image
 
 
 def main():
@@ -20,6 +25,8 @@ def main():
                       help="another config of the model's dataset, e.g. english_print for "
                            "longer, more degraded lines (default: the model's own)")
   parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
+  parser.add_argument("--export", default="", help="also write the split here as PNGs + "
+                      "labels.tsv")
   args = parser.parse_args()
 
   from ocr_jax import inference, metrics  # pylint: disable=g-import-not-at-top
@@ -33,6 +40,8 @@ def main():
   pipeline.prepare(data_config)  # a no-op when it is there; e.g. another --builder_config
   source = pipeline.get_builder(data_config).as_data_source()[args.split]
   examples = [source[i] for i in range(len(source))]
+  if args.export:
+    _export(examples, args.export)
   results = rec.read_arrays([ex["image"][:, :, 0] for ex in examples])
   groups = collections.defaultdict(lambda: ([], []))
   errors = []
@@ -64,6 +73,19 @@ def main():
   for font, ref, hyp in random.Random(0).sample(errors, min(args.errors, len(errors))):
     print(f"  {font}: {ref!r} -> {hyp!r}")
   print(json.dumps({"model": args.model, "step": rec.step, "split": args.split, **overall}))
+
+
+def _export(examples, out: str):
+  """The lines as out/NNNNN.png (as stored: dark ink on light paper) and out/labels.tsv."""
+  os.makedirs(out, exist_ok=True)
+  rows = []
+  for i, ex in enumerate(examples):
+    name = f"{i:05d}.png"
+    Image.fromarray(ex["image"][:, :, 0]).save(os.path.join(out, name))
+    rows.append(f"{name}\t{ex['text'].decode()}\n")
+  with open(os.path.join(out, "labels.tsv"), "w", encoding="utf-8") as f:
+    f.writelines(rows)
+  print(f"wrote {len(rows)} lines to {out}")
 
 
 if __name__ == "__main__":
