@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from ocr_jax import charset as charset_lib
+from ocr_jax import finetune
 from ocr_jax import models
 from ocr_jax.models import recognizer
 
@@ -30,12 +31,8 @@ def enabled(config) -> bool:
 
 def load_teacher(config, charset: charset_lib.Charset, sharding):
   """(teacher module, its variables placed with `sharding`) for `config.distill.teacher`."""
-  from ocr_jax import inference  # pylint: disable=g-import-not-at-top
   path = config.distill.teacher
-  try:
-    state, teacher_charset, teacher_config, _ = inference.load_run(path)
-  except FileNotFoundError as e:
-    raise FileNotFoundError(f"distill.teacher: {e}") from None
+  state, teacher_charset, teacher_config = finetune.load(path, "distill.teacher")
   if tuple(teacher_charset.symbols) != tuple(charset.symbols):
     raise ValueError(f"distill.teacher {path}: its charset ({teacher_charset.num_classes} "
                      f"classes) differs from this run's ({charset.num_classes}); distillation "

@@ -43,13 +43,14 @@ def base_config(path: str) -> ml_collections.ConfigDict:
   return config
 
 
-def load(path: str):
-  """(state on host, charset, config) of the latest checkpoint under `path`."""
+def load(path: str, what: str = "init_from"):
+  """(state on host, charset, config) of the latest checkpoint under `path`; a missing one is
+  reported as the config field `what` that named it."""
   from ocr_jax import inference  # pylint: disable=g-import-not-at-top
   try:
     state, charset, config, _ = inference.load_run(path)
   except FileNotFoundError as e:
-    raise FileNotFoundError(f"init_from: {e}") from None
+    raise FileNotFoundError(f"{what}: {e}") from None
   return state, charset, config
 
 
