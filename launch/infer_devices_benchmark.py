@@ -38,6 +38,7 @@ def main():
   parser.add_argument("--rounds", type=int, default=3)
   parser.add_argument("--passes", type=int, default=5)
   args = parser.parse_args()
+  from ocr_jax import parallel  # pylint: disable=g-import-not-at-top
   counts = [int(n) for n in args.devices.split(",")]
   models = args.model.split(",")
   rates = {(m, n): [] for m in models for n in counts}
@@ -55,7 +56,7 @@ def main():
             file=sys.stderr, flush=True)
   base = statistics.median(rates[models[0], counts[0]])
   print(json.dumps({
-      "data": args.data, "cores": os.cpu_count(),
+      "data": args.data, "cores": parallel.usable_cores(),
       "runs": [{"model": m, "devices": n, "lines_per_s": round(statistics.median(r), 1),
                 "runs": [round(x, 1) for x in r],
                 "vs_first": round(statistics.median(r) / base, 2),
