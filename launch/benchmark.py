@@ -3,7 +3,8 @@
   python launch/benchmark.py --config=configs/default.py [--widths=128,256,384] [--repeats=5]
 
 Synthetic inputs of each width bucket (the numbers do not depend on pixel values); the train
-step and the predict step are the ones training and inference run, compiled before timing.
+step (with the config's frozen stages) and the predict step are the ones training and
+inference run, compiled before timing; `train_step_gflop` is XLA's count for one step.
 Each figure is the median over `--repeats` timed windows of `--steps` steps. Both run on
 the devices JAX starts with (on a CPU host, one device for all cores, as training does);
 `ocr-jax read` and `ocr_jax.compare` make each core its own device, which
@@ -93,7 +94,11 @@ def main(argv):
   mesh = parallel.make_mesh()
   state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
   num_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
-  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx), donate_argnums=0)
+  # The config's frozen stages, as training runs them (their gradients are not computed); a
+  # distillation teacher's forward pass is not included.
+  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx,
+                                      freeze=tuple(config.get("freeze", ()) or ())),
+                    donate_argnums=0)
   predict = jax.jit(functools.partial(train.predict_step, model=model))
   widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths
             else list(config.data.width_buckets))
@@ -116,6 +121,8 @@ def main(argv):
       holder["state"], m = step_fn(holder["state"], batch, jax.random.PRNGKey(1))
       return m["loss"]
 
+    cost = step_fn.lower(state, batch, jax.random.PRNGKey(1)).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost  # a list in older jax
     train_rate = _median_rate(one_step, bsz, FLAGS.steps, FLAGS.repeats)
     state = holder["state"]
     ib = FLAGS.infer_batch
@@ -123,7 +130,8 @@ def main(argv):
     paddings = jax.numpy.zeros((ib, w), np.float32)
     infer = lambda: predict(state.params, state.batch_stats, images, paddings)  # noqa: E731
     infer_rate = _median_rate(infer, ib, FLAGS.steps, FLAGS.repeats)
-    per_width[w] = {"train_images_per_s": round(train_rate, 1),
+    per_width[w] = {"train_step_gflop": round(cost.get("flops", float("nan")) / 1e9, 2),
+                    "train_images_per_s": round(train_rate, 1),
                     "infer_lines_per_s": round(infer_rate, 1)}
   results = {
       "model": config.model.to_dict(), "num_params": int(num_params),
