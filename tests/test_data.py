@@ -46,6 +46,49 @@ def test_rendering_is_deterministic_and_texts_cover_ascii():
   assert set(charset_lib.PRINTABLE_ASCII) - seen == set()
 
 
+def test_legibility_tells_readable_ink_from_lost_ink():
+  rng = np.random.default_rng(0)
+  reference = np.asarray(render.render_clean("Legible ink", "DejaVuSans.ttf", 32, rng,
+                                             ink=40, paper=230))
+  noise = np.random.default_rng(1).normal(0, 10, reference.shape)
+  noisy = np.clip(reference + noise, 0, 255)
+  assert render.legibility(noisy, reference) > 5
+  paper_only = np.clip(230 + noise, 0, 255)  # the ink gone, the noise left
+  assert render.legibility(paper_only, reference) < render.MIN_LEGIBILITY
+  assert render.legibility(np.zeros_like(reference), reference) < render.MIN_LEGIBILITY
+  faint = np.clip(230 - (230 - reference) * 0.05 + noise, 0, 255)  # 10 grey levels of ink
+  assert render.legibility(faint, reference) < render.MIN_LEGIBILITY
+  assert render.legibility(noisy, np.full_like(reference, 230)) == float("inf")  # no ink
+
+
+def test_an_illegible_draw_is_drawn_again(monkeypatch):
+  """FreeMono's thin strokes often vanish under the print profile's thresholds: such a draw
+  is replaced by a legible one of the same text, and a legible first draw is kept as is."""
+  cfg = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}["english_print"]
+  draws = []
+  draw_line = render._draw_line  # pylint: disable=protected-access
+
+  def spy(*args):
+    arr, reference = draw_line(*args)
+    draws.append(render.legibility(arr, reference))
+    return arr, reference
+
+  monkeypatch.setattr(render, "_draw_line", spy)
+  kept = redrawn = 0
+  for i in range(render.VALIDATION_FONTS.index("FreeMono.ttf"), 800, 8):
+    draws.clear()
+    ex = synth_text.render_example(cfg, "validation", i)
+    assert ex["font"] == "FreeMono.ttf"
+    if draws[-1] >= render.MIN_LEGIBILITY and all(d >= render.MIN_LEGIBILITY for d in draws):
+      kept += 1
+    elif draws[0] < render.MIN_LEGIBILITY and len(draws) > 1:
+      assert draws[-1] >= render.MIN_LEGIBILITY, draws  # the line that was stored
+      redrawn += 1
+    if redrawn and kept > 10:
+      break
+  assert redrawn and kept > 10, (redrawn, kept)
+
+
 def test_english_print_more_draws_other_training_lines_only():
   """`english_print_more`, `_more2`, `_more3` (seeds 1-3) are for continued training: new training
   lines, the same validation lines as `english_print`, so validation figures stay

@@ -71,11 +71,14 @@ _ENGLISH_PRINT = dict(num_train=120_000, num_validation=1_000, max_chars=40, max
 class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII) in 59 bundled font faces."""
 
-  VERSION = tfds.core.Version("1.2.0")
+  VERSION = tfds.core.Version("1.3.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
-                            "unchanged."}
+                            "unchanged.",
+                   "1.3.0": "Lines whose degradations left the ink unreadable (render."
+                            "legibility) drawn again: 2.2 % of english_print validation, "
+                            "0.5 % of default's; every other line byte-identical."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines, 1k validation lines."),
       SynthTextConfig(name="large", description="160k train lines for the long run.",
