@@ -3,8 +3,9 @@
   python launch/benchmark.py --config=configs/default.py [--widths=128,256,384] [--repeats=5]
 
 Synthetic inputs of each width bucket (the numbers do not depend on pixel values); the train
-step (with the config's frozen stages) and the predict step are the ones training and
-inference run, compiled before timing; `train_step_gflop` is XLA's count for one step.
+step (with the config's frozen stages and distillation teacher) and the predict step are the
+ones training and inference run, compiled before timing; `train_step_gflop` is XLA's count
+for one step.
 Each figure is the median over `--repeats` timed windows of `--steps` steps. Both run on
 the devices JAX starts with (on a CPU host, one device for all cores, as training does);
 `ocr-jax read` and `ocr_jax.compare` make each core its own device, which
@@ -87,18 +88,22 @@ def main(argv):
   del argv
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from ocr_jax import parallel, train  # pylint: disable=g-import-not-at-top
+  from ocr_jax import distill, parallel, train  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
   charset, model, tx, _ = train.build(config)
   mesh = parallel.make_mesh()
   state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
   num_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
-  # The config's frozen stages, as training runs them (their gradients are not computed); a
-  # distillation teacher's forward pass is not included.
-  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx,
-                                      freeze=tuple(config.get("freeze", ()) or ())),
-                    donate_argnums=0)
+  # The step as training runs it: the config's frozen stages (their gradients are not
+  # computed) and, when distilling, the teacher's forward pass.
+  teacher, teacher_vars = None, None
+  if distill.enabled(config):
+    teacher, teacher_vars = distill.load_teacher(config, charset, parallel.replicated(mesh))
+  step_fn = jax.jit(functools.partial(
+      train.train_step, model=model, tx=tx, teacher=teacher,
+      distill_weight=float(config.get("distill", {}).get("weight", 0.0)),
+      freeze=tuple(config.get("freeze", ()) or ())), donate_argnums=0)
   predict = jax.jit(functools.partial(train.predict_step, model=model))
   widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths
             else list(config.data.width_buckets))
@@ -118,10 +123,11 @@ def main(argv):
     holder = {"state": state}
 
     def one_step(batch=batch, holder=holder):
-      holder["state"], m = step_fn(holder["state"], batch, jax.random.PRNGKey(1))
+      holder["state"], m = step_fn(holder["state"], batch, jax.random.PRNGKey(1), teacher_vars)
       return m["loss"]
 
-    cost = step_fn.lower(state, batch, jax.random.PRNGKey(1)).compile().cost_analysis()
+    cost = step_fn.lower(state, batch, jax.random.PRNGKey(1),
+                         teacher_vars).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost  # a list in older jax
     train_rate = _median_rate(one_step, bsz, FLAGS.steps, FLAGS.repeats)
     state = holder["state"]
