@@ -32,9 +32,24 @@ def test_builder_output_shapes_labels_and_font_split(data_dir):
       assert not cs.unknown_symbols(text)
       assert img.min() < img.max()  # there is ink on the paper
       fonts[split].add(ex["font"].decode())
-  assert fonts["train"] <= set(render.TRAIN_FONTS)
+  assert fonts["train"] <= set(render.TRAIN_FONTS)  # quick: the 51 faces
   assert fonts["validation"] <= set(render.VALIDATION_FONTS)
-  assert not set(render.TRAIN_FONTS) & set(render.VALIDATION_FONTS)
+
+
+def test_font_splits_are_disjoint_and_default_trains_on_66_faces():
+  train = render.TRAIN_FONTS + render.MORE_TRAIN_FONTS
+  assert len(set(train)) == len(train) == 66
+  assert not set(train) & set(render.VALIDATION_FONTS)
+  assert not set(train) & set(render.TEST_FONTS)
+  assert not set(render.VALIDATION_FONTS) & set(render.TEST_FONTS)
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  for name, faces in (("default", train), ("default_51", render.TRAIN_FONTS)):
+    got = {synth_text.render_example(configs[name], "train", i)["font"]
+           for i in range(len(faces) - 4, len(faces) + 4)}
+    assert got <= set(faces) and len(got) == 8, (name, got)
+    assert set(faces[-4:]) <= got
+  assert (synth_text.render_example(configs["default"], "validation", 3)["image"] ==
+          synth_text.render_example(configs["default_51"], "validation", 3)["image"])
 
 
 def test_rendering_is_deterministic_and_texts_cover_ascii():

@@ -39,6 +39,14 @@ TRAIN_FONTS = (
     "Quicksand-Regular.ttf", "Quicksand-Bold.ttf", "Comfortaa-Regular.ttf",
     "LeagueSpartan-Regular.otf", "LeagueSpartan-Bold.otf",
 )
+# 15 more training faces (synth_text 1.4.0; builder configs with `more_faces`): a typewriter,
+# thin and plain monos, geometric, grotesque and humanist sans, old-style serifs.
+MORE_TRAIN_FONTS = (
+    "CourierPrime-Regular.otf", "CourierPrime-Italic.otf", "Inter-Regular.otf",
+    "Inter-Italic.otf", "JetBrainsMono-Light.ttf", "Jura-Regular.otf", "Manrope-Regular.ttf",
+    "Karla-Regular.otf", "GoudyBookletter1911.otf", "LindenHill.otf", "LindenHill-Italic.otf",
+    "AnonymousPro-Regular.ttf", "B612-Regular.otf", "Cabin-Regular.otf", "Cabin-Italic.otf",
+)
 VALIDATION_FONTS = (
     "C059-Roman.otf", "C059-Italic.otf", "URWGothic-Book.otf", "URWGothic-DemiOblique.otf",
     "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "FreeMono.ttf", "FreeMonoBold.ttf",
