@@ -84,7 +84,8 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                             "legibility) drawn again: 2.2 % of english_print validation, "
                             "0.5 % of default's; every other line byte-identical.",
                    "1.4.0": "default trains on 15 more faces (66); default_51 keeps the 51 "
-                            "(the ablation); other configs unchanged."}
+                            "(the ablation); english_print_66 added; other configs "
+                            "unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -103,6 +104,9 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "third draw (seed 2).", seed=2, **_ENGLISH_PRINT),
       SynthTextConfig(name="english_print_more3", description="As english_print_more, a "
                       "fourth draw (seed 3).", seed=3, **_ENGLISH_PRINT),
+      SynthTextConfig(name="english_print_66", description="As english_print_more, a fifth "
+                      "draw (seed 4) in the 66 training faces.", seed=4, more_faces=True,
+                      **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
