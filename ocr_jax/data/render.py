@@ -5,6 +5,7 @@ one per example produces the same dataset on every machine.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import gzip
 import io
@@ -364,9 +365,7 @@ def _draw_line(text, font_name, rng, height, augment, profile):
       img = neighbour_strokes(img.copy(), font_name, size, rng, ink=ink, paper=paper)
     img = scan_effects(img, rng, paper=paper)
   if augment:
-    replay = np.random.default_rng()
-    replay.bit_generator.state = rng.bit_generator.state
-    reference = degrade(reference, replay, paper=paper, size=size)
+    reference = degrade(reference, copy.deepcopy(rng), paper=paper, size=size)  # same draws
     img = degrade(img, rng, paper=paper, size=size)
   stretch = rng.uniform(0.85, 1.2) if augment else 1.0
   width = max(1, int(round(img.width * height / img.height * stretch)))
