@@ -309,10 +309,10 @@ MAX_DRAWS = 8
 
 def legibility(arr: np.ndarray, reference: np.ndarray) -> float:
   """How far the ink of a degraded line `arr` stands out of its paper, in noise units:
-  (paper median - 30th percentile of the ink pixels) / (paper noise sigma + 4), where ink and
-  paper are where `reference` (the same line without its photometric degradations, same
-  geometry) is darker than its mid-grey and within 10 % of its paper. Lines whose reference
-  shows no ink (under 16 grey levels of range) count as legible."""
+  (paper median - 30th percentile of the ink pixels) / (paper noise sigma + 4). Ink is where
+  `reference` (the same line without its photometric degradations, same geometry) lies more
+  than 30 % of its grey range below its paper, paper where it lies within 10 % of it. Lines
+  whose reference shows no ink (under 16 grey levels of range) count as legible."""
   ref = reference.astype(np.float32)
   lo, hi = float(ref.min()), float(ref.max())
   if hi - lo < 16:
