@@ -97,12 +97,10 @@ def main(argv):
   num_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
   # The step as training runs it: the config's frozen stages (their gradients are not
   # computed) and, when distilling, the teacher's forward pass.
-  teacher, teacher_vars = None, None
-  if distill.enabled(config):
-    teacher, teacher_vars = distill.load_teacher(config, charset, parallel.replicated(mesh))
+  teacher, teacher_vars, distill_weight = distill.step_args(config, charset,
+                                                           parallel.replicated(mesh))
   step_fn = jax.jit(functools.partial(
-      train.train_step, model=model, tx=tx, teacher=teacher,
-      distill_weight=float(config.get("distill", {}).get("weight", 0.0)),
+      train.train_step, model=model, tx=tx, teacher=teacher, distill_weight=distill_weight,
       freeze=tuple(config.get("freeze", ()) or ())), donate_argnums=0)
   predict = jax.jit(functools.partial(train.predict_step, model=model))
   widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths

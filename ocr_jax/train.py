@@ -279,14 +279,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   # -- Update and predict functions. ---------------------------------------------------------
   batch_sharding = parallel.data_sharded(mesh)
-  teacher, teacher_vars = None, None
-  if distill.enabled(config):
-    teacher, teacher_vars = distill.load_teacher(config, charset, repl)
-    logging.info("Distilling from %s (weight %.2f).", config.distill.teacher,
-                 config.distill.weight)
+  teacher, teacher_vars, distill_weight = distill.step_args(config, charset, repl)
+  if teacher is not None:
+    logging.info("Distilling from %s (weight %.2f).", config.distill.teacher, distill_weight)
   p_train_step = jax.jit(
       functools.partial(train_step, model=model, tx=tx, teacher=teacher,
-                        distill_weight=float(config.get("distill", {}).get("weight", 0.0)),
+                        distill_weight=distill_weight,
                         freeze=tuple(config.get("freeze", ()) or ())),
       in_shardings=(state_sharding, batch_sharding, repl, repl),
       out_shardings=(state_sharding, repl), donate_argnums=0)
