@@ -77,14 +77,13 @@ def main():
 
 def _export(examples, out: str):
   """The lines as out/NNNNN.png (as stored: dark ink on light paper) and out/labels.tsv."""
+  from ocr_jax.data import testsets  # pylint: disable=g-import-not-at-top
   os.makedirs(out, exist_ok=True)
   rows = []
   for i, ex in enumerate(examples):
-    name = f"{i:05d}.png"
-    Image.fromarray(ex["image"][:, :, 0]).save(os.path.join(out, name))
-    rows.append(f"{name}\t{ex['text'].decode()}\n")
-  with open(os.path.join(out, "labels.tsv"), "w", encoding="utf-8") as f:
-    f.writelines(rows)
+    rows.append((f"{i:05d}.png", ex["text"].decode()))
+    Image.fromarray(ex["image"][:, :, 0]).save(os.path.join(out, rows[-1][0]))
+  testsets.write_labels(out, rows)
   print(f"wrote {len(rows)} lines to {out}")
 
 
