@@ -88,7 +88,7 @@ def main(argv):
   del argv
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from ocr_jax import distill, parallel, train  # pylint: disable=g-import-not-at-top
+  from ocr_jax import parallel, train  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
   charset, model, tx, _ = train.build(config)
@@ -97,11 +97,9 @@ def main(argv):
   num_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
   # The step as training runs it: the config's frozen stages (their gradients are not
   # computed) and, when distilling, the teacher's forward pass.
-  teacher, teacher_vars, distill_weight = distill.step_args(config, charset,
-                                                           parallel.replicated(mesh))
-  step_fn = jax.jit(functools.partial(
-      train.train_step, model=model, tx=tx, teacher=teacher, distill_weight=distill_weight,
-      freeze=tuple(config.get("freeze", ()) or ())), donate_argnums=0)
+  options, teacher_vars = train.step_options(config, charset, parallel.replicated(mesh))
+  step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx, **options),
+                    donate_argnums=0)
   predict = jax.jit(functools.partial(train.predict_step, model=model))
   widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths
             else list(config.data.width_buckets))

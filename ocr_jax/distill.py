@@ -47,15 +47,6 @@ def load_teacher(config, charset: charset_lib.Charset, sharding):
   return teacher, jax.device_put(variables, sharding)
 
 
-def step_args(config, charset: charset_lib.Charset, sharding) -> tuple:
-  """(teacher, its variables, distill weight) as `train.train_step` takes them; (None, None,
-  0.0) when the config distils from no teacher."""
-  if not enabled(config):
-    return None, None, 0.0
-  teacher, variables = load_teacher(config, charset, sharding)
-  return teacher, variables, float(config.distill.weight)
-
-
 def frame_kl(student_logits, teacher_logits, paddings):
   """Per-line sum over real frames of KL(teacher || student): float32[B]."""
   if student_logits.shape != teacher_logits.shape:

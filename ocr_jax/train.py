@@ -53,11 +53,27 @@ def make_optimizer(config) -> tuple[optax.GradientTransformation, optax.Schedule
       end_value=opt.learning_rate * opt.end_learning_rate_factor)
   tx = optax.chain(optax.clip_by_global_norm(opt.grad_clip_norm),
                    optax.adamw(schedule, weight_decay=opt.weight_decay))
-  freeze = tuple(config.get("freeze", ()) or ())
+  freeze = frozen_stages(config)
   if freeze:  # frozen stages get zero updates (and no weight decay)
     tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
                                finetune.stage_labels(freeze))
   return tx, schedule
+
+
+def frozen_stages(config) -> tuple[str, ...]:
+  return tuple(config.get("freeze", ()) or ())
+
+
+def step_options(config, charset: charset_lib.Charset, sharding) -> tuple[dict, Any]:
+  """`train_step`'s keyword arguments that `config` sets (frozen stages; a distillation
+  teacher and its weight), and the teacher's variables placed with `sharding` (None without
+  a teacher), the step's fourth argument."""
+  teacher, teacher_vars, weight = None, None, 0.0
+  if distill.enabled(config):
+    teacher, teacher_vars = distill.load_teacher(config, charset, sharding)
+    weight = float(config.distill.weight)
+  return (dict(teacher=teacher, distill_weight=weight, freeze=frozen_stages(config)),
+          teacher_vars)
 
 
 def create_train_state(rng, model, tx, config) -> TrainState:
@@ -279,13 +295,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   # -- Update and predict functions. ---------------------------------------------------------
   batch_sharding = parallel.data_sharded(mesh)
-  teacher, teacher_vars, distill_weight = distill.step_args(config, charset, repl)
-  if teacher is not None:
-    logging.info("Distilling from %s (weight %.2f).", config.distill.teacher, distill_weight)
+  options, teacher_vars = step_options(config, charset, repl)
+  if options["teacher"] is not None:
+    logging.info("Distilling from %s (weight %.2f).", config.distill.teacher,
+                 options["distill_weight"])
   p_train_step = jax.jit(
-      functools.partial(train_step, model=model, tx=tx, teacher=teacher,
-                        distill_weight=distill_weight,
-                        freeze=tuple(config.get("freeze", ()) or ())),
+      functools.partial(train_step, model=model, tx=tx, **options),
       in_shardings=(state_sharding, batch_sharding, repl, repl),
       out_shardings=(state_sharding, repl), donate_argnums=0)
   p_predict = jax.jit(functools.partial(predict_step, model=model),
