@@ -5,7 +5,8 @@
 The BiLSTM's time loop is most of the released model's reading time; four residual temporal
 convolutions (192 wide, kernel 5) under the same features read 1.48x as many validation
 lines per second, but after this run (10,000 steps, 53 min on 2 CPU cores) read the held-out
-faces at 4.53 % CER against the released model's 3.59 % (README, "A faster sequence stage by
+faces at 4.53 % CER against the released model's 3.59 % (500 validation lines of synth_text
+1.2.0, before its unreadable lines were redrawn; README, "A faster sequence stage by
 distillation"): not released. The features are copied from the
 released model and frozen, the sequence stage and output layer start fresh, and the loss is
 half CTC on the labels, half KL from the released model's frames (ocr_jax/distill.py).
