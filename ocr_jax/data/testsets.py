@@ -14,6 +14,9 @@ uses), so nothing here was trained on:
   pages/     one-column pages (page_NNN.png + page_NNN.gt.txt, one line of text per printed
              line), slightly rotated and noisy; lines/ holds the same pages' lines cut at
              their true boxes, + labels.tsv, so page-level and line-level CER can be compared
+  camera/    pages of the same kind as a phone camera or a poor scan sees them (page_NNN.png +
+             page_NNN.gt.txt): keystone perspective, rotation, uneven light and a shadow, the
+             table showing past some edges, lower resolution, blur, noise, JPEG
 
 Lines are 10-60 characters (longer than the training lines, up to 40), so the sets also test
 reading longer lines than the model saw. Deterministic: same arguments, same files.
@@ -21,6 +24,7 @@ reading longer lines than the model saw. Deterministic: same arguments, same fil
 from __future__ import annotations
 
 import argparse
+import io
 import os
 
 import numpy as np
@@ -148,6 +152,64 @@ def make_pages(out: str, num: int, seed: int) -> None:
   write_labels(os.path.join(out, "lines"), line_rows)
 
 
+def _perspective_coeffs(src, dst) -> list[float]:
+  """Pillow's PERSPECTIVE coefficients mapping output points `dst` to input points `src`."""
+  a, b = [], []
+  for (x, y), (u, v) in zip(dst, src):
+    a.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+    a.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    b += [u, v]
+  return np.linalg.solve(np.array(a, np.float64), np.array(b, np.float64)).tolist()
+
+
+def photograph(page: Image.Image, rng) -> np.ndarray:
+  """A clean page (mode L) as a phone camera or a poor scan sees it: on a dark table that
+  shows past 0-4 edges, keystoned (corners moved by up to 3 % of the width) and rotated by up
+  to 3 degrees, lit by a gradient (edge 55-85 % as bright) and a soft shadow, scaled to
+  55-80 %, blurred, noisy and JPEG-compressed. uint8[H, W]."""
+  w, h = page.size
+  sides = [int(rng.uniform(0.02, 0.08) * (w if k % 2 == 0 else h)) if rng.random() < 0.5
+           else 0 for k in range(4)]  # left, top, right, bottom
+  cw, ch = w + sides[0] + sides[2], h + sides[1] + sides[3]
+  table = int(rng.integers(20, 80))
+  canvas = Image.new("L", (cw, ch), table)
+  canvas.paste(page, (sides[0], sides[1]))
+  corners = [(0, 0), (cw, 0), (cw, ch), (0, ch)]
+  moved = [(x + rng.uniform(-0.03, 0.03) * cw, y + rng.uniform(-0.03, 0.03) * cw)
+           for x, y in corners]
+  canvas = canvas.transform((cw, ch), Image.PERSPECTIVE, _perspective_coeffs(corners, moved),
+                            resample=Image.BILINEAR, fillcolor=table)
+  canvas = canvas.rotate(float(rng.uniform(-3.0, 3.0)), resample=Image.BILINEAR,
+                         fillcolor=table)
+  scale = rng.uniform(0.55, 0.8)
+  canvas = canvas.resize((int(cw * scale), int(ch * scale)), Image.LANCZOS)
+  canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.0)))
+  arr = np.asarray(canvas, np.float32)
+  yy, xx = np.mgrid[0:arr.shape[0], 0:arr.shape[1]]
+  theta = rng.uniform(0, 2 * np.pi)
+  ramp = (xx * np.cos(theta) + yy * np.sin(theta)).astype(np.float32)
+  ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1.0)
+  light = 1.0 - (1.0 - rng.uniform(0.55, 0.85)) * ramp
+  centre, width = rng.uniform(0.2, 0.8) * arr.shape[1], rng.uniform(0.05, 0.2) * arr.shape[1]
+  light *= 1.0 - rng.uniform(0.1, 0.3) * np.exp(-0.5 * ((xx - centre) / width) ** 2)
+  arr = arr * light + rng.normal(0, rng.uniform(3, 8), arr.shape)
+  buf = io.BytesIO()
+  Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(
+      buf, "JPEG", quality=int(rng.integers(50, 86)))
+  return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+
+
+def make_camera_pages(out: str, num: int, seed: int) -> None:
+  os.makedirs(out, exist_ok=True)
+  for i in range(num):
+    rng = np.random.default_rng([seed, 3, i])
+    font = render.TEST_FONTS[(i + 3) % len(render.TEST_FONTS)]
+    _, lines, _, clean, _ = render_page(rng, font, size=int(rng.integers(36, 46)))
+    Image.fromarray(photograph(clean, rng)).save(os.path.join(out, f"page_{i:03d}.png"))
+    with open(os.path.join(out, f"page_{i:03d}.gt.txt"), "w", encoding="utf-8") as f:
+      f.write("\n".join(lines) + "\n")
+
+
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--out", required=True)
@@ -158,7 +220,9 @@ def main(argv=None) -> None:
   make_lines(os.path.join(args.out, "clean"), args.lines, False, args.seed)
   make_lines(os.path.join(args.out, "degraded"), args.lines, True, args.seed)
   make_pages(os.path.join(args.out, "pages"), args.pages, args.seed)
-  print(f"wrote {args.lines} clean + {args.lines} degraded lines and {args.pages} pages "
+  make_camera_pages(os.path.join(args.out, "camera"), args.pages, args.seed)
+  print(f"wrote {args.lines} clean + {args.lines} degraded lines and {args.pages} + "
+        f"{args.pages} camera pages "
         f"under {args.out}")
 
 
