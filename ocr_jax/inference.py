@@ -210,17 +210,16 @@ class Recognizer:
 
   def layout_of(self, grey: np.ndarray, layout: str = "auto"):
     """The lines to read in an image. layout: 'line' = the whole image is one line; 'page' =
-    deskew and split into lines (page.py); 'auto' = split when the image, as it is, already
-    shows two or more lines of text, else read it as one line."""
+    flatten, deskew and split into lines (page.py); 'auto' = split when the image shows two
+    or more lines of text (page.looks_like_page), else read it as one line."""
     from ocr_jax import page  # pylint: disable=g-import-not-at-top
-    h, w = grey.shape
-    whole = page.Layout(0.0, grey, [(0, 0, w, h)])
+    whole = page.Layout.whole(grey)
     if layout == "line":
       return whole
     if layout == "page":
       return page.segment(grey)
     if layout == "auto":
-      return page.segment(grey) if len(page.find_lines(grey)) >= 2 else whole
+      return page.segment(grey) if page.looks_like_page(grey) else whole
     raise ValueError(f"unknown layout {layout!r} (auto, line, page)")
 
   def read_layouts(self, greys: list[np.ndarray], layout: str = "auto"):
