@@ -2,7 +2,7 @@
 
   python -m ocr_jax.data.testsets --out /tmp/ocr_testsets [--lines 400 --pages 12]
 
-writes three folders, each rendered only in `render.TEST_FONTS` (faces no training or
+writes four folders, each rendered only in `render.TEST_FONTS` (faces no training or
 validation split uses) from the validation tenth of the bundled prose (text no training split
 uses), so nothing here was trained on:
 
