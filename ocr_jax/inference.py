@@ -216,11 +216,12 @@ class Recognizer:
     whole = page.Layout.whole(grey)
     if layout == "line":
       return whole
-    if layout == "page":
-      return page.segment(grey)
-    if layout == "auto":
-      return page.segment(grey) if page.looks_like_page(grey) else whole
-    raise ValueError(f"unknown layout {layout!r} (auto, line, page)")
+    if layout not in ("auto", "page"):
+      raise ValueError(f"unknown layout {layout!r} (auto, line, page)")
+    flat = page.flatten(grey)  # once, for both the decision and the layout
+    if layout == "page" or page.looks_like_page(grey, flat):
+      return page.segment(grey, flat=flat)
+    return whole
 
   def read_layouts(self, greys: list[np.ndarray], layout: str = "auto"):
     """Images (lines or pages) -> per image, (page.Layout, [Result per line, in reading

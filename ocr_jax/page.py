@@ -90,19 +90,17 @@ def otsu_threshold(grey: np.ndarray) -> float:
   return float(np.argmax(between))
 
 
-def _paper_blocks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-  """(uint8 paper brightness per block, the same before closing, block size): the 90th
-  percentile of each block of BLOCKS-th of the shorter side (paper, even among glyphs), then
-  closed (max then min) over 5 blocks so that larger ink (headings, bold words) counts as
-  paper too."""
+def _paper_blocks(grey: np.ndarray) -> tuple[np.ndarray, int]:
+  """(uint8 paper brightness per block, block size): the 90th percentile of each block of
+  BLOCKS-th of the shorter side (paper, even among glyphs), closed (max then min) over 5
+  blocks so that larger ink (headings, bold words) counts as paper too."""
   h, w = grey.shape
   b = max(2, int(round(min(h, w) / BLOCKS)))
   hh, ww = -(-h // b) * b, -(-w // b) * b
   g = np.pad(grey, ((0, hh - h), (0, ww - w)), mode="edge")
   blocks = g.reshape(hh // b, b, ww // b, b).transpose(0, 2, 1, 3).reshape(hh // b, ww // b, -1)
-  raw = np.percentile(blocks, 90, axis=-1).astype(np.uint8)
-  small = Image.fromarray(raw).filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
-  return np.asarray(small), raw, b
+  raw = Image.fromarray(np.percentile(blocks, 90, axis=-1).astype(np.uint8))
+  return np.asarray(raw.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))), b
 
 
 def _upsample(small: np.ndarray, b: int, shape, resample) -> np.ndarray:
@@ -111,32 +109,23 @@ def _upsample(small: np.ndarray, b: int, shape, resample) -> np.ndarray:
   return np.asarray(up)[:h, :w]
 
 
-def background(grey: np.ndarray) -> np.ndarray:
-  """float32[H, W]: the paper's brightness around each pixel (`_paper_blocks`, smoothed and
-  scaled back up)."""
-  small, _, b = _paper_blocks(grey)
-  smooth = Image.fromarray(small).filter(ImageFilter.BoxBlur(1))
-  return _upsample(np.asarray(smooth), b, grey.shape, Image.BILINEAR).astype(np.float32)
-
-
 def flatten(grey: np.ndarray) -> np.ndarray:
-  """uint8[H, W]: the page divided by its paper brightness (`background`), so paper is white
-  everywhere. Blanked (made white), with a block around: where the paper is darker than
-  NOT_PAPER of the page's bright paper (division would make its noise look like ink: the
-  table past the page, a photograph), blocks that dark themselves in a region reaching the
-  image's border (a narrow wedge of table), and either side of a sharp edge of brightness
-  (the page's edge on a table or under a lid, where the smoothed estimate leaves a dark
-  rim)."""
-  small, _, b = _paper_blocks(grey)
+  """uint8[H, W]: the page divided by its paper brightness (`_paper_blocks`, smoothed and
+  scaled back up), so paper is white everywhere. Blanked (made white), with a block around:
+  where the paper is darker than NOT_PAPER of the page's bright paper (division would make
+  its noise look like ink: the table past the page, a photograph), and either side of a
+  sharp edge of brightness (the page's edge on a table or under a lid, where the smoothed
+  estimate leaves a dark rim). A wedge of table narrower than a block stays dark; `find_text_lines` drops it."""
+  small, b = _paper_blocks(grey)
   level = small.astype(np.float32)
   img = Image.fromarray(small)
   high = np.asarray(img.filter(ImageFilter.MaxFilter(3)), np.float32)
   low = np.asarray(img.filter(ImageFilter.MinFilter(3)), np.float32)
-  paper = np.percentile(level, 90)
-  blank = (level < NOT_PAPER * paper) | (high > EDGE * np.maximum(low, 1))
+  blank = (level < NOT_PAPER * np.percentile(level, 90)) | (high > EDGE * np.maximum(low, 1))
   if blank.any():
     blank = ndimage.binary_dilation(blank, structure=np.ones((3, 3)))
-  bg = background(grey)
+  smooth = np.asarray(img.filter(ImageFilter.BoxBlur(1)))
+  bg = _upsample(smooth, b, grey.shape, Image.BILINEAR).astype(np.float32)
   flat = np.clip(grey.astype(np.float32) / np.maximum(bg, 1.0) * 255.0, 0, 255)
   flat[_upsample(blank.astype(np.uint8), b, grey.shape, Image.NEAREST) > 0] = 255
   return flat.astype(np.uint8)
@@ -368,22 +357,24 @@ def find_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
   return boxes
 
 
-def looks_like_page(grey: np.ndarray) -> bool:
+def looks_like_page(grey: np.ndarray, flat: np.ndarray | None = None) -> bool:
   """Whether an image holds lines of text (a page) rather than one line: two or more lines
   by the row profile (`find_lines`), or two or more by `find_text_lines` on the flattened
   image with the image at least 4 lines high (90th percentile of their heights), so that a
   line image showing its neighbours' strokes at its edges stays one line. On the test sets
   of ocr_jax.data.testsets: 0 of 400 clean and 3 of 400 degraded line images, and 24 of 24
-  pages (12 of them photographed) are taken for pages."""
+  pages (12 of them photographed) are taken for pages. `flat`: flatten(grey), if the caller
+  has it."""
   if len(find_lines(grey)) >= 2:
     return True
-  lines = find_text_lines(flatten(grey))
+  lines = find_text_lines(flatten(grey) if flat is None else flat)
   return len(lines) >= 2 and 4 * np.percentile([l.bottom - l.top for l in lines],
                                                90) <= grey.shape[0]
 
 
-def segment(grey: np.ndarray, deskew: bool = True) -> Layout:
-  flat = flatten(grey)
+def segment(grey: np.ndarray, deskew: bool = True, flat: np.ndarray | None = None) -> Layout:
+  """`flat`: flatten(grey), if the caller has it."""
+  flat = flatten(grey) if flat is None else flat
   angle = estimate_skew(flat) if deskew else 0.0
   straight = rotate(flat, angle)
   return Layout(angle, straight, find_text_lines(straight))
