@@ -115,7 +115,8 @@ def flatten(grey: np.ndarray) -> np.ndarray:
   where the paper is darker than NOT_PAPER of the page's bright paper (division would make
   its noise look like ink: the table past the page, a photograph), and either side of a
   sharp edge of brightness (the page's edge on a table or under a lid, where the smoothed
-  estimate leaves a dark rim). A wedge of table narrower than a block stays dark; `find_text_lines` drops it."""
+  estimate leaves a dark rim). A wedge of table narrower than a block stays dark;
+  `find_text_lines` drops it."""
   small, b = _paper_blocks(grey)
   level = small.astype(np.float32)
   img = Image.fromarray(small)
