@@ -135,6 +135,57 @@ def test_pad_to_width_marks_padding():
   assert preprocess.bucket_width(300, (128, 256), step=64) == 320
 
 
+def _line_with_margins(top, bottom, left, right, text="Hygiene, quality: 42."):
+  """A clean rendered line cut to its ink box, then given these margins (in ink heights) of
+  white paper: (image, ink box cut out, ink height)."""
+  grey = np.asarray(render.render_clean(text, "DejaVuSerif.ttf", 40, np.random.default_rng(0)))
+  (y0, y1, x0, x1), _, _ = preprocess.ink_box(grey)
+  ink = grey[y0:y1 + 1, x0:x1 + 1]
+  h = ink.shape[0]
+  pads = [int(round(m * h)) for m in (top, bottom, left, right)]
+  return np.pad(ink, ((pads[0], pads[1]), (pads[2], pads[3])), constant_values=255), ink, h
+
+
+def test_fit_margins_cuts_loose_crops_pads_flush_sides_and_keeps_typical_ones():
+  (_, v_target, v_high), (h_low, h_target, h_high) = preprocess.TEXT_MARGINS
+  typical, ink, h = _line_with_margins(0.3, 0.4, 0.5, 0.6)
+  assert preprocess.fit_margins(typical) is typical  # inside every range: untouched
+  loose, _, _ = _line_with_margins(v_high + 1, v_high + 0.5, h_high + 1, h_high + 2)
+  fitted = preprocess.fit_margins(loose)
+  t, l = int(round(v_target * h)), int(round(h_target * h))
+  assert fitted.shape == (ink.shape[0] + 2 * t, ink.shape[1] + 2 * l)
+  np.testing.assert_array_equal(fitted[t:t + ink.shape[0], l:l + ink.shape[1]], ink)
+  assert (fitted[:t] == 255).all() and (fitted[:, -l:] == 255).all()
+  # Flush with its ink: padded left and right to the target; above and below left alone
+  # (TEXT_MARGINS' vertical low is 0; see its comment).
+  flush, _, _ = _line_with_margins(0, 0, 0, 0)
+  assert preprocess.fit_margins(flush).shape == (ink.shape[0], ink.shape[1] + 2 * l)
+  assert h_low > 0
+
+
+def test_fit_margins_ignores_specks_neighbour_strokes_and_blank_images():
+  loose, ink, h = _line_with_margins(2, 2, 2, 2)
+  want = preprocess.fit_margins(loose)
+  specked = loose.copy()
+  specked[2, 3] = specked[-3, -5] = 0  # dust far from the text
+  specked[0:int(0.2 * h), 3 * h:6 * h] = 0  # a neighbour's descenders, cut by the top edge
+  specked[0:int(0.2 * h), 3 * h + 2:6 * h - 2:3] = 255
+  np.testing.assert_array_equal(preprocess.fit_margins(specked), want)
+  blank = np.full((40, 300), 250, np.uint8)
+  assert preprocess.fit_margins(blank) is blank
+  faint = blank.copy()
+  faint[15:25, 50:250] = 225  # below MIN_CONTRAST: no ink box is sought
+  assert preprocess.ink_box(faint) is None and preprocess.fit_margins(faint) is faint
+
+
+def test_fit_margins_does_not_cut_above_and_below_a_short_word():
+  """One word may have no ascenders or descenders: its ink box is then its x-height, and
+  cutting the margins to it would blow the letters up."""
+  loose, ink, h = _line_with_margins(2, 2, 0.4, 0.4, text="no")
+  assert ink.shape[1] < 4 * h
+  assert preprocess.fit_margins(loose).shape[0] == loose.shape[0]
+
+
 def test_to_grey_handles_every_mode():
   rgb = Image.new("RGB", (20, 10), (255, 255, 255))
   rgb.putpixel((3, 3), (0, 0, 0))
