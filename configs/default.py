@@ -49,6 +49,10 @@ def get_config(arg=None):
   # config"); the derived configs whose README figures were measured without it set p = 0.
   config.data.augment = augment.default_config()
   config.data.augment.p = 0.5
+  # Reading (inference.Recognizer): bring a line crop's margins into those of the synthetic
+  # print lines first (preprocess.fit_margins), so crops from other segmenters read too. Only
+  # for models trained on these lines; the configs of other data turn it off.
+  config.data.fit_margins = True
 
   # The four stages of models/recognizer.py; these defaults are a CRNN.
   config.model = ml_collections.ConfigDict()

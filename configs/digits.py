@@ -13,6 +13,7 @@ def get_config(arg=None):
   config.model.sequence.name = "bilstm"  # the README's fine-tuning figures
   config.data.augment.p = 0.0  # (measured without online augmentation)
   config.data.name = "digit_strings"
+  config.data.fit_margins = False  # crops are read as the model was trained on them
   config.data.builder_config = "quick" if arg.quick else "default"
   config.data.width_buckets = (128, 256, 384)
   config.data.max_label_length = 12

@@ -19,6 +19,7 @@ def get_config(arg=None):
   # Off as in the README's demos; --config.data.augment.p=0.5 for scans unlike the training set.
   config.data.augment.p = 0.0
   config.data.name = "line_folder"
+  config.data.fit_margins = False  # crops are read as the model was trained on them
   config.data.builder_config = ""
   config.data.folder = ""  # required: the folder with labels.tsv or *.gt.txt files
   config.data.val_fraction = 0.1  # used when the folder has no train.txt / validation.txt

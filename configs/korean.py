@@ -13,6 +13,7 @@ def get_config(arg=None):
   config.model.sequence.name = "bilstm"  # the README's figures
   config.data.augment.p = 0.0  # (measured without online augmentation)
   config.data.builder_config = "korean_quick" if arg.quick else "korean"
+  config.data.fit_margins = False  # margins measured on the English lines only
   config.data.max_label_length = 32
   # Wider features and sequence model for 2,364 classes; a syllable spans ~8 frames.
   config.model.features.channels = (32, 64, 96, 128)

@@ -24,6 +24,7 @@ def get_config(arg=None):
   # Multirest counts spelled digit by digit (`multirest-12` = `multirest-`, `1`, `2`).
   config.charset = "primus_semantic_spelled"
   config.data.name = "omr_synth"
+  config.data.fit_margins = False  # staves, not text lines
   config.data.builder_config = "quick" if quick else "default"
   config.data.height = 64
   config.data.max_label_length = 64

@@ -78,18 +78,23 @@ class Recognizer:
                params, batch_stats, step: int = 0, *, decoder: str = "greedy",
                beam_width: int = 8, lexicon: decoding.Lexicon | None = None,
                music_prior: prior.MusicPrior | None = None,
-               words_trust: float = WORDS_TRUST):
+               words_trust: float = WORDS_TRUST, fit_margins: bool | None = None):
     """`decoder`: 'greedy' (best class per frame), 'beam' (CTC prefix beam search of
     `beam_width`), 'words' (the same beam search rescored by `lexicon`, for the lines whose
     greedy reading is not all known words of confidence >= `words_trust`: see WORDS_TRUST)
     or 'music' (rescored by `music_prior`, default MusicPrior(): bars fill their meter, notes
-    follow the key; for models of PrIMuS semantic tokens)."""
+    follow the key; for models of PrIMuS semantic tokens). `fit_margins`: bring each line's
+    margins into those of the synthetic print lines first (preprocess.fit_margins); None
+    takes the model's `config.data.fit_margins` (off where the config lacks it)."""
     self.config, self.charset, self.step = config, charset, step
     self.mesh = parallel.make_mesh(jax.local_devices())
     self.params, self.batch_stats = jax.device_put((params, batch_stats),
                                                    parallel.replicated(self.mesh))
     _, self.model, _, _ = train.build(config, charset)
     self.height = config.data.height
+    if fit_margins is None:
+      fit_margins = bool(config.data.get("fit_margins", False))
+    self.margins = preprocess.TEXT_MARGINS if fit_margins else None
     if decoder not in self.DECODERS:
       raise ValueError(f"unknown decoder {decoder!r}; one of {self.DECODERS}")
     if decoder != "greedy" and not models.is_ctc(config.model):
@@ -155,14 +160,19 @@ class Recognizer:
     images, paddings = jax.device_put((images, paddings), parallel.data_sharded(self.mesh))
     return fn(self.params, self.batch_stats, images, paddings)
 
-  def check_width(self, grey: np.ndarray) -> None:
-    """Raises ImageError if a line would exceed MAX_WIDTH at the model's height."""
+  def check_line(self, grey: np.ndarray) -> np.ndarray:
+    """A line image as it will be read: its margins fitted (preprocess.fit_margins) when the
+    model asks for it; raises ImageError if it would exceed MAX_WIDTH at the model's height."""
+    if self.margins is not None:
+      grey = preprocess.fit_margins(grey, self.margins)
     preprocess.check_line_width(grey, self.height, MAX_WIDTH)
+    return grey
 
-  def read_arrays(self, greys: list[np.ndarray]) -> list[Result]:
-    """uint8[H, W] grey images (dark text on light paper) -> one Result each, in order."""
-    for g in greys:
-      self.check_width(g)
+  def read_arrays(self, greys: list[np.ndarray], checked: bool = False) -> list[Result]:
+    """uint8[H, W] grey images (dark text on light paper) -> one Result each, in order.
+    `checked`: the images already went through check_line."""
+    if not checked:
+      greys = [self.check_line(g) for g in greys]
     lines = [preprocess.prepare_line(g, self.height) for g in greys]
     results: list[Result | None] = [None] * len(lines)
     by_width = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
@@ -186,7 +196,7 @@ class Recognizer:
   def frame_log_probs(self, grey: np.ndarray) -> np.ndarray:
     """float32[T, C] per-frame class log-probabilities of one line image, padding cut off
     (CTC models; for diagnostics: where the model emits what)."""
-    x = preprocess.prepare_line(grey, self.height)
+    x = preprocess.prepare_line(self.check_line(grey), self.height)
     log_probs, lengths = self._run(self._log_probs, [x], self._bucket(x.shape[1]), 1)
     return np.asarray(log_probs)[0, :int(lengths[0])]
 
@@ -197,13 +207,11 @@ class Recognizer:
       items = []
       for path in paths[start:start + chunk]:
         try:
-          grey = preprocess.load_image(path)
-          self.check_width(grey)
-          items.append(grey)
+          items.append(self.check_line(preprocess.load_image(path)))
         except preprocess.ImageError as e:
           items.append(e)
       good = [i for i, x in enumerate(items) if not isinstance(x, Exception)]
-      for i, result in zip(good, self.read_arrays([items[i] for i in good])):
+      for i, result in zip(good, self.read_arrays([items[i] for i in good], checked=True)):
         items[i] = result
       out.extend(items)
     return out
@@ -231,12 +239,10 @@ class Recognizer:
     for g in greys:
       try:
         lay = self.layout_of(g, layout)
-        crops = page.crops(lay)
-        for c in crops:
-          self.check_width(c)
+        crops = [self.check_line(c) for c in page.crops(lay)]
         found.append((lay, len(lines), len(lines) + len(crops)))
         lines.extend(crops)
       except preprocess.ImageError as e:
         found.append(e)
-    results = self.read_arrays(lines) if lines else []
+    results = self.read_arrays(lines, checked=True) if lines else []
     return [f if isinstance(f, Exception) else (f[0], results[f[1]:f[2]]) for f in found]

@@ -53,14 +53,13 @@ def read_images(recognizer: inference.Recognizer, greys) -> list:
   for grey in greys:
     try:
       angle, staves, images = staff_lib.staff_crops(grey)
-      for image in images:
-        recognizer.check_width(image)
+      images = [recognizer.check_line(image) for image in images]
     except (staff_lib.StaffError, preprocess.ImageError) as e:
       found.append(e)
       continue
     found.append((angle, staves, len(crops)))
     crops.extend(images)
-  results = recognizer.read_arrays(crops) if crops else []
+  results = recognizer.read_arrays(crops, checked=True) if crops else []
   out = []
   for item in found:
     if isinstance(item, Exception):
