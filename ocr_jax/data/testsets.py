@@ -2,7 +2,7 @@
 
   python -m ocr_jax.data.testsets --out /tmp/ocr_testsets [--lines 400 --pages 12]
 
-writes four folders, each rendered only in `render.TEST_FONTS` (faces no training or
+writes five folders, each rendered only in `render.TEST_FONTS` (faces no training or
 validation split uses) from the validation tenth of the bundled prose (text no training split
 uses), so nothing here was trained on:
 
@@ -17,6 +17,8 @@ uses), so nothing here was trained on:
   camera/    pages of the same kind as a phone camera or a poor scan sees them (page_NNN.png +
              page_NNN.gt.txt): keystone perspective, rotation, uneven light and a shadow, the
              table showing past some edges, lower resolution, blur, noise, JPEG
+  crops/     clean lines as other segmenters cut them: flush with the ink, or with up to
+             1.5 ink heights of paper above and below and 2 at the sides, + labels.tsv
 
 Lines are 10-60 characters (longer than the training lines, up to 40), so the sets also test
 reading longer lines than the model saw. Deterministic: same arguments, same files.
@@ -210,6 +212,28 @@ def make_camera_pages(out: str, num: int, seed: int) -> None:
       f.write("\n".join(lines) + "\n")
 
 
+def make_crops(out: str, num: int, seed: int) -> None:
+  """Clean lines as other segmenters cut them: each cut to its ink, then given margins of
+  white paper drawn from 0-1.5 ink heights above and below and 0-2 at each side (flush with
+  the ink up to far looser than any training line)."""
+  os.makedirs(out, exist_ok=True)
+  rows = []
+  for i in range(num):
+    rng = np.random.default_rng([seed, 4, i])
+    text = _text(rng, 60)
+    grey = clean_line(text, render.TEST_FONTS[(i + 5) % len(render.TEST_FONTS)], rng)
+    ys, xs = np.nonzero(grey < 128)
+    ink = grey[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h = ink.shape[0]
+    top, bottom = (int(round(m * h)) for m in rng.uniform(0, 1.5, 2))
+    left, right = (int(round(m * h)) for m in rng.uniform(0, 2, 2))
+    name = f"line_{i:04d}.png"
+    Image.fromarray(np.pad(ink, ((top, bottom), (left, right)), constant_values=255)).save(
+        os.path.join(out, name))
+    rows.append((name, text))
+  write_labels(out, rows)
+
+
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--out", required=True)
@@ -221,9 +245,9 @@ def main(argv=None) -> None:
   make_lines(os.path.join(args.out, "degraded"), args.lines, True, args.seed)
   make_pages(os.path.join(args.out, "pages"), args.pages, args.seed)
   make_camera_pages(os.path.join(args.out, "camera"), args.pages, args.seed)
-  print(f"wrote {args.lines} clean + {args.lines} degraded lines and {args.pages} + "
-        f"{args.pages} camera pages "
-        f"under {args.out}")
+  make_crops(os.path.join(args.out, "crops"), args.lines, args.seed)
+  print(f"wrote {args.lines} clean + {args.lines} degraded lines, {args.pages} + "
+        f"{args.pages} camera pages and {args.lines} re-cropped lines under {args.out}")
 
 
 if __name__ == "__main__":
