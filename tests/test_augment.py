@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ocr_jax import charset as charset_lib
-from ocr_jax.data import augment, pipeline
+from ocr_jax.data import augment, pipeline, preprocess, render
 from tests.conftest import quick_config
 
 
@@ -61,6 +61,23 @@ def test_each_operation_changes_the_pixels_alone(op):
   y = augment.augment_line(x, _config(p=1.0, **only), augment.rng_for(0, 2, 9))
   assert y.shape == x.shape
   assert np.abs(y - x).mean() > 1e-3, op
+
+
+def test_recrop_redraws_the_margins_from_flush_to_loose():
+  grey = np.asarray(render.render_clean("Quick brown fox, 42.", "DejaVuSans.ttf", 32,
+                                        np.random.default_rng(0)))
+  x = preprocess.prepare_line(grey, 32)
+  only = {o: 0 for o in augment.OPERATIONS if o != "recrop"}
+  tops, widths = [], []
+  for step in range(30):
+    y = augment.augment_line(x, _config(p=1.0, **only, recrop=0.8),
+                             augment.rng_for(0, step, 0), max_width=400)
+    assert y.shape[0] == 32 and y.shape[1] <= 400
+    rows = np.flatnonzero((y[:, :, 0] > 0.5).any(1))
+    tops += [rows[0], 31 - rows[-1]]  # the margins above and below, in px
+    widths.append(y.shape[1])
+  assert min(tops) <= 1 and max(tops) >= 10  # flush with the ink up to a third of the line
+  assert len(set(widths)) > 10  # the text's scale in the line varies with the margins
 
 
 def test_bolder_strokes_add_ink():

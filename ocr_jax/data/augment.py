@@ -19,12 +19,13 @@ import ml_collections
 import numpy as np
 from PIL import Image
 
-OPERATIONS = ("stretch", "warp", "stroke", "blur", "gamma", "noise", "shift")
+OPERATIONS = ("recrop", "stretch", "warp", "stroke", "blur", "gamma", "noise", "shift")
 
 
 def default_config() -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({
       "p": 0.0,          # chance that each operation below is applied; 0 turns all off
+      "recrop": 0.0,     # margins around the ink redrawn in [0, r] ink heights (0 = off)
       "stretch": 0.15,   # horizontal scale in [1 - s, 1 + s]
       "warp": 1.5,       # smooth horizontal displacement of up to this many px
       "stroke": 0.8,     # blend of a 1-px dilation (bolder) or erosion (lighter)
@@ -73,11 +74,35 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
   return out
 
 
+def _recrop(x: np.ndarray, amount: float, rng, max_width: int | None) -> np.ndarray:
+  """The line cut anew around its ink (preprocess.ink_box), each margin drawn from
+  [0, amount] ink heights (flush with the ink at 0, as other segmenters cut lines), then
+  brought back to the line height; unchanged where no ink is found or the result would be
+  wider than max_width."""
+  from ocr_jax.data import preprocess  # pylint: disable=g-import-not-at-top
+  grey = np.round((1.0 - np.clip(x[:, :, 0], 0, 1)) * 255).astype(np.uint8)
+  found = preprocess.ink_box(grey)
+  if found is None:
+    return x
+  (top, bottom, _, _), _, _ = found
+  ink_h = bottom - top + 1
+  margins = tuple(int(round(m)) for m in rng.uniform(0, amount, 4) * ink_h)
+  grey = preprocess.set_margins(grey, found, margins)
+  h = x.shape[0]
+  width = max(4, int(round(grey.shape[1] * h / grey.shape[0])))
+  if max_width is not None and width > max(max_width, x.shape[1]):
+    return x
+  img = Image.fromarray(grey).resize((width, h), Image.BILINEAR)
+  return (1.0 - np.asarray(img, np.float32) / 255.0)[:, :, None]
+
+
 def augment_line(x: np.ndarray, cfg, rng: np.random.Generator,
                  max_width: int | None = None) -> np.ndarray:
   """float32[H, w, 1] -> float32[H, w', 1] with w' <= max_width (if given)."""
   p = float(cfg.p)
   x = x.astype(np.float32, copy=True)
+  if cfg.get("recrop") and rng.random() < p:
+    x = _recrop(x, cfg.recrop, rng, max_width)
   w = x.shape[1]
   if cfg.stretch and rng.random() < p:
     scale = rng.uniform(1 - cfg.stretch, 1 + cfg.stretch)

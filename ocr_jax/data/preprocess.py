@@ -216,7 +216,7 @@ def fit_margins(grey: np.ndarray, margins=TEXT_MARGINS) -> np.ndarray:
   found = ink_box(grey)
   if found is None:
     return grey
-  (top, bottom, left, right), threshold, paper = found
+  (top, bottom, left, right), _, _ = found
   ink_h = bottom - top + 1
   h, w = grey.shape
   vertical, horizontal = margins
@@ -233,6 +233,16 @@ def fit_margins(grey: np.ndarray, margins=TEXT_MARGINS) -> np.ndarray:
   new = tuple(new)
   if new == have:
     return grey
+  return set_margins(grey, found, new)
+
+
+def set_margins(grey: np.ndarray, found, new) -> np.ndarray:
+  """The crop of `grey` with margins `new` = (top, bottom, left, right) px around the ink box
+  of `found` (what ink_box returned for it): cut where smaller than now, padded with the
+  paper grey along that edge where larger."""
+  (top, bottom, left, right), threshold, paper = found
+  h, w = grey.shape
+  have = (top, h - 1 - bottom, left, w - 1 - right)
   kept = [min(a, b) for a, b in zip(have, new)]  # of each margin, what stays of the crop
   src = grey[top - kept[0]:bottom + kept[1] + 1, left - kept[2]:right + kept[3] + 1]
 
