@@ -27,11 +27,15 @@ def main():
   parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
   parser.add_argument("--export", default="", help="also write the split here as PNGs + "
                       "labels.tsv")
+  parser.add_argument("--fit_margins", choices=("model", "on", "off"), default="model",
+                      help="read through preprocess.fit_margins: as the model's config says, "
+                           "or force it on or off")
   args = parser.parse_args()
 
   from ocr_jax import inference, metrics  # pylint: disable=g-import-not-at-top
   from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
-  rec = inference.Recognizer.from_checkpoint(args.model)
+  rec = inference.Recognizer.from_checkpoint(
+      args.model, fit_margins={"model": None, "on": True, "off": False}[args.fit_margins])
   data_config = rec.config.data
   if args.data_dir:
     data_config.data_dir = args.data_dir
