@@ -19,6 +19,8 @@ import ml_collections
 import numpy as np
 from PIL import Image
 
+from ocr_jax.data import preprocess
+
 OPERATIONS = ("recrop", "stretch", "warp", "stroke", "blur", "gamma", "noise", "shift")
 
 
@@ -79,7 +81,6 @@ def _recrop(x: np.ndarray, amount: float, rng, max_width: int | None) -> np.ndar
   [0, amount] ink heights (flush with the ink at 0, as other segmenters cut lines), then
   brought back to the line height; unchanged where no ink is found or the result would be
   wider than max_width."""
-  from ocr_jax.data import preprocess  # pylint: disable=g-import-not-at-top
   grey = np.round((1.0 - np.clip(x[:, :, 0], 0, 1)) * 255).astype(np.uint8)
   found = preprocess.ink_box(grey)
   if found is None:
@@ -92,8 +93,8 @@ def _recrop(x: np.ndarray, amount: float, rng, max_width: int | None) -> np.ndar
   width = max(4, int(round(grey.shape[1] * h / grey.shape[0])))
   if max_width is not None and width > max(max_width, x.shape[1]):
     return x
-  img = Image.fromarray(grey).resize((width, h), Image.BILINEAR)
-  return (1.0 - np.asarray(img, np.float32) / 255.0)[:, :, None]
+  return preprocess.normalize(np.asarray(Image.fromarray(grey).resize((width, h),
+                                                                     Image.BILINEAR)))
 
 
 def augment_line(x: np.ndarray, cfg, rng: np.random.Generator,

@@ -169,11 +169,11 @@ TEXT_MARGINS = ((0.0, 0.3, 0.9), (0.15, 0.4, 1.2))
 MIN_CONTRAST = 40  # grey levels between paper and ink below which no ink box is sought
 
 
-def grey_percentiles(grey: np.ndarray, qs) -> list[int]:
-  """Percentiles (0-100) of a uint8 image by its histogram (a few times faster than
-  np.percentile on line-sized images); each the lowest level reaching its share."""
+def grey_quantiles(grey: np.ndarray, qs) -> list[int]:
+  """Quantiles (0-1) of uint8 values by their histogram (~4x faster than np.percentile on
+  line-sized images); each the lowest level reaching its share."""
   counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
-  return [int(np.searchsorted(counts, q / 100 * counts[-1])) for q in qs]
+  return [int(np.searchsorted(counts, q * counts[-1])) for q in qs]
 
 
 def ink_box(grey: np.ndarray):
@@ -183,7 +183,7 @@ def ink_box(grey: np.ndarray):
   the largest (noise, dust) do not count, nor do strokes of the neighbouring lines cut by the
   top or bottom edge (see below)."""
   from scipy import ndimage  # pylint: disable=g-import-not-at-top
-  ink_level, paper = grey_percentiles(grey, (1, 90))
+  ink_level, paper = grey_quantiles(grey, (0.01, 0.9))
   if paper - ink_level < MIN_CONTRAST:
     return None
   threshold = (ink_level + paper) // 2

@@ -15,6 +15,8 @@ import string
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from ocr_jax.data import preprocess
+
 THIRD_PARTY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "third_party")
 FONT_DIR = os.path.join(THIRD_PARTY, "fonts")
@@ -319,16 +321,11 @@ def legibility(arr: np.ndarray, reference: np.ndarray) -> float:
     return float("inf")
   ink, paper = ref < hi - 0.3 * (hi - lo), ref > hi - 0.1 * (hi - lo)
   a = np.clip(arr, 0, 255).astype(np.uint8)
-  level = _quantile(a[paper], 0.5)
-  noise = 1.4826 * _quantile(np.abs(a[paper].astype(np.int16) - level).astype(np.uint8), 0.5)
-  return (level - _quantile(a[ink], 0.3)) / (noise + 4.0)
-
-
-def _quantile(values: np.ndarray, q: float) -> int:
-  """The lower `q`-quantile of uint8 values by a histogram (the line's pixels: ~4x faster
-  than np.percentile)."""
-  counts = np.cumsum(np.bincount(values, minlength=256))
-  return int(np.searchsorted(counts, q * counts[-1]))
+  (level,) = preprocess.grey_quantiles(a[paper], (0.5,))
+  (spread,) = preprocess.grey_quantiles(
+      np.abs(a[paper].astype(np.int16) - level).astype(np.uint8), (0.5,))
+  (ink_level,) = preprocess.grey_quantiles(a[ink], (0.3,))
+  return (level - ink_level) / (1.4826 * spread + 4.0)
 
 
 def render_line(text: str, font_name: str, rng: np.random.Generator, *, height: int = 32,
