@@ -76,7 +76,8 @@ class EngineUnavailable(RuntimeError):
 # ------------------------------------------------------------------------------------------
 class OcrJax:
 
-  def __init__(self, decoder: str, model: str, beam_width: int):
+  def __init__(self, decoder: str, model: str, beam_width: int,
+               fit_margins: bool | None = None):
     from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top
     self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
     options = {}
@@ -91,7 +92,8 @@ class OcrJax:
     if not os.path.isdir(model):
       raise EngineUnavailable(f"no model at {model}")
     self.recognizer = inference.Recognizer.from_checkpoint(
-        model, decoder=decoder, beam_width=beam_width, lexicon=lexicon, **options)
+        model, decoder=decoder, beam_width=beam_width, lexicon=lexicon,
+        fit_margins=fit_margins, **options)
     self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
 
   def read(self, greys):
@@ -192,7 +194,8 @@ class TesseractCli:
 def make_engine(spec: str, args):
   name, _, option = spec.partition(":")
   if name == "ocr_jax":
-    return OcrJax(option or "greedy", args.model, args.beam_width)
+    fit = {"model": None, "on": True, "off": False}[args.fit_margins]
+    return OcrJax(option or "greedy", args.model, args.beam_width, fit)
   if name == "tesseract":
     engine = Tesseract(int(option) if option else args.threads)
     engine.name = spec
@@ -346,6 +349,9 @@ def main(argv=None) -> int:
                       "tesseract[:N], tesseract-cli")
   parser.add_argument("--model", default=ocr_jax.ENGLISH_MODEL, help="our model (a workdir)")
   parser.add_argument("--beam_width", type=int, default=8)
+  parser.add_argument("--fit_margins", choices=("model", "on", "off"), default="model",
+                      help="our model reads line crops through preprocess.fit_margins as its "
+                           "config says, or forced on or off")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                       help="Tesseract API instances in parallel")
   parser.add_argument("--repeats", type=int, default=1, help="timed passes (median)")
