@@ -65,7 +65,10 @@ def get_config(arg=None):
   # (README, "Default config"); the derived configs that shipped models keep their BiLSTM.
   config.model.sequence = ml_collections.ConfigDict({"name": "transformer",  # none | bilstm
                                                      "hidden": 128, "num_layers": 1,  # | conv
-                                                     "num_heads": 4, "kernel_size": 5})
+                                                     "num_heads": 4, "kernel_size": 5,
+                                                     # frames per sequence step (see
+                                                     # models/sequence.py); 1 = each frame
+                                                     "stride": 1})
   config.model.prediction = ml_collections.ConfigDict({"name": "ctc"})  # or 'attention'
   config.model.dropout = 0.0
 

@@ -7,7 +7,11 @@ symbols (every class-indexed parameter: output layers, an attention decoder's em
 The model architecture is the checkpoint's (config.model is replaced, with a warning, if it
 differs), or with `config.init_model='config'` the config's own: then only the tensors whose
 paths and shapes match are copied (say, the features of a BiLSTM model into one with another
-sequence stage) and the rest start fresh. `config.freeze=('features',)` (any of
+sequence stage) and the rest start fresh. A model whose sequence stage steps over groups of
+frames (`sequence.stride` k, models/sequence.py) starts from a stride-1 model of the same
+sizes as its nearest equivalent: the collapse reads each group's mean (the old kernel / k,
+once per frame of the group) and the output layer writes the old frame's classes k times,
+so only the time steps of the recurrence are new to it. `config.freeze=('features',)` (any of
 recognizer.STAGES) keeps those stages fixed.
 Optimizer state and step start fresh. Only a run without checkpoints of its own is
 initialised this way; a rerun resumes from its own checkpoints as always.
@@ -72,7 +76,7 @@ def transfer(fresh, old, old_charset, new_charset):
   out = {}
   for key, value in flat_new.items():
     value = np.asarray(value)
-    src = flat_old.get(key)
+    src = _restride(key, flat_old.get(key), value.shape)
     axis = recognizer.class_axis(key)
     if axis is not None and src is not None and _same_but(np.shape(src), value.shape, axis):
       src = np.moveaxis(np.asarray(src), axis, -1)
@@ -93,6 +97,22 @@ def transfer(fresh, old, old_charset, new_charset):
             "shared_classes": int(shared.sum()), "classes": len(mapping),
             "new_symbols": [s for s, m in zip(new_charset.symbols, mapping[1:]) if m < 0]}
   return flax.traverse_util.unflatten_dict(out), report
+
+
+def _restride(key: tuple, src, shape: tuple):
+  """`src` of a stride-1 model recast for a strided one (see the module doc) where `key` is
+  the collapse kernel or the CTC output layer and the shapes say so; else `src` as is."""
+  if src is None:
+    return src
+  src = np.asarray(src)
+  if key[-2:] == ("collapse", "kernel") and src.ndim == 2 and len(shape) == 2:
+    k, rest = divmod(shape[0], src.shape[0])
+    if k > 1 and not rest and shape[1] == src.shape[1]:
+      return np.tile(src / k, (k, 1))
+  if key[-2] == "head" and "prediction" in key and len(shape) == src.ndim + 1:
+    if shape[:-2] == src.shape[:-1]:  # [..., classes] -> [..., k, classes]
+      return np.repeat(src[..., None, :], shape[-2], axis=-2)
+  return src
 
 
 def _same_but(a: tuple, b: tuple, axis: int) -> bool:

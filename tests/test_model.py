@@ -53,6 +53,50 @@ def test_padded_and_unpadded_line_give_same_logits_on_real_part(train_mode, feat
   assert np.abs(logits_c[:, :24] - logits_a).max() > 1e-3
 
 
+@pytest.mark.parametrize("sequence", ["bilstm", "transformer"])
+def test_strided_sequence_keeps_the_frame_rate_and_ignores_padding(sequence):
+  """stride 2: 25 real frames (the last one's pair is padding either way) out of a 100 px
+  line, the same logits on the real part when it is padded to 160 px."""
+  model = recognizer.Recognizer(num_classes=11, sequence=sequence, stride=2, **TINY)
+  real = np.random.default_rng(2).random((1, 32, 100, 1)).astype(np.float32)
+  padded = np.zeros((1, 32, 160, 1), np.float32)
+  padded[:, :, :100] = real
+  pad_mask = np.zeros((1, 160), np.float32)
+  pad_mask[:, 100:] = 1
+  variables = model.init(jax.random.PRNGKey(0), jnp.asarray(real), jnp.zeros((1, 100)))
+  assert variables["params"]["prediction"]["head"]["kernel"].shape[1:] == (2, 11)
+  logits_a, lp_a = model.apply(variables, real, np.zeros((1, 100), np.float32))
+  logits_b, lp_b = model.apply(variables, padded, pad_mask)
+  assert logits_a.shape == (1, 25, 11) and logits_b.shape == (1, 40, 11)
+  assert np.asarray(lp_a).sum() == 0 and np.asarray(lp_b)[0, 25:].min() == 1
+  np.testing.assert_allclose(logits_a, logits_b[:, :25], atol=3e-5)
+  # Frames 2j and 2j+1 come from one step, yet the head writes them apart.
+  assert np.abs(np.asarray(logits_a[0, 0] - logits_a[0, 1])).max() > 1e-3
+
+
+def test_a_stride_1_model_converts_to_the_mean_of_its_frame_pairs():
+  """finetune.transfer into a stride-2 model: with no recurrence (collapse and head linear)
+  each pair of output frames is exactly the mean of the stride-1 model's two frames."""
+  from ocr_jax import charset as charset_lib  # pylint: disable=g-import-not-at-top
+  from ocr_jax import finetune  # pylint: disable=g-import-not-at-top
+  image = np.random.default_rng(3).random((2, 32, 96, 1)).astype(np.float32)
+  paddings = np.zeros((2, 96), np.float32)
+  one = recognizer.Recognizer(num_classes=11, sequence="none", **TINY)
+  two = recognizer.Recognizer(num_classes=11, sequence="none", stride=2, **TINY)
+  old = jax.tree_util.tree_map(lambda x: x + 0.1, one.init(jax.random.PRNGKey(0), image,
+                                                           paddings))
+  charset = charset_lib.get_charset("digits")
+  new, report = finetune.transfer(two.init(jax.random.PRNGKey(1), image, paddings), old,
+                                  charset, charset)
+  assert report["copied"] == report["total"] and not report["not_copied"]
+  want = np.asarray(one.apply(old, image, paddings)[0])
+  got = np.asarray(two.apply(new, image, paddings)[0])
+  pair_mean = want.reshape(2, 12, 2, 11).mean(2)
+  np.testing.assert_allclose(got[:, 0::2], pair_mean, rtol=1e-5)
+  np.testing.assert_allclose(got[:, 1::2], pair_mean, rtol=1e-5)
+  assert np.abs(want[:, 0::2] - want[:, 1::2]).max() > 1e-2  # the pairs did differ
+
+
 def test_tps_starts_as_the_identity_and_ignores_padding():
   model = recognizer.Recognizer(num_classes=5, transformation="tps", **TINY)
   rng = np.random.default_rng(1)

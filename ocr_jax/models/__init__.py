@@ -18,6 +18,7 @@ def get_model(model_config, num_classes: int, max_length: int = 32):
       num_layers=model_config.sequence.get("num_layers", 1),
       num_heads=model_config.sequence.get("num_heads", 4),
       kernel_size=model_config.sequence.get("kernel_size", 5),
+      stride=model_config.sequence.get("stride", 1),
       prediction=model_config.prediction.name,
       max_length=max_length,
       dropout=model_config.get("dropout", 0.0))

@@ -20,12 +20,19 @@ EOS_ID = 0  # shares the blank's id: never a real symbol
 
 
 class CTCHead(nn.Module):
+  """A Dense per frame; with `stride` > 1 (frames[B, T/stride, D] from a strided sequence
+  stage) `stride` frames per step, kernel [D, stride, classes], cut to the T of `paddings`."""
   num_classes: int
+  stride: int = 1
 
   @nn.compact
   def __call__(self, x, paddings, labels=None, label_paddings=None, *, train: bool):
     del labels, label_paddings, train
-    return nn.Dense(self.num_classes, name="head")(x), paddings
+    if self.stride == 1:
+      return nn.Dense(self.num_classes, name="head")(x), paddings
+    b, t, _ = x.shape
+    logits = nn.DenseGeneral((self.stride, self.num_classes), name="head")(x)
+    return logits.reshape(b, t * self.stride, -1)[:, :paddings.shape[1]], paddings
 
 
 class _DecoderStep(nn.Module):
@@ -96,10 +103,12 @@ def attention_loss(logits, labels, label_paddings):
   return jnp.sum(nll * mask, axis=1)
 
 
-def get(name: str, num_classes: int, *, max_length: int, hidden: int,
+def get(name: str, num_classes: int, *, max_length: int, hidden: int, stride: int = 1,
         module_name: str = "prediction") -> nn.Module:
   if name == "ctc":
-    return CTCHead(num_classes, name=module_name)
+    return CTCHead(num_classes, stride, name=module_name)
+  if stride != 1:
+    raise ValueError(f"sequence stride {stride} needs the 'ctc' prediction, not {name!r}")
   if name == "attention":
     return AttentionDecoder(num_classes, max_length, hidden, name=module_name)
   raise ValueError(f"unknown prediction {name!r}; choose from ['attention', 'ctc']")

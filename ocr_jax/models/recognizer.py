@@ -56,6 +56,7 @@ class Recognizer(nn.Module):
   num_layers: int = 1
   num_heads: int = 4
   kernel_size: int = 5
+  stride: int = 1
   prediction: str = "ctc"
   max_length: int = 32
   dropout: float = 0.0
@@ -69,9 +70,10 @@ class Recognizer(nn.Module):
     x, paddings = features_lib.get(self.features, self.channels)(images, image_paddings,
                                                                  train=train)
     x = sequence_lib.Sequence(self.sequence, self.hidden, self.num_layers, self.num_heads,
-                              self.dropout, self.kernel_size, name="sequence")(
+                              self.dropout, self.kernel_size, self.stride,
+                              name="sequence")(
                                   x, paddings, train=train)
     x = nn.Dropout(self.dropout, deterministic=not train)(x)
     head = prediction_lib.get(self.prediction, self.num_classes, max_length=self.max_length,
-                              hidden=self.hidden)
+                              hidden=self.hidden, stride=self.stride)
     return head(x, paddings, labels, label_paddings, train=train)

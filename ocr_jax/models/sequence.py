@@ -9,6 +9,11 @@ Every stage first collapses the height (reshape h*C, then a Dense to `hidden`), 
                convolution over frames, ReLU), padded frames zeroed before each: context of
                num_layers * (kernel_size - 1) / 2 frames each side, no time loop and no
                positions, so any line length and every core's full width.
+
+`stride` > 1 makes every stage step over groups of `stride` adjacent frames (their features
+concatenated before the collapse): T/stride steps, a recurrence's cost divided by `stride`.
+The CTC head then writes `stride` frames per step (prediction.CTCHead), so the output keeps
+T frames and the labels their room.
 """
 from __future__ import annotations
 
@@ -71,13 +76,20 @@ class Sequence(nn.Module):
   num_heads: int = 4
   dropout: float = 0.0
   kernel_size: int = 5
+  stride: int = 1
 
   @nn.compact
   def __call__(self, x, paddings, *, train: bool):
     b, h, w, c = x.shape
     x = x.transpose(0, 2, 1, 3).reshape(b, w, h * c)
-    x = nn.Dense(self.hidden, name="collapse")(x)
     mask = 1.0 - paddings
+    if self.stride > 1:  # padded frames are zero, so a group's padding adds nothing
+      s = self.stride
+      extra = -w % s
+      x = jnp.pad(x, ((0, 0), (0, extra), (0, 0))).reshape(b, (w + extra) // s, s * h * c)
+      mask = jnp.pad(mask, ((0, 0), (0, extra))).reshape(b, -1, s).max(-1)
+      w = x.shape[1]
+    x = nn.Dense(self.hidden, name="collapse")(x)
     if self.kind == "bilstm":
       lengths = jnp.sum(mask, axis=1).astype(jnp.int32)
       for i in range(self.num_layers):
