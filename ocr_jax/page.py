@@ -170,6 +170,14 @@ def rotate(grey: np.ndarray, angle: float) -> np.ndarray:
                                                  fillcolor=paper))
 
 
+def close_rows(mask: np.ndarray, reach: int) -> np.ndarray:
+  """`ndimage.binary_closing(mask, structure=np.ones((1, reach)))`, bit for bit, as a running
+  max then min along the rows (cost independent of `reach`: ~8x faster on a page)."""
+  grown = ndimage.maximum_filter1d(mask.view(np.uint8), reach, axis=1, mode="constant",
+                                   origin=-(1 - reach % 2))  # even lengths: scipy's origin
+  return ndimage.minimum_filter1d(grown, reach, axis=1, mode="constant").view(bool)
+
+
 def find_text_lines(grey: np.ndarray) -> list[Line]:
   """Text lines of a deskewed one-column page (best flattened first), top to bottom.
 
@@ -213,8 +221,7 @@ def find_text_lines(grey: np.ndarray) -> list[Line]:
     glyph &= ~(touch_x & (heights > 2.5 * glyph_height))
   keep = np.concatenate([[False], glyph])[labels]
   reach = max(3, int(round(1.6 * glyph_height)))
-  bands, m = ndimage.label(ndimage.binary_closing(keep, structure=np.ones((1, reach)))
-                           | keep)
+  bands, m = ndimage.label(close_rows(keep, reach) | keep)
   ys, xs = np.nonzero(keep)
   owner = bands[ys, xs]
   order = np.argsort(owner, kind="stable")

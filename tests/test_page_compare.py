@@ -73,6 +73,16 @@ def test_skew_estimate_and_line_split_on_a_rendered_page():
   assert abs(page.estimate_skew(layout.grey)) <= 0.2
 
 
+def test_row_closing_matches_scipy_bit_for_bit():
+  from scipy import ndimage  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(4)
+  for reach in (3, 4, 17, 48):  # odd and even lengths place the origin differently
+    mask = rng.random((9, 200)) < 0.15
+    want = ndimage.binary_closing(mask, structure=np.ones((1, reach)))
+    assert np.array_equal(page.close_rows(mask, reach), want)
+    assert (want & ~mask).any()  # gaps were closed
+
+
 def test_photographed_page_is_flattened_and_cut_line_by_line():
   """A page as a camera sees it (testsets.photograph: keystone, uneven light, the table past
   its edges): flattening evens out the paper, and the lines, which one rotation cannot
