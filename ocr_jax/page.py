@@ -139,10 +139,10 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
   return grey < min(t, paper - 30)
 
 
-def _profile_score(mask: np.ndarray, angle: float) -> float:
-  img = Image.fromarray(mask.astype(np.uint8) * 255).rotate(angle, resample=Image.NEAREST,
-                                                            expand=True, fillcolor=0)
-  rows = np.asarray(img, np.float64).sum(axis=1)
+def _profile_score(mask: Image.Image, angle: float) -> float:
+  """Sharpness of the row profile of a 0/255 ink image rotated by `angle`."""
+  img = mask.rotate(angle, resample=Image.NEAREST, expand=True, fillcolor=0)
+  rows = np.asarray(img).sum(axis=1, dtype=np.int64).astype(np.float64)
   return float(np.sum(np.diff(rows) ** 2))  # sharp line/gap transitions when level
 
 
@@ -157,6 +157,7 @@ def estimate_skew(grey: np.ndarray, max_skew: float = MAX_SKEW) -> float:
     mask = mask[:h, :w].reshape(h // scale, scale, w // scale, scale).max(axis=(1, 3))
   if mask.sum() == 0:
     return 0.0
+  mask = Image.fromarray(mask.astype(np.uint8) * 255)
   best = max(np.arange(-max_skew, max_skew + 1e-6, 0.5), key=lambda a: _profile_score(mask, a))
   fine = np.arange(best - 0.5, best + 0.5 + 1e-6, 0.1)
   return float(max(fine, key=lambda a: _profile_score(mask, a)))
