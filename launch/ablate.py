@@ -127,8 +127,8 @@ def measure(workdir: str, infer_lines: int, infer_repeats: int) -> dict:
   # FLOPs of one inference batch at width 256, from the compiled XLA program.
   images = np.zeros((8, config.data.height, 256, 1), np.float32)
   paddings = np.zeros((8, 256), np.float32)
-  compiled = rec._predict.lower(rec.params, rec.batch_stats, images,  # pylint: disable=protected-access
-                                paddings).compile()
+  predict = rec._predict  # pylint: disable=protected-access
+  compiled = predict.lower(rec.params, rec.batch_stats, images, paddings).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops = float(cost.get("flops", float("nan"))) / 8 if cost else float("nan")

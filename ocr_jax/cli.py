@@ -8,8 +8,9 @@
 
 Prints `path<TAB>text<TAB>confidence` per line image and the text lines of a page (or, with
 --json, one JSON object per image: deskew angle, line boxes in the deskewed page, text,
-per-line and per-character confidences). A file that cannot be read gives one line `error: PATH: problem` on stderr and
-the run goes on; the exit status is 1 if any file failed, 2 if nothing could be read.
+per-line and per-character confidences). A file that cannot be read gives one line
+`error: PATH: problem` on stderr and the run goes on; the exit status is 1 if any file
+failed, 2 if nothing could be read.
 """
 from __future__ import annotations
 

@@ -362,7 +362,9 @@ def main(argv=None) -> int:
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   from ocr_jax import parallel  # pylint: disable=g-import-not-at-top
   parallel.use_host_cores()  # one CPU device per core: see its docstring
-  log = lambda m: print(m, file=sys.stderr, flush=True)  # pylint: disable=unnecessary-lambda-assignment
+
+  def log(m):
+    print(m, file=sys.stderr, flush=True)
 
   engines = []
   for spec in [s.strip() for s in args.engines.split(",") if s.strip()]:

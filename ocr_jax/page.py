@@ -345,8 +345,8 @@ def find_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
   # Merge fragments of one line (dots of i and j, accents) separated by a tiny gap.
   merged: list[list[int]] = []
   for a, b in runs:
-    if merged and a - merged[-1][1] < 0.15 * median and (b - a < 0.5 * median or
-                                                          merged[-1][1] - merged[-1][0] < 0.5 * median):
+    small = b - a < 0.5 * median or merged and merged[-1][1] - merged[-1][0] < 0.5 * median
+    if merged and a - merged[-1][1] < 0.15 * median and small:
       merged[-1][1] = b
     else:
       merged.append([a, b])

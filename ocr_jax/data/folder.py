@@ -93,7 +93,8 @@ def read_labels(folder: str) -> tuple[list[tuple[str, str, str]], list[str]]:
         continue
       gt = os.path.join(folder, name)
       stem = gt[:-len(".gt.txt")]
-      image = next((stem + e for e in preprocess.IMAGE_EXTENSIONS if os.path.exists(stem + e)), None)
+      image = next((stem + e for e in preprocess.IMAGE_EXTENSIONS
+                    if os.path.exists(stem + e)), None)
       lines = [t for _, t in _decode_lines(gt, problems)]
       text = "\n".join(lines).strip("\n")
       entries.append((image or stem + ".png", text, gt))

@@ -32,7 +32,8 @@ DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".cache", "ocr_jax", "t
 def get_builder(data_config):
   """The tfds builder named by `data_config.name` (importing it registers it)."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  from ocr_jax.data import digit_strings, omr_synth, synth_text  # pylint: disable=g-import-not-at-top,unused-import
+  # pylint: disable-next=g-import-not-at-top,unused-import
+  from ocr_jax.data import digit_strings, omr_synth, synth_text
   data_dir = data_config.get("data_dir") or DEFAULT_DATA_DIR
   name = data_config.name
   if name == "line_folder":

@@ -262,7 +262,8 @@ def neighbour_strokes(img: Image.Image, font_name: str, size: int, rng, *, ink: 
   font = _font(font_name, size)
   draw = ImageDraw.Draw(img)
   ascent, descent = font.getmetrics()
-  filler = "".join(rng.choice(list("gjpqy,;()|[]bdfhklt'\"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ "), 200))
+  filler = "".join(rng.choice(
+      list("gjpqy,;()|[]bdfhklt'\"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ "), 200))
   if rng.random() < 0.5:  # previous line's descenders, cut at the top edge
     draw.text((int(rng.integers(-size, size)), -ascent - int(rng.uniform(0.0, 0.3) * descent)),
               filler, font=font, fill=ink)

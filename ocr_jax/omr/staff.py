@@ -3,16 +3,16 @@
     staves = staff.find_staves(grey)          # top to bottom
     crops = [staff.crop(grey, s) for s in staves]
 
-A staff line is a run of rows whose ink covers a good part of the page's width (measured
-against each column's own paper level); five such lines at near-equal spacing make a staff. The crop is the same for
-training images and for reading: `margin` staff spaces above the top line and below the bottom
-line (room for two ledger lines, stems, fermatas and multirest numbers), and the staff's own
-horizontal extent plus half a space. Training jitters that margin so small detection errors
-at read time stay inside what the model saw. Pages are deskewed first (up to +-5 degrees,
-`page.estimate_skew`). When no staff is found in an image shaped like one staff (at least
-`WIDE` times as wide as high, with ink on it: a blurred, faint or bent single-staff scan),
-the whole image is read as one staff, marked `found=False`; a page or a blank image with no
-staff is an error. Pure numpy + Pillow, no JAX.
+A staff line is a run of rows whose ink covers a good part of the page's width (measured against
+each column's own paper level); five such lines at near-equal spacing make a staff. The crop is
+the same for training images and for reading: `margin` staff spaces above the top line and below
+the bottom line (room for two ledger lines, stems, fermatas and multirest numbers), and the
+staff's own horizontal extent plus half a space. Training jitters that margin so small detection
+errors at read time stay inside what the model saw. Pages are deskewed first (up to +-5 degrees,
+`page.estimate_skew`). When no staff is found in an image shaped like one staff (at least `WIDE`
+times as wide as high, with ink on it: a blurred, faint or bent single-staff scan), the whole
+image is read as one staff, marked `found=False`; a page or a blank image with no staff is an
+error. Pure numpy + Pillow, no JAX.
 """
 from __future__ import annotations
 
