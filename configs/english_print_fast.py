@@ -3,8 +3,8 @@
   python -m ocr_jax.main --config=configs/english_print_fast.py --workdir=/tmp/ep_fast
 
 `sequence.stride=2` (models/sequence.py): the BiLSTM reads two adjacent frames per step and
-the CTC head writes two frames per step, so the recurrence, most of the released model's
-reading time, runs half as many steps while the output keeps its frame rate. Every tensor
+the CTC head writes two frames per step, so the recurrence, about half of the released
+model's reading time, runs half as many steps while the output keeps its frame rate. Every tensor
 starts from the released model (finetune.py: the collapse reads each pair's mean, the output
 layer writes the old frame twice); the features stay frozen, and the loss is half CTC on the
 labels, half KL from the released model's frames (ocr_jax/distill.py), which line up with the

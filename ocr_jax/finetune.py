@@ -102,7 +102,7 @@ def transfer(fresh, old, old_charset, new_charset):
 def _restride(key: tuple, src, shape: tuple):
   """`src` of a stride-1 model recast for a strided one (see the module doc) where `key` is
   the collapse kernel or the CTC output layer and the shapes say so; else `src` as is."""
-  if src is None:
+  if src is None or len(key) < 2:
     return src
   src = np.asarray(src)
   if key[-2:] == ("collapse", "kernel") and src.ndim == 2 and len(shape) == 2:

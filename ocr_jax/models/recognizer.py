@@ -71,8 +71,7 @@ class Recognizer(nn.Module):
                                                                  train=train)
     x = sequence_lib.Sequence(self.sequence, self.hidden, self.num_layers, self.num_heads,
                               self.dropout, self.kernel_size, self.stride,
-                              name="sequence")(
-                                  x, paddings, train=train)
+                              name="sequence")(x, paddings, train=train)
     x = nn.Dropout(self.dropout, deterministic=not train)(x)
     head = prediction_lib.get(self.prediction, self.num_classes, max_length=self.max_length,
                               hidden=self.hidden, stride=self.stride)
