@@ -21,6 +21,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
+from ocr_jax.models import features as features_lib
+
 
 def sinusoidal_positions(length: int, dim: int) -> np.ndarray:
   """float32[length, dim] fixed position encodings (Vaswani et al. 2017)."""
@@ -87,7 +89,7 @@ class Sequence(nn.Module):
       s = self.stride
       extra = -w % s
       x = jnp.pad(x, ((0, 0), (0, extra), (0, 0))).reshape(b, (w + extra) // s, s * h * c)
-      mask = jnp.pad(mask, ((0, 0), (0, extra))).reshape(b, -1, s).max(-1)
+      mask = features_lib.pool_mask(jnp.pad(mask, ((0, 0), (0, extra))), s)
       w = x.shape[1]
     x = nn.Dense(self.hidden, name="collapse")(x)
     if self.kind == "bilstm":
