@@ -6,6 +6,7 @@ import importlib
 import itertools
 import os
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -15,6 +16,7 @@ import pytest
 from conftest import REPO
 from ocr_jax import models
 from ocr_jax import train
+from ocr_jax.models import features as features_lib
 from ocr_jax.models import recognizer
 
 TINY = dict(channels=(8, 16, 16, 16), hidden=16, num_heads=2, max_length=6)
@@ -95,6 +97,33 @@ def test_a_stride_1_model_converts_to_the_mean_of_its_frame_pairs():
   np.testing.assert_allclose(got[:, 0::2], pair_mean, rtol=1e-5)
   np.testing.assert_allclose(got[:, 1::2], pair_mean, rtol=1e-5)
   assert np.abs(want[:, 0::2] - want[:, 1::2]).max() > 1e-2  # the pairs did differ
+
+
+@pytest.mark.parametrize("kernel,bias", [((3, 3), False), ((5, 5), True)])
+def test_input_conv_is_flax_conv_with_the_same_parameters(kernel, bias):
+  """features.InputConv (the first layer when reading) initialises the parameters nn.Conv
+  (the first layer when training) would and computes the same SAME convolution."""
+  x = np.random.default_rng(4).random((2, 32, 40, 1)).astype(np.float32)
+  flax_conv = nn.Conv(8, kernel, use_bias=bias)
+  ours = features_lib.InputConv(8, kernel, bias)
+  variables = flax_conv.init(jax.random.PRNGKey(5), x)
+  assert jax.tree_util.tree_all(jax.tree_util.tree_map(
+      np.array_equal, variables, ours.init(jax.random.PRNGKey(5), x)))
+  variables = jax.tree_util.tree_map(lambda v: v + 0.3, variables)  # a non-zero bias
+  np.testing.assert_allclose(ours.apply(variables, x), flax_conv.apply(variables, x),
+                             atol=1e-5)
+  with pytest.raises(ValueError, match="one channel"):
+    ours.init(jax.random.PRNGKey(5), np.zeros((1, 8, 8, 2), np.float32))
+
+
+def test_max_pool_is_the_block_maximum_dropping_odd_edges():
+  x = np.random.default_rng(6).random((2, 7, 9, 3)).astype(np.float32)
+  for ph, pw in [(2, 2), (2, 1), (1, 3)]:
+    h, w = 7 // ph, 9 // pw
+    want = x[:, :h * ph, :w * pw].reshape(2, h, ph, w, pw, 3).max(axis=(2, 4))
+    for train in (True, False):  # the two forms (features.py's doc)
+      np.testing.assert_array_equal(features_lib.max_pool(jnp.asarray(x), ph, pw, train=train),
+                                    want)
 
 
 def test_tps_starts_as_the_identity_and_ignores_padding():

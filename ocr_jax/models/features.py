@@ -10,9 +10,18 @@ Variable-width lines travel with explicit paddings (1 = padding): activations ar
 padded columns after every block and BatchNorm statistics ignore them, so a line gives the
 same features on its real part whatever it is padded to (when its width is a multiple of
 the width reduction, 4).
+
+Reading and training compute the same functions in two forms, each the faster one for XLA on
+CPU (VGG 16-32-96-128, 32 lines of 512 px, one device of 2 cores): reading runs the first
+layer as `InputConv` (a sum of shifted copies of the image, one per kernel tap, fused into one
+loop) and pools with maxima of strided slices, 68 ms against 105 ms for nn.Conv and a
+reshape-max pool (XLA convolves a single input channel at a few GFLOP/s, and does not fuse a
+reshape-max with the loop before it); training keeps nn.Conv and the reshape-max, whose
+gradients XLA computes faster (338 ms against 377 ms). Both create the same parameters.
 """
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import flax.linen as nn
@@ -23,12 +32,50 @@ POOLS = ((2, 2), (2, 2), (2, 1), (2, 1))
 WIDTH_REDUCTION = 4
 
 
-def max_pool(x, ph: int, pw: int):
-  """Non-overlapping max-pool written as a reshape (trains ~30 % faster than nn.max_pool on
-  CPU); odd trailing rows/columns are dropped like VALID pooling."""
+def max_pool(x, ph: int, pw: int, *, train: bool):
+  """Non-overlapping `ph` x `pw` max-pool; odd trailing rows/columns are dropped like VALID
+  pooling. Training: a reshape-max (trains ~30 % faster than nn.max_pool on CPU); reading:
+  maxima of strided slices (see the module doc)."""
   b, h, w, c = x.shape
   x = x[:, :h // ph * ph, :w // pw * pw]
-  return x.reshape(b, h // ph, ph, w // pw, pw, c).max(axis=(2, 4))
+  if train:
+    return x.reshape(b, h // ph, ph, w // pw, pw, c).max(axis=(2, 4))
+  x = functools.reduce(jnp.maximum, [x[:, i::ph] for i in range(ph)])
+  return functools.reduce(jnp.maximum, [x[:, :, j::pw] for j in range(pw)])
+
+
+class InputConv(nn.Module):
+  """nn.Conv(features, kernel_size, padding='SAME') of a one-channel image, with the same
+  parameters (names, shapes, initialisers), computed as the sum over kernel taps of the
+  shifted image times the tap's weights: XLA fuses that into one elementwise loop, ~14x
+  faster on CPU than its convolution of a single input channel (but slower to
+  differentiate)."""
+  features: int
+  kernel_size: tuple[int, int] = (3, 3)
+  use_bias: bool = True
+
+  @nn.compact
+  def __call__(self, x):
+    kh, kw = self.kernel_size
+    if x.shape[-1] != 1 or kh % 2 == 0 or kw % 2 == 0:
+      raise ValueError(f"InputConv takes one channel and odd kernels, got {x.shape[-1]} "
+                       f"channels, kernel {self.kernel_size}")
+    kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                        (kh, kw, 1, self.features))
+    _, h, w, _ = x.shape
+    x = jnp.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+    y = sum(x[:, i:i + h, j:j + w] * kernel[i, j, 0] for i in range(kh) for j in range(kw))
+    if self.use_bias:
+      y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,))
+    return y
+
+
+def conv(x, features: int, kernel_size=(3, 3), *, use_bias: bool = True, train: bool,
+         name: str):
+  """A SAME convolution: InputConv when reading a one-channel input, nn.Conv otherwise."""
+  if x.shape[-1] == 1 and not train:
+    return InputConv(features, tuple(kernel_size), use_bias, name=name)(x)
+  return nn.Conv(features, kernel_size, use_bias=use_bias, name=name)(x)
 
 
 def pool_mask(mask, pw: int):
@@ -51,9 +98,9 @@ class VGG(nn.Module):
     mask = 1.0 - paddings
     for i, c in enumerate(self.channels):
       ph, pw = POOLS[i] if i < len(POOLS) else (1, 1)
-      x = nn.Conv(c, (3, 3), use_bias=False, name=f"conv{i}")(x)
+      x = conv(x, c, use_bias=False, train=train, name=f"conv{i}")
       x = nn.relu(_masked_bn(x, mask, f"bn{i}", train)) * mask[:, None, :, None]
-      x = max_pool(x, ph, pw)
+      x = max_pool(x, ph, pw, train=train)
       mask = pool_mask(mask, pw)
     return x, 1.0 - mask
 
@@ -64,11 +111,10 @@ class LeNet(nn.Module):
 
   @nn.compact
   def __call__(self, x, paddings, *, train: bool):
-    del train  # no normalisation, no dropout
     mask = 1.0 - paddings
     for i, c in enumerate(self.channels[:2]):
-      x = nn.relu(nn.Conv(c, (5, 5), name=f"conv{i}")(x)) * mask[:, None, :, None]
-      x = max_pool(x, 2, 2)
+      x = nn.relu(conv(x, c, (5, 5), train=train, name=f"conv{i}")) * mask[:, None, :, None]
+      x = max_pool(x, 2, 2, train=train)
       mask = pool_mask(mask, 2)
     return x, 1.0 - mask
 
@@ -80,7 +126,7 @@ class ResNet(nn.Module):
   def __call__(self, x, paddings, *, train: bool):
     mask = 1.0 - paddings
     keep = lambda y: y * mask[:, None, :, None]  # noqa: E731
-    x = nn.Conv(self.channels[0], (3, 3), use_bias=False, name="stem")(x)
+    x = conv(x, self.channels[0], use_bias=False, train=train, name="stem")
     x = keep(nn.relu(_masked_bn(x, mask, "stem_bn", train)))
     for i, c in enumerate(self.channels):
       shortcut = x
@@ -92,7 +138,7 @@ class ResNet(nn.Module):
       y = _masked_bn(y, mask, f"block{i}_bn1", train)
       x = keep(nn.relu(y + shortcut))
       ph, pw = POOLS[i] if i < len(POOLS) else (1, 1)
-      x = max_pool(x, ph, pw)
+      x = max_pool(x, ph, pw, train=train)
       mask = pool_mask(mask, pw)
     return x, 1.0 - mask
 

@@ -79,8 +79,9 @@ class TPS(nn.Module):
     mask = 1.0 - paddings
     x = images
     for i, c in enumerate(self.channels):  # localisation network
-      x = nn.relu(nn.Conv(c, (3, 3), name=f"loc_conv{i}")(x)) * mask[:, None, :, None]
-      x = features.max_pool(x, 2, 2)
+      x = nn.relu(features.conv(x, c, train=train, name=f"loc_conv{i}"))
+      x = x * mask[:, None, :, None]
+      x = features.max_pool(x, 2, 2, train=train)
       mask = features.pool_mask(mask, 2)
     pooled = (x * mask[:, None, :, None]).sum((1, 2)) / (
         jnp.maximum(mask.sum(1), 1.0)[:, None] * x.shape[1])
