@@ -18,9 +18,10 @@ be read is reported once and left out of every engine's figures. Engines:
 An engine that is not installed is skipped with a message. Text normalisation, identical for
 all engines and the references: Unicode NFKC (ligatures split), typographic quotes and dashes
 to ASCII, runs of whitespace to one space, stripped ends. Speed: each engine reads the whole
-set once to warm up (compilations, caches), then again timed; lines/s = lines / timed
-seconds, one process per engine (ours uses XLA's threads; Tesseract gets `--threads` API
-instances, default one per core, so both use every core).
+set once to warm up (compilations, caches), then the engines take turns reading it timed
+(`--repeats` passes each, interleaved, so a shared machine's drift reaches all alike);
+lines/s = lines / median timed pass, one process for all engines (ours uses XLA's threads;
+Tesseract gets `--threads` API instances, default one per core, so both use every core).
 
 With `--pages DIR`, each engine also reads whole pages (page_NNN.png + page_NNN.gt.txt) with
 its own layout analysis (ours: page.py; Tesseract: --psm 3); page CER compares the lines
@@ -262,18 +263,32 @@ def measure_pages(engine, greys, refs) -> dict:
   return result
 
 
-def measure(engine, greys, refs, repeats: int = 1) -> dict:
-  engine.read(greys)  # warm-up
-  times, hyps = [], None
+def measure_engines(engines, greys, refs, repeats: int = 1) -> list[dict]:
+  """Metrics and lines/s of each engine on one set. Every engine reads the set once to warm
+  up, then the timed passes take turns (pass 1 of every engine, then pass 2, ...), so a
+  change in the shared machine's speed during the run reaches every engine alike; lines/s
+  is the median pass."""
+  for engine in engines:
+    engine.read(greys)  # warm-up: compilations, caches
+  times = [[] for _ in engines]
+  hyps = [None] * len(engines)
   for _ in range(repeats):
-    start = time.perf_counter()
-    hyps = engine.read(greys)
-    times.append(time.perf_counter() - start)
-  hyps = [normalize(h) for h in hyps]
-  result = metrics.text_metrics(refs, hyps)
-  result["lines_per_s"] = len(greys) / max(float(np.median(times)), 1e-9)
-  result["hyps"] = hyps
-  return result
+    for i, engine in enumerate(engines):
+      start = time.perf_counter()
+      hyps[i] = engine.read(greys)
+      times[i].append(time.perf_counter() - start)
+  results = []
+  for engine_hyps, engine_times in zip(hyps, times):
+    engine_hyps = [normalize(h) for h in engine_hyps]
+    result = metrics.text_metrics(refs, engine_hyps)
+    result["lines_per_s"] = len(greys) / max(float(np.median(engine_times)), 1e-9)
+    result["hyps"] = engine_hyps
+    results.append(result)
+  return results
+
+
+def measure(engine, greys, refs, repeats: int = 1) -> dict:
+  return measure_engines([engine], greys, refs, repeats)[0]
 
 
 def machine() -> str:
@@ -386,8 +401,7 @@ def main(argv=None) -> int:
     if not greys:
       log(f"error: {folder}: no readable labelled images")
       continue
-    for engine in engines:
-      r = measure(engine, greys, refs, args.repeats)
+    for engine, r in zip(engines, measure_engines(engines, greys, refs, args.repeats)):
       rows.append({"set": set_name, "engine": engine.name, "version": engine.version,
                    "lines": len(greys), **{k: r[k] for k in ("cer", "wer", "line_accuracy",
                                                               "lines_per_s")}})

@@ -306,6 +306,27 @@ def test_compare_writes_reports_and_survives_bad_inputs(overfit_model, tmp_path,
   assert os.path.getsize(f"{out}.png") > 1000
 
 
+def test_timed_passes_of_the_engines_take_turns():
+  """compare.measure_engines warms every engine up, then interleaves their timed passes, so
+  a drift of the machine's speed reaches every engine; each scores its own reading."""
+  calls = []
+
+  class Echo:
+    def __init__(self, name, suffix):
+      self.name, self.suffix = name, suffix
+
+    def read(self, greys):
+      calls.append(self.name)
+      return [f"line {i}{self.suffix}" for i in range(len(greys))]
+
+  refs = ["line 0", "line 1"]
+  exact, wrong = compare.measure_engines([Echo("a", ""), Echo("b", "x")], [None, None], refs,
+                                         repeats=3)
+  assert calls == ["a", "b"] + ["a", "b"] * 3
+  assert exact["cer"] == 0 and wrong["cer"] > 0 and wrong["hyps"] == ["line 0x", "line 1x"]
+  assert exact["lines_per_s"] > 0 and wrong["lines_per_s"] > 0
+
+
 def test_normalisation_is_shared_and_stated():
   assert compare.normalize("\u201cIt\u2019s\u201d \ufb01ne \u2014  ok ") == '"It\'s" fine - ok'
 
