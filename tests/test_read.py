@@ -76,13 +76,14 @@ def test_inference_compiles_once_per_shape_bucket(overfit_model):
   rec = inference.Recognizer.from_checkpoint(workdir)
   lines = [np.asarray(Image.open(img_dir / f"line{i}.png")) for i in range(8)]
   assert max(x.shape[1] for x in lines) <= 192 and rec._bucket(192) == 192
-  # Padded with paper to 300 px (to 320 px on the width grid).
+  assert rec._bucket(300) == 304 and rec._bucket(600) == 608 and rec._bucket(17) == 32
+  # Padded with paper to 300 px (to 304 px on the width grid).
   wide = [np.pad(x, ((0, 0), (0, 300 - x.shape[1])), constant_values=255) for x in lines]
   first = rec.read_arrays(lines * 3)  # 24 lines: one (<= 192 px, 32 lines) batch
   assert rec.num_compiled_shapes == 1
   rec.read_arrays(lines[::-1] * 4)    # 32 lines: the same shape, no new compilation
   assert rec.num_compiled_shapes == 1
-  # 40 lines, sorted by width: 8 narrow and 24 wide (32 lines, 320 px), then 8 wide (8, 320).
+  # 40 lines, sorted by width: 8 narrow and 24 wide (32 lines, 304 px), then 8 wide (8, 304).
   results = rec.read_arrays(wide * 4 + lines)
   assert rec.num_compiled_shapes == 3
   # Results come back in input order (the overfit model reads the paper-padded copies less
