@@ -288,6 +288,7 @@ def measure_engines(engines, greys, refs, repeats: int = 1) -> list[dict]:
 
 
 def measure(engine, greys, refs, repeats: int = 1) -> dict:
+  """measure_engines for one engine."""
   return measure_engines([engine], greys, refs, repeats)[0]
 
 
