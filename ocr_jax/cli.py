@@ -235,6 +235,7 @@ def main(argv=None) -> int:
   if args.command in ("read", "omr"):
     from ocr_jax import parallel  # pylint: disable=g-import-not-at-top  (imports jax)
     parallel.use_host_cores()  # one CPU device per core: see its docstring
+    parallel.use_compilation_cache()  # compiled shapes kept for the next run
   return args.func(args)
 
 

@@ -8,6 +8,9 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)  # for `import configs.default`
+# The `ocr-jax` command keeps compiled programs under ~/.cache (parallel.use_compilation_cache);
+# the tests' commands, in this process and in subprocesses, keep none unless a test asks.
+os.environ["OCR_JAX_COMPILE_CACHE"] = "off"
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from conftest import REPO, TEXTS
 from ocr_jax import cli
 from ocr_jax import decoding
 from ocr_jax import inference
+from ocr_jax import parallel
 
 
 def test_overfit_small_set_exactly(overfit_model):
@@ -109,6 +110,28 @@ def test_cli_as_a_process_reports_missing_model(tmp_path):
                        capture_output=True, text=True, cwd=REPO, timeout=120)
   assert out.returncode == 2
   assert out.stderr.strip().count("\n") == 0 and "nowhere" in out.stderr
+
+
+def test_cli_keeps_compiled_programs_for_the_next_run(overfit_model, tmp_path):
+  """A second `ocr-jax read` loads the reader's program from the cache folder the first run
+  wrote instead of compiling it, and reads the same; 'off' keeps no cache."""
+  workdir, img_dir, _ = overfit_model
+  cache = tmp_path / "xla"
+
+  def run():
+    env = dict(os.environ, OCR_JAX_COMPILE_CACHE=str(cache), JAX_LOG_COMPILES="1")
+    proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "read", "--model", workdir,
+                           str(img_dir / "line0.png")],
+                          env=env, capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+  hit = "Persistent compilation cache hit for 'jit_predict_step'"
+  first, second = run(), run()
+  assert hit not in first.stderr and hit in second.stderr
+  assert first.stdout == second.stdout and TEXTS[0] in first.stdout
+  assert any(p.name.startswith("jit_predict_step") for p in cache.iterdir())
+  assert parallel.use_compilation_cache("off") is None
 
 
 _READ_ON_DEVICES = """
