@@ -10,7 +10,9 @@ Prints `path<TAB>text<TAB>confidence` per line image and the text lines of a pag
 --json, one JSON object per image: deskew angle, line boxes in the deskewed page, text,
 per-line and per-character confidences). A file that cannot be read gives one line
 `error: PATH: problem` on stderr and the run goes on; the exit status is 1 if any file
-failed, 2 if nothing could be read.
+failed, 2 if nothing could be read. `read` and `omr` keep the programs they compile (one per
+batch shape) under ~/.cache/ocr_jax/xla for the next run; OCR_JAX_COMPILE_CACHE=DIR picks
+another folder, OCR_JAX_COMPILE_CACHE=off turns that off (parallel.use_compilation_cache).
 """
 from __future__ import annotations
 
