@@ -6,6 +6,7 @@ import subprocess
 import sys
 import zlib
 
+import jax
 import numpy as np
 from PIL import Image
 
@@ -119,7 +120,8 @@ def test_cli_keeps_compiled_programs_for_the_next_run(overfit_model, tmp_path):
   cache = tmp_path / "xla"
 
   def run():
-    env = dict(os.environ, OCR_JAX_COMPILE_CACHE=str(cache), JAX_LOG_COMPILES="1")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}  # JAX's own
+    env.update(OCR_JAX_COMPILE_CACHE=str(cache), JAX_LOG_COMPILES="1")
     proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "read", "--model", workdir,
                            str(img_dir / "line0.png")],
                           env=env, capture_output=True, text=True, cwd=REPO, timeout=300)
@@ -131,7 +133,12 @@ def test_cli_keeps_compiled_programs_for_the_next_run(overfit_model, tmp_path):
   assert hit not in first.stderr and hit in second.stderr
   assert first.stdout == second.stdout and TEXTS[0] in first.stdout
   assert any(p.name.startswith("jit_predict_step") for p in cache.iterdir())
-  assert parallel.use_compilation_cache("off") is None
+  saved = jax.config.jax_compilation_cache_dir  # set here if the environment sets JAX's own
+  jax.config.update("jax_compilation_cache_dir", None)
+  try:
+    assert parallel.use_compilation_cache("off") is None
+  finally:
+    jax.config.update("jax_compilation_cache_dir", saved)
 
 
 _READ_ON_DEVICES = """
