@@ -27,7 +27,8 @@ With `--pages DIR`, each engine also reads whole pages (page_NNN.png + page_NNN.
 its own layout analysis (ours: page.py; Tesseract: --psm 3); page CER compares the lines
 joined by newlines, so missed, split or reordered lines count as errors. For whole pages the
 "exact lines" column is the share of pages read without any error, and lines/s (layout
-analysis included) comes from a single pass without warm-up.
+analysis included) is timed as for lines: a warm-up pass, then `--repeats` interleaved
+passes (a cold pass would time our compilations of the page lines' shapes).
 
 Writes OUT.md (table, command, machine), OUT.csv and OUT.png (CER and lines/s per engine).
 """
@@ -252,36 +253,29 @@ def page_text(lines) -> str:
   return "\n".join(t for t in (normalize(l) for l in lines) if t)
 
 
-def measure_pages(engine, greys, refs) -> dict:
-  """Page-level CER and WER (reading order matters: lines are joined by newlines)."""
-  start = time.perf_counter()
-  hyps = [page_text(lines) for lines in engine.read_pages(greys)]
-  seconds = time.perf_counter() - start
-  result = metrics.text_metrics(refs, hyps)
-  result["lines_per_s"] = sum(r.count("\n") + 1 for r in refs) / max(seconds, 1e-9)
-  result["hyps"] = hyps
-  return result
-
-
-def measure_engines(engines, greys, refs, repeats: int = 1) -> list[dict]:
+def measure_engines(engines, greys, refs, repeats: int = 1, pages: bool = False) -> list[dict]:
   """Metrics and lines/s of each engine on one set. Every engine reads the set once to warm
   up, then the timed passes take turns (pass 1 of every engine, then pass 2, ...), so a
   change in the shared machine's speed during the run reaches every engine alike; lines/s
-  is the median pass."""
+  is the median pass. `pages`: `greys` are whole pages read by `read_pages`, scored
+  page by page (reading order matters: lines are joined by newlines), lines/s counting
+  the references' lines."""
+  read = (lambda e: e.read_pages(greys)) if pages else (lambda e: e.read(greys))
   for engine in engines:
-    engine.read(greys)  # warm-up: compilations, caches
+    read(engine)  # warm-up: compilations, caches
   times = [[] for _ in engines]
   hyps = [None] * len(engines)
   for _ in range(repeats):
     for i, engine in enumerate(engines):
       start = time.perf_counter()
-      hyps[i] = engine.read(greys)
+      hyps[i] = read(engine)
       times[i].append(time.perf_counter() - start)
+  num_lines = sum(r.count("\n") + 1 for r in refs) if pages else len(greys)
   results = []
   for engine_hyps, engine_times in zip(hyps, times):
-    engine_hyps = [normalize(h) for h in engine_hyps]
+    engine_hyps = [page_text(h) if pages else normalize(h) for h in engine_hyps]
     result = metrics.text_metrics(refs, engine_hyps)
-    result["lines_per_s"] = len(greys) / max(float(np.median(engine_times)), 1e-9)
+    result["lines_per_s"] = num_lines / max(float(np.median(engine_times)), 1e-9)
     result["hyps"] = engine_hyps
     results.append(result)
   return results
@@ -419,8 +413,8 @@ def main(argv=None) -> int:
     if not greys:
       log(f"error: {folder}: no readable pages with .gt.txt")
       continue
-    for engine in engines:
-      r = measure_pages(engine, greys, refs)
+    for engine, r in zip(engines, measure_engines(engines, greys, refs, args.repeats,
+                                                  pages=True)):
       rows.append({"set": set_name, "engine": engine.name, "version": engine.version,
                    "lines": sum(x.count("\n") + 1 for x in refs),
                    **{k: r[k] for k in ("cer", "wer", "line_accuracy", "lines_per_s")}})

@@ -327,6 +327,29 @@ def test_timed_passes_of_the_engines_take_turns():
   assert exact["lines_per_s"] > 0 and wrong["lines_per_s"] > 0
 
 
+def test_whole_pages_are_timed_and_scored_as_pages():
+  """With pages=True the engines read with read_pages (warm-up, then interleaved passes)
+  and each page is scored as its lines joined by newlines; lines/s counts the references'
+  lines."""
+  calls = []
+
+  class Pages:
+    def __init__(self, name, lines):
+      self.name, self.lines = name, lines
+
+    def read_pages(self, greys):
+      calls.append(self.name)
+      return [self.lines for _ in greys]
+
+  refs = ["one\ntwo"]
+  exact, swapped = compare.measure_engines(
+      [Pages("a", ["one", " two "]), Pages("b", ["two", "one"])], [None], refs, repeats=2,
+      pages=True)
+  assert calls == ["a", "b"] * 3
+  assert exact["cer"] == 0 and exact["hyps"] == ["one\ntwo"] and swapped["cer"] > 0
+  assert exact["line_accuracy"] == 1 and swapped["line_accuracy"] == 0
+
+
 def test_normalisation_is_shared_and_stated():
   assert compare.normalize("\u201cIt\u2019s\u201d \ufb01ne \u2014  ok ") == '"It\'s" fine - ok'
 
