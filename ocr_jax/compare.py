@@ -257,9 +257,9 @@ def measure_engines(engines, greys, refs, repeats: int = 1, pages: bool = False)
   """Metrics and lines/s of each engine on one set. Every engine reads the set once to warm
   up, then the timed passes take turns (pass 1 of every engine, then pass 2, ...), so a
   change in the shared machine's speed during the run reaches every engine alike; lines/s
-  is the median pass. `pages`: `greys` are whole pages read by `read_pages`, scored
-  page by page (reading order matters: lines are joined by newlines), lines/s counting
-  the references' lines."""
+  is the median pass; `lines` is the number of lines scored. `pages`: `greys` are whole
+  pages read by `read_pages`, scored page by page (reading order matters: lines are joined
+  by newlines), `lines` counting the references' lines."""
   read = (lambda e: e.read_pages(greys)) if pages else (lambda e: e.read(greys))
   for engine in engines:
     read(engine)  # warm-up: compilations, caches
@@ -275,6 +275,7 @@ def measure_engines(engines, greys, refs, repeats: int = 1, pages: bool = False)
   for engine_hyps, engine_times in zip(hyps, times):
     engine_hyps = [page_text(h) if pages else normalize(h) for h in engine_hyps]
     result = metrics.text_metrics(refs, engine_hyps)
+    result["lines"] = num_lines
     result["lines_per_s"] = num_lines / max(float(np.median(engine_times)), 1e-9)
     result["hyps"] = engine_hyps
     results.append(result)
@@ -398,8 +399,7 @@ def main(argv=None) -> int:
       continue
     for engine, r in zip(engines, measure_engines(engines, greys, refs, args.repeats)):
       rows.append({"set": set_name, "engine": engine.name, "version": engine.version,
-                   "lines": len(greys), **{k: r[k] for k in ("cer", "wer", "line_accuracy",
-                                                              "lines_per_s")}})
+                   **{k: r[k] for k in ("lines", "cer", "wer", "line_accuracy", "lines_per_s")}})
       log(f"{set_name}\t{engine.name}\tCER {100 * r['cer']:.2f} %\tWER {100 * r['wer']:.2f} %"
           f"\texact {100 * r['line_accuracy']:.1f} %\t{r['lines_per_s']:.1f} lines/s")
       shown = 0
@@ -416,8 +416,7 @@ def main(argv=None) -> int:
     for engine, r in zip(engines, measure_engines(engines, greys, refs, args.repeats,
                                                   pages=True)):
       rows.append({"set": set_name, "engine": engine.name, "version": engine.version,
-                   "lines": sum(x.count("\n") + 1 for x in refs),
-                   **{k: r[k] for k in ("cer", "wer", "line_accuracy", "lines_per_s")}})
+                   **{k: r[k] for k in ("lines", "cer", "wer", "line_accuracy", "lines_per_s")}})
       log(f"{set_name}\t{engine.name}\tCER {100 * r['cer']:.2f} %\tWER {100 * r['wer']:.2f} %"
           f"\t{r['lines_per_s']:.1f} lines/s")
   if not rows:

@@ -348,6 +348,7 @@ def test_whole_pages_are_timed_and_scored_as_pages():
   assert calls == ["a", "b"] * 3
   assert exact["cer"] == 0 and exact["hyps"] == ["one\ntwo"] and swapped["cer"] > 0
   assert exact["line_accuracy"] == 1 and swapped["line_accuracy"] == 0
+  assert exact["lines"] == 2 and exact["lines_per_s"] > 0
 
 
 def test_normalisation_is_shared_and_stated():
