@@ -89,8 +89,8 @@ def use_compilation_cache(path: str | None = None) -> str | None:
   turn it off. A cache the user set up for JAX (JAX_COMPILATION_CACHE_DIR) is kept. Its size
   is bounded by the shapes read: ~60 kB a shape, a model's shapes at most 16 widths an octave
   (inference.WIDTHS_PER_OCTAVE) times 6 batch sizes. XLA checks on loading that a program
-  was compiled for this machine's CPU and recompiles otherwise. Returns the folder in use, or None (off, or the folder
-  cannot be made). Call before the first compilation."""
+  was compiled for this machine's CPU and recompiles otherwise. Returns the folder in use,
+  or None (off, or the folder cannot be made). Call before the first compilation."""
   if jax.config.jax_compilation_cache_dir:
     return jax.config.jax_compilation_cache_dir
   if path is None:
