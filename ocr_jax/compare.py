@@ -14,6 +14,11 @@ be read is reported once and left out of every engine's figures. Engines:
   tesseract[:N]                  Tesseract in-process through tesserocr (`--psm 7`, one line),
                                  N API instances in threads (default `--threads`)
   tesseract-cli                  the `tesseract` program (Debian's) through pytesseract
+  rapidocr[:N]                   PP-OCR's recognition model (PP-OCRv6 small, the ONNX file in
+                                 RapidOCR's wheel) through RapidOCR and onnxruntime, one line
+                                 per call as its users call it (no detection, no angle
+                                 classifier), N instances of one intra-op thread each in
+                                 threads (default `--threads`)
 
 An engine that is not installed is skipped with a message. Text normalisation, identical for
 all engines and the references: Unicode NFKC (ligatures split), typographic quotes and dashes
@@ -154,16 +159,7 @@ class Tesseract:
     return out
 
   def read(self, greys):
-    n = len(self.apis)
-    if n == 1:
-      return self._read_some(self.apis[0], greys)
-    parts = [greys[i::n] for i in range(n)]
-    with concurrent.futures.ThreadPoolExecutor(n) as pool:
-      results = list(pool.map(self._read_some, self.apis, parts))
-    out = [None] * len(greys)
-    for i in range(n):
-      out[i::n] = results[i]
-    return out
+    return _in_threads(self._read_some, self.apis, greys)
 
 
 class TesseractCli:
@@ -193,6 +189,61 @@ class TesseractCli:
                                      config="--psm 3 --oem 1").splitlines() for g in greys]
 
 
+class RapidOcr:
+  """PP-OCR recognition through RapidOCR (PyPI `rapidocr`, whose wheel ships the PP-OCRv6
+  ONNX models; `onnxruntime` runs them): `use_det=False, use_cls=False`, so it reads the
+  line image it is given, as Tesseract's --psm 7 does. `threads` instances, each with one
+  onnxruntime intra-op thread, read disjoint lines in parallel (onnxruntime releases the
+  GIL), so it uses the same cores as the other engines."""
+
+  def __init__(self, threads: int):
+    try:
+      import rapidocr  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      raise EngineUnavailable(f"rapidocr is not installed ({e}); pip install rapidocr "
+                              "onnxruntime (or the `compare` extra)") from None
+    params = {"Global.use_det": False, "Global.use_cls": False, "Global.log_level": "error",
+              "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+              "EngineConfig.onnxruntime.inter_op_num_threads": 1}
+    try:
+      self.engines = [rapidocr.RapidOCR(params=params) for _ in range(max(1, threads))]
+    except Exception as e:  # pylint: disable=broad-except
+      raise EngineUnavailable(f"RapidOCR did not start ({type(e).__name__}: {e})") from None
+    rec = self.engines[0].cfg.Rec
+    from importlib import metadata  # pylint: disable=g-import-not-at-top
+    value = lambda v: str(getattr(v, "value", v))
+    self.name = "rapidocr"
+    self.version = (f"{value(rec.ocr_version)} {value(rec.model_type)} rec (RapidOCR "
+                    f"{metadata.version('rapidocr')}, {len(self.engines)} thr)")
+
+  @staticmethod
+  def _read_some(engine, greys):
+    out = []
+    for g in greys:
+      result = engine(np.repeat(g[:, :, None], 3, axis=2), use_det=False, use_cls=False,
+                      use_rec=True)
+      out.append(" ".join(result.txts or ()))
+    return out
+
+  def read(self, greys):
+    return _in_threads(self._read_some, self.engines, greys)
+
+
+def _in_threads(read_some, workers, greys):
+  """read_some(worker, lines) over disjoint interleaved slices of `greys`, one thread per
+  worker; the texts come back in the order of `greys`."""
+  n = len(workers)
+  if n == 1:
+    return read_some(workers[0], greys)
+  parts = [greys[i::n] for i in range(n)]
+  with concurrent.futures.ThreadPoolExecutor(n) as pool:
+    results = list(pool.map(read_some, workers, parts))
+  out = [None] * len(greys)
+  for i in range(n):
+    out[i::n] = results[i]
+  return out
+
+
 def make_engine(spec: str, args):
   name, _, option = spec.partition(":")
   if name == "ocr_jax":
@@ -204,8 +255,12 @@ def make_engine(spec: str, args):
     return engine
   if name == "tesseract-cli":
     return TesseractCli()
+  if name == "rapidocr":
+    engine = RapidOcr(int(option) if option else args.threads)
+    engine.name = spec
+    return engine
   raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words|:words-all], "
-                   "tesseract[:N], tesseract-cli)")
+                   "tesseract[:N], tesseract-cli, rapidocr[:N])")
 
 
 # ------------------------------------------------------------------------------------------
@@ -355,16 +410,16 @@ def main(argv=None) -> int:
   parser.add_argument("--pages", nargs="*", default=[],
                       help="folders of page_*.png with page_*.gt.txt (one line of text per "
                       "printed line): page-level CER with each engine's own layout analysis")
-  parser.add_argument("--engines", default="ocr_jax,tesseract",
+  parser.add_argument("--engines", default="ocr_jax,tesseract,rapidocr",
                       help="comma-separated: ocr_jax[:greedy|:beam|:words|:words-all], "
-                      "tesseract[:N], tesseract-cli")
+                      "tesseract[:N], tesseract-cli, rapidocr[:N]")
   parser.add_argument("--model", default=ocr_jax.ENGLISH_MODEL, help="our model (a workdir)")
   parser.add_argument("--beam_width", type=int, default=8)
   parser.add_argument("--fit_margins", choices=("model", "on", "off"), default="model",
                       help="our model reads line crops through preprocess.fit_margins as its "
                            "config says, or forced on or off")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                      help="Tesseract API instances in parallel")
+                      help="Tesseract API / RapidOCR instances in parallel")
   parser.add_argument("--repeats", type=int, default=1, help="timed passes (median)")
   parser.add_argument("--out", default="compare", help="output path stem (.md .csv .png)")
   parser.add_argument("--errors", type=int, default=0,

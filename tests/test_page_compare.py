@@ -1,5 +1,6 @@
 """Page reading (deskew, line split, order), decoders, the comparison harness, the release
 format, and the committed corpus of bad inputs given to `read` and `compare`."""
+import argparse
 import csv
 import json
 import os
@@ -386,6 +387,19 @@ def test_tesseract_engine_reads_clean_lines_in_order():
   rng = np.random.default_rng(0)
   texts = ["The quick brown fox jumps", "over the lazy dog.", "Pack my box with 5 jugs"]
   greys = [testsets.clean_line(t, "LiberationSerif-Regular.ttf", rng) for t in texts]
+  assert [compare.normalize(t) for t in engine.read(greys)] == texts
+
+
+def test_rapidocr_engine_reads_clean_lines_in_order():
+  """PP-OCR, the second peer, as compare runs it: recognition only, two instances in threads
+  (the test extra installs rapidocr and onnxruntime; its models ship in the wheel)."""
+  engine = compare.make_engine("rapidocr:2", argparse.Namespace(threads=1))
+  assert engine.name == "rapidocr:2" and len(engine.engines) == 2
+  assert "PP-OCR" in engine.version
+  rng = np.random.default_rng(1)
+  texts = ["The quick brown fox jumps", "over the lazy dog.", "Pack my box with 5 jugs",
+           "Call 555-0199 now"]
+  greys = [testsets.clean_line(t, "LiberationSans-Regular.ttf", rng) for t in texts]
   assert [compare.normalize(t) for t in engine.read(greys)] == texts
 
 
