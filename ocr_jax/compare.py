@@ -5,7 +5,9 @@
 
 Each `--data` folder holds line images and `labels.tsv` (`filename<TAB>text`, UTF-8). Every
 engine reads the same decoded pixels (one loader, `preprocess.load_image`); a file that cannot
-be read is reported once and left out of every engine's figures. Engines:
+be read is reported once and left out of every engine's figures. A folder with `sizes.tsv`
+(`filename<TAB>type size in px`, as `python -m ocr_jax.data.devsets` writes it) also gets a row
+per size band (<= 12, 13-20, 21-32, > 32 px), from the same readings. Engines:
 
   ocr_jax[:greedy|:beam|:words]  our model (`--model`, default the released English model)
                                  with greedy, CTC prefix beam or word-list-rescored decoding
@@ -52,7 +54,7 @@ import unicodedata
 
 import numpy as np
 
-import ocr_jax
+from ocr_jax import released
 from ocr_jax import inference
 from ocr_jax import metrics
 from ocr_jax.data import preprocess
@@ -248,7 +250,7 @@ def make_engine(spec: str, args):
   name, _, option = spec.partition(":")
   if name == "ocr_jax":
     fit = {"model": None, "on": True, "off": False}[args.fit_margins]
-    return OcrJax(option or "greedy", args.model, args.beam_width, fit)
+    return OcrJax(option or "greedy", released.resolve(args.model), args.beam_width, fit)
   if name == "tesseract":
     engine = Tesseract(int(option) if option else args.threads)
     engine.name = spec
@@ -302,6 +304,19 @@ def load_pages(folder: str, log=print):
       refs.append(page_text(f.read().splitlines()))
     names.append(name)
   return names, greys, refs
+
+
+def size_bands(folder: str, names) -> dict[str, list[int]]:
+  """{size band: indices into `names`} from the folder's sizes.tsv (type size in px per
+  line, as devsets writes it), bands in size order; {} without sizes.tsv."""
+  from ocr_jax.data import devsets  # pylint: disable=g-import-not-at-top
+  sizes = devsets.read_sizes(folder)
+  bands = {}
+  for i, name in enumerate(names):
+    if name in sizes:
+      bands.setdefault(devsets.size_band(sizes[name]), []).append(i)
+  order = [devsets.size_band(hi) for _, hi in devsets.SIZE_BANDS]
+  return {b: bands[b] for b in order if b in bands}
 
 
 def page_text(lines) -> str:
@@ -375,7 +390,8 @@ def write_reports(rows: list[dict], out: str, command: str) -> None:
   for r in rows:
     lines.append(f"| {r['set']} | {r['engine']} | {r['version']} | {r['lines']} | "
                  f"{100 * r['cer']:.2f} | {100 * r['wer']:.2f} | "
-                 f"{100 * r['line_accuracy']:.1f} | {r['lines_per_s']:.1f} |")
+                 f"{100 * r['line_accuracy']:.1f} | "
+                 f"{'-' if r['lines_per_s'] is None else format(r['lines_per_s'], '.1f')} |")
   with open(out + ".md", "w", encoding="utf-8") as f:
     f.write("\n".join(lines) + "\n")
   try:
@@ -384,14 +400,14 @@ def write_reports(rows: list[dict], out: str, command: str) -> None:
     import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   except ImportError:
     return
-  sets = list(dict.fromkeys(r["set"] for r in rows))
+  sets = list(dict.fromkeys(r["set"] for r in rows if r["lines_per_s"] is not None))
   engines = list(dict.fromkeys(r["engine"] for r in rows))
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
   width = 0.8 / max(len(engines), 1)
   for k, e in enumerate(engines):
     for ax, key, scale in ((axes[0], "cer", 100), (axes[1], "lines_per_s", 1)):
-      vals = [next((scale * r[key] for r in rows if r["set"] == s and r["engine"] == e), 0)
-              for s in sets]
+      vals = [next((scale * (r[key] or 0) for r in rows if r["set"] == s and r["engine"] == e),
+                   0) for s in sets]
       ax.bar(np.arange(len(sets)) + k * width, vals, width, label=e)
   for ax, title in ((axes[0], "CER % (lower is better)"), (axes[1], "lines/s (higher is better)")):
     ax.set_xticks(np.arange(len(sets)) + width * (len(engines) - 1) / 2)
@@ -413,8 +429,10 @@ def main(argv=None) -> int:
   parser.add_argument("--engines", default="ocr_jax,tesseract,rapidocr",
                       help="comma-separated: ocr_jax[:greedy|:beam|:words|:words-all], "
                       "tesseract[:N], tesseract-cli, rapidocr[:N]")
-  parser.add_argument("--model", default=ocr_jax.ENGLISH_MODEL, help="our model (a workdir)")
-  parser.add_argument("--beam_width", type=int, default=8)
+  parser.add_argument("--model", default=released.ENGLISH_MODEL,
+                      help="our model: a workdir or a released model's name")
+  parser.add_argument("--beam_width", type=int, default=8,
+                      help="hypotheses kept per frame by ocr_jax:beam and :words (default 8)")
   parser.add_argument("--fit_margins", choices=("model", "on", "off"), default="model",
                       help="our model reads line crops through preprocess.fit_margins as its "
                            "config says, or forced on or off")
@@ -457,6 +475,11 @@ def main(argv=None) -> int:
                    **{k: r[k] for k in ("lines", "cer", "wer", "line_accuracy", "lines_per_s")}})
       log(f"{set_name}\t{engine.name}\tCER {100 * r['cer']:.2f} %\tWER {100 * r['wer']:.2f} %"
           f"\texact {100 * r['line_accuracy']:.1f} %\t{r['lines_per_s']:.1f} lines/s")
+      for band, idx in size_bands(folder, names).items():
+        m = metrics.text_metrics([refs[i] for i in idx], [r["hyps"][i] for i in idx])
+        rows.append({"set": f"{set_name} {band}", "engine": engine.name,
+                     "version": engine.version, "lines": len(idx), "lines_per_s": None,
+                     **{k: m[k] for k in ("cer", "wer", "line_accuracy")}})
       shown = 0
       for name, ref, hyp in zip(names, refs, r["hyps"]):
         if ref != hyp and shown < args.errors:

@@ -80,6 +80,24 @@ def test_recrop_redraws_the_margins_from_flush_to_loose():
   assert len(set(widths)) > 10  # the text's scale in the line varies with the margins
 
 
+def test_lowres_loses_detail_keeps_the_shape_and_sometimes_goes_bitonal():
+  """Small type / low-resolution scans: the line keeps its size, loses fine detail (a
+  1-px stroke pattern is smeared), and half the draws are thresholded to two levels."""
+  x = np.zeros((32, 120, 1), np.float32)
+  x[4:28, ::3] = 1.0  # 1-px strokes every 3 px: detail that 12-px type cannot hold
+  only = {o: 0 for o in augment.OPERATIONS if o != "lowres"}
+  bitonal_before_resize = 0
+  for step in range(20):
+    y = augment.augment_line(x, _config(p=1.0, **only, lowres=12), augment.rng_for(0, step, 0))
+    assert y.shape == x.shape
+    assert np.abs(y - x).mean() > 0.05  # the stroke pattern does not survive
+    col = y[16, :, 0]
+    bitonal_before_resize += np.isclose(col.min(), 0) and np.isclose(col.max(), 1)
+  assert 0 < bitonal_before_resize < 20
+  same = augment.augment_line(x, _config(p=1.0, **only, lowres=32), augment.rng_for(0, 0, 0))
+  assert np.array_equal(same, x)  # no smaller height to go to: unchanged
+
+
 def test_bolder_strokes_add_ink():
   x = _line()
   only = {o: 0 for o in augment.OPERATIONS if o != "stroke"}

@@ -117,6 +117,27 @@ def test_english_print_more_draws_other_training_lines_only():
   assert len(train) == 4
 
 
+def test_english_print_tech_adds_faces_prose_and_typesetting_to_training_only(monkeypatch):
+  """Its validation lines are english_print's; its training lines come from more faces,
+  technical prose, x-height-only words and curly quotes drawn for ASCII labels."""
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  tech, base = configs["english_print_tech"], configs["english_print"]
+  for i in (2, 9):
+    a, b = (synth_text.render_example(c, "validation", i) for c in (tech, base))
+    assert a["text"] == b["text"] and a["image"] == b["image"]
+  extra = set(render.load_prose("train", tech.extra_prose)) - set(render.load_prose("train"))
+  assert len(extra) > 1000 and any("array" in p for p in extra)
+  assert all(ord(c) < 128 for p in extra for c in p)  # labels stay in the ASCII charset
+  assert render.typeset("a \"b\" c's -- d - e", "LiberationSerif-Regular.ttf") == (
+      "a \u201cb\u201d c\u2019s \u2014 d \u2013 e")
+  assert render.typeset("x -- y", "Inconsolata.otf") == "x -- y"  # no dash glyphs there
+  words = render.sample_xheight(np.random.default_rng(0), "train", 30).split()
+  assert words and all(set(w.rstrip(".,;:")) <= render.XHEIGHT_LETTERS for w in words)
+  monkeypatch.setattr(render, "SYSTEM_TRAIN_FONTS", ("/nonexistent/Face.otf",))
+  with pytest.raises(FileNotFoundError, match="apt-get install fonts-adf"):
+    render.check_system_fonts()
+
+
 def test_validation_text_is_held_out():
   train, val = set(render.load_prose("train")), set(render.load_prose("validation"))
   assert len(val) > 1000 and len(train) > 8 * len(val)  # a 9:1 split of paragraphs

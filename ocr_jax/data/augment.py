@@ -2,11 +2,11 @@
 
 The synthetic builders bake their degradations in at preparation, so without this a line
 looks the same on every pass; the music model then fits its four training fonts (train
-SER ~0.5 %) far better than it reads a held-out one (README, "Music"). These operations vary
+SER ~0.5 %) far better than it reads a held-out one (docs/music.md). These operations vary
 what a font varies (glyph width and spacing, stroke weight, local proportions) and what a
 scanner varies (blur, ink level, noise, position), on the prepared line (float32[H, w, 1],
 ink ~1, paper 0), in the loader thread: measured 0.55 ms per 32-px text line and ~1.2 ms
-per 64-px staff (README).
+per 64-px staff (docs/training.md).
 
 Randomness is a pure function of (seed, step, example index): a resumed run sees exactly the
 distortions an uninterrupted one would have, on any number of processes.
@@ -21,13 +21,14 @@ from PIL import Image
 
 from ocr_jax.data import preprocess
 
-OPERATIONS = ("recrop", "stretch", "warp", "stroke", "blur", "gamma", "noise", "shift")
+OPERATIONS = ("recrop", "lowres", "stretch", "warp", "stroke", "blur", "gamma", "noise", "shift")
 
 
 def default_config() -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({
       "p": 0.0,          # chance that each operation below is applied; 0 turns all off
       "recrop": 0.0,     # margins around the ink redrawn in [0, r] ink heights (0 = off)
+      "lowres": 0,       # seen at a line height in [lowres, H) px, maybe bitonal (0 = off)
       "stretch": 0.15,   # horizontal scale in [1 - s, 1 + s]
       "warp": 1.5,       # smooth horizontal displacement of up to this many px
       "stroke": 0.8,     # blend of a 1-px dilation (bolder) or erosion (lighter)
@@ -97,6 +98,24 @@ def _recrop(x: np.ndarray, amount: float, rng, max_width: int | None) -> np.ndar
                                                                      Image.BILINEAR)))
 
 
+def _lowres(x: np.ndarray, min_height: int, rng) -> np.ndarray:
+  """The line as small type or a low-resolution scan shows it: area-averaged down to a
+  height in [min_height, H) px, thresholded to black and white half the time (a bitonal scan
+  at that resolution), then brought back to H px with the bilinear resize that reading uses
+  (preprocess.resize_to_height)."""
+  h, w = x.shape[:2]
+  if min_height >= h:
+    return x
+  small_h = int(rng.integers(min_height, h))
+  small_w = max(2, int(round(w * small_h / h)))
+  small = np.asarray(Image.fromarray(x[:, :, 0], mode="F").resize((small_w, small_h),
+                                                                   Image.BOX), np.float32)
+  if rng.random() < 0.5:
+    small = (small > rng.uniform(0.3, 0.65)).astype(np.float32)
+  back = Image.fromarray(small, mode="F").resize((w, h), Image.BILINEAR)
+  return np.asarray(back, np.float32)[:, :, None]
+
+
 def augment_line(x: np.ndarray, cfg, rng: np.random.Generator,
                  max_width: int | None = None) -> np.ndarray:
   """float32[H, w, 1] -> float32[H, w', 1] with w' <= max_width (if given)."""
@@ -104,6 +123,8 @@ def augment_line(x: np.ndarray, cfg, rng: np.random.Generator,
   x = x.astype(np.float32, copy=True)
   if cfg.get("recrop") and rng.random() < p:
     x = _recrop(x, cfg.recrop, rng, max_width)
+  if cfg.get("lowres") and rng.random() < p:
+    x = _lowres(x, int(cfg.lowres), rng)
   w = x.shape[1]
   if cfg.stretch and rng.random() < p:
     scale = rng.uniform(1 - cfg.stretch, 1 + cfg.stretch)

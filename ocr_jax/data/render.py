@@ -50,6 +50,39 @@ MORE_TRAIN_FONTS = (
     "Karla-Regular.otf", "GoudyBookletter1911.otf", "LindenHill.otf", "LindenHill-Italic.otf",
     "AnonymousPro-Regular.ttf", "B612-Regular.otf", "Cabin-Regular.otf", "Cabin-Italic.otf",
 )
+# 16 more training faces read from Debian's font packages at data-preparation time (not
+# bundled; builder configs with `system_faces`): apt-get install fonts-adf-accanthis
+# fonts-adf-berenis fonts-adf-libris fonts-adf-romande fonts-adf-tribun fonts-adf-universalis
+# fonts-adf-verana fonts-freefont-otf fonts-sil-andika fonts-hack fonts-junicode. None is a
+# validation, test or development face (devsets.DEV_FONTS).
+SYSTEM_FONT_PACKAGES = ("fonts-adf-accanthis fonts-adf-berenis fonts-adf-libris "
+                        "fonts-adf-romande fonts-adf-tribun fonts-adf-universalis "
+                        "fonts-adf-verana fonts-freefont-otf fonts-sil-andika fonts-hack "
+                        "fonts-junicode")
+_ADF = "/usr/share/fonts/truetype/adf/"
+SYSTEM_TRAIN_FONTS = (
+    _ADF + "AccanthisADFStd-Regular.otf", _ADF + "AccanthisADFStd-Italic.otf",
+    _ADF + "BerenisADFPro-Regular.otf", _ADF + "LibrisADFStd-Regular.otf",
+    _ADF + "RomandeADFStd-Regular.otf", _ADF + "RomandeADFStd-Italic.otf",
+    _ADF + "TribunADFStd-Regular.otf", _ADF + "TribunADFStd-Italic.otf",
+    _ADF + "UniversalisADFStd-Regular.otf", _ADF + "Verana-Regular.otf",
+    "/usr/share/fonts/opentype/freefont/FreeSerif.otf",
+    "/usr/share/fonts/opentype/freefont/FreeSerifItalic.otf",
+    "/usr/share/fonts/opentype/freefont/FreeSans.otf",
+    "/usr/share/fonts/truetype/andika/Andika-Regular.ttf",
+    "/usr/share/fonts/truetype/hack/Hack-Regular.ttf",
+    "/usr/share/fonts/opentype/junicode/JunicodeTwoBeta-Regular.otf",
+)
+
+
+def check_system_fonts() -> None:
+  """Raises FileNotFoundError naming the Debian packages when a system face is missing."""
+  missing = [f for f in SYSTEM_TRAIN_FONTS if not os.path.exists(f)]
+  if missing:
+    raise FileNotFoundError(f"{len(missing)} training faces missing (e.g. {missing[0]}); "
+                            f"apt-get install {SYSTEM_FONT_PACKAGES}")
+
+
 VALIDATION_FONTS = (
     "C059-Roman.otf", "C059-Italic.otf", "URWGothic-Book.otf", "URWGothic-DemiOblique.otf",
     "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "FreeMono.ttf", "FreeMonoBold.ttf",
@@ -66,15 +99,22 @@ VALIDATION_TEXT_FRACTION = 0.1
 
 
 @functools.lru_cache(maxsize=None)
-def load_prose(split: str) -> tuple[str, ...]:
-  """Paragraphs of the bundled public-domain prose for a split ('train' or 'validation')."""
+def load_prose(split: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+  """Paragraphs of the bundled public-domain prose for a split ('train' or 'validation'),
+  plus the training part of each `extra` file (technical prose, third_party/text/README:
+  builder configs that name it); validation text is the same with or without `extra`."""
   paragraphs = []
-  for name in PROSE_FILES:
-    with gzip.open(os.path.join(TEXT_DIR, name), "rt", encoding="ascii") as f:
-      lines = f.read().splitlines()
+  for name in PROSE_FILES + (extra if split == "train" else ()):
+    with gzip.open(os.path.join(TEXT_DIR, name), "rt", encoding="utf-8") as f:
+      lines = f.read().translate(_TO_ASCII).splitlines()
     cut = int(len(lines) * (1 - VALIDATION_TEXT_FRACTION))
     paragraphs.extend(lines[:cut] if split == "train" else lines[cut:])
   return tuple(paragraphs)
+
+
+# Typographic quotes and dashes of the technical prose, as the ASCII charset writes them.
+_TO_ASCII = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                           "\u2013": "-", "\u2014": "--"})
 
 
 # ------------------------------------------------------------------------------------------
@@ -137,9 +177,11 @@ def _mixed(rng, paragraphs, max_chars: int) -> str:
   return sep.join(parts)[:max_chars].strip() or _number(rng)
 
 
-def sample_text(rng: np.random.Generator, split: str, max_chars: int) -> str:
-  """One line of text: mostly prose windows, plus strings that cover digits and punctuation."""
-  paragraphs = load_prose(split)
+def sample_text(rng: np.random.Generator, split: str, max_chars: int,
+                extra: tuple[str, ...] = ()) -> str:
+  """One line of text: mostly prose windows, plus strings that cover digits and punctuation
+  (`extra`: more training prose files, see load_prose)."""
+  paragraphs = load_prose(split, tuple(extra))
   r = rng.random()
   if r < 0.7:
     text = _prose_window(rng, paragraphs, max_chars)
@@ -152,6 +194,61 @@ def sample_text(rng: np.random.Generator, split: str, max_chars: int) -> str:
   if rng.random() < 0.05:
     text = text.upper()
   return text.strip()[:max_chars].strip() or "."
+
+
+@functools.lru_cache(maxsize=None)
+def _covers(font_name: str, chars: str) -> bool:
+  from fontTools.ttLib import TTFont  # pylint: disable=g-import-not-at-top
+  cmap = TTFont(os.path.join(FONT_DIR, font_name), lazy=True).getBestCmap()
+  return all(ord(c) in cmap for c in chars)
+
+
+def typeset(text: str, font_name: str) -> str:
+  """The glyphs a typesetter prints for an ASCII line: curly quotes (opening after a space or
+  bracket, closing elsewhere, so apostrophes close) and en or em dashes for a spaced
+  hyphen and for '--'. The label stays the ASCII text: the charset reads typographic marks as
+  their ASCII forms, as compare's normalisation does."""
+  quotes = _covers(font_name, "\u2018\u2019\u201c\u201d")
+  dashes = _covers(font_name, "\u2013\u2014")
+  out = []
+  for i, c in enumerate(text):
+    before = text[i - 1] if i else " "
+    opening = before in " ([{<" or before in "\u2018\u201c"
+    if quotes and c == "'":
+      out.append("\u2018" if opening else "\u2019")
+    elif quotes and c == '"':
+      out.append("\u201c" if opening else "\u201d")
+    elif dashes and c == "-" and before == " " and text[i + 1:i + 2] == " ":
+      out.append("\u2013")
+    else:
+      out.append(c)
+  drawn = "".join(out)
+  return drawn.replace("--", "\u2014") if dashes else drawn
+
+
+# Letters that stay within the x-height (no ascender, descender or dot).
+XHEIGHT_LETTERS = frozenset("acemnorsuvwxz")
+
+
+@functools.lru_cache(maxsize=None)
+def _xheight_words(split: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+  words = {w for p in load_prose(split, extra) for w in p.split()}
+  return tuple(sorted(w for w in words if set(w.rstrip(".,;:")) <= XHEIGHT_LETTERS
+                      and len(w.rstrip(".,;:")) >= 2))
+
+
+def sample_xheight(rng: np.random.Generator, split: str, max_chars: int,
+                   extra: tuple[str, ...] = ()) -> str:
+  """A line of words in x-height letters alone ('summer is over.'): cut tight, such a line
+  looks like capitals, unless a reader learns the x-height's stroke weight and shapes."""
+  words = _xheight_words(split, tuple(extra))
+  out = words[rng.integers(len(words))]
+  for _ in range(int(rng.integers(0, 6))):
+    w = words[rng.integers(len(words))]
+    if len(out) + 1 + len(w) > max_chars:
+      break
+    out += " " + w
+  return out
 
 
 # Korean: the 2,350 Hangul syllables of KS X 1001 (the common set), in Nanum faces; the
@@ -200,6 +297,7 @@ def sample_korean(rng: np.random.Generator, max_syllables: int) -> str:
 # ------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=512)
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+  """A bundled face by file name, or a system face by absolute path, at `size` px."""
   return ImageFont.truetype(os.path.join(FONT_DIR, name), size)
 
 
@@ -305,7 +403,7 @@ def scan_effects(img: Image.Image, rng, *, paper: int) -> Image.Image:
 # english_print validation lines: the 22 (2.2 %) it rejects are thin faces whose strokes the
 # thresholds broke into dots, all-black binarisations and ink lost in noise, all but three
 # (faint or broken, still readable) unreadable to a person; the lines just above it are
-# faint but readable (README, "Illegible lines").
+# faint but readable (docs/training.md, "Illegible lines").
 MIN_LEGIBILITY = 1.3
 MAX_DRAWS = 8
 

@@ -31,6 +31,10 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   language: str = "english"  # or 'korean' (Hangul syllables in Nanum faces)
   profile: str = "default"  # or 'print': neighbour strokes, scan and camera effects
   more_faces: bool = False  # train on render.MORE_TRAIN_FONTS too (66 faces, not 51)
+  system_faces: bool = False  # train on render.SYSTEM_TRAIN_FONTS too (Debian packages)
+  extra_prose: tuple = ()  # more training prose files in third_party/text (render.load_prose)
+  xheight_lines: float = 0.0  # share of training lines in x-height letters alone
+  typeset: float = 0.0  # share of training lines drawn with curly quotes and dashes
 
 
 def _frames_needed(text: str) -> int:
@@ -46,15 +50,25 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
   else:
     fonts = render.VALIDATION_FONTS
     if split == "train":
-      fonts = render.TRAIN_FONTS + (render.MORE_TRAIN_FONTS if cfg.more_faces else ())
+      fonts = render.TRAIN_FONTS + (render.MORE_TRAIN_FONTS if cfg.more_faces else ()) + (
+          render.SYSTEM_TRAIN_FONTS if cfg.system_faces else ())
   seed = cfg.seed if split == "train" else 0
   rng = np.random.default_rng([seed, 0 if split == "train" else 1, index])
   font = fonts[index % len(fonts)]
   max_chars = cfg.max_chars
+  # Drawn only where the config asks, so that other configs' lines stay byte-identical.
+  xheight = split == "train" and cfg.xheight_lines > 0 and rng.random() < cfg.xheight_lines
   for _ in range(20):
-    text = (render.sample_korean(rng, max_chars) if korean
-            else render.sample_text(rng, split, max_chars))
-    img = render.render_line(text, font, rng, height=cfg.height, profile=cfg.profile)
+    if korean:
+      text = render.sample_korean(rng, max_chars)
+    elif xheight:
+      text = render.sample_xheight(rng, split, max_chars, cfg.extra_prose)
+    else:
+      text = render.sample_text(rng, split, max_chars, cfg.extra_prose)
+    drawn = text
+    if split == "train" and cfg.typeset > 0 and rng.random() < cfg.typeset:
+      drawn = render.typeset(text, font)  # drawn only where the config asks (see above)
+    img = render.render_line(drawn, font, rng, height=cfg.height, profile=cfg.profile)
     frames = img.shape[1] // 4
     if img.shape[1] <= cfg.max_width and frames >= max(
         _frames_needed(text) + 1, cfg.min_frames_per_symbol * len(text)):
@@ -75,7 +89,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.4.0")
+  VERSION = tfds.core.Version("1.5.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -85,6 +99,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                             "0.5 % of default's; every other line byte-identical.",
                    "1.4.0": "default trains on 15 more faces (66); default_51 keeps the 51 "
                             "(the ablation); english_print_66 added; other configs "
+                            "unchanged.",
+                   "1.5.0": "english_print_tech added (technical prose from NumPy and "
+                            "scikit-learn docstrings beside the KJV and Jargon File, lines in "
+                            "x-height letters alone, curly quotes and dashes); other configs "
                             "unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
@@ -107,6 +125,15 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
       SynthTextConfig(name="english_print_66", description="As english_print_more, a fifth "
                       "draw (seed 4) in the 66 training faces.", seed=4, more_faces=True,
                       **_ENGLISH_PRINT),
+      SynthTextConfig(name="english_print_tech", description="As english_print_66, a sixth "
+                      "draw (seed 5) in 82 faces (16 from Debian packages, render."
+                      "SYSTEM_TRAIN_FONTS) whose training prose adds technical writing (NumPy and "
+                      "scikit-learn docstrings: numbers, units, citations, code names); "
+                      "validation identical; 4 % of the lines in x-height letters alone; half "
+                      "the lines typeset with curly quotes and dashes (labels in ASCII).",
+                      seed=5, more_faces=True, system_faces=True,
+                      extra_prose=("numpy_sklearn_docs.txt.gz",),
+                      xheight_lines=0.04, typeset=0.5, **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
@@ -132,8 +159,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
     )
 
   def _split_generators(self, dl_manager):
-    del dl_manager  # Nothing to download: fonts and text are bundled.
+    del dl_manager  # Nothing to download: fonts and text are bundled or Debian's.
     cfg = self.builder_config
+    if cfg.system_faces:
+      render.check_system_fonts()
     return {"train": self._generate_examples("train", cfg.num_train),
             "validation": self._generate_examples("validation", cfg.num_validation)}
 
