@@ -12,17 +12,17 @@ student's one for one. Training lines: `synth_text/english_print_66` (a fifth dr
 in the 66 training faces), with the release's recrop augmentation; validation: the
 english_print split (8 held-out faces).
 
-Measured (README, "Fewer recurrence steps"): 1.19-1.32x the release's lines/s; after this
+Measured (docs/speed.md, "Fewer recurrence steps"): 1.19-1.32x the release's lines/s; after this
 config's 6,000 steps (31 min on 2 CPU cores) and a second leg of 6,000 on
 english_print_more3 at 3e-4, 3.48 % CER on the 1,000 validation lines against the release's
 2.78 %; from this config's 6,000 steps with the features trained too (`--config.freeze="()"`,
 5,000 steps on english_print_more3 at 3e-4, 33 min), 3.44 %: not released.
 """
-import ocr_jax
+from ocr_jax import released
 from configs import default
 from configs import english_print
 
-RELEASED = ocr_jax.ENGLISH_MODEL
+RELEASED = released.ENGLISH_MODEL
 
 
 def get_config(arg=None):

@@ -9,7 +9,7 @@ for one step.
 Each figure is the median over `--repeats` timed windows of `--steps` steps. Both run on
 the devices JAX starts with (on a CPU host, one device for all cores, as training does);
 `ocr-jax read` and `ocr_jax.compare` make each core its own device, which
-`launch/infer_devices_benchmark.py` measures.
+`launch/infer_devices_benchmark.py at 9a0885e` measures.
 """
 import functools
 import json
@@ -88,19 +88,19 @@ def main(argv):
   del argv
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from ocr_jax import parallel, train  # pylint: disable=g-import-not-at-top
+  from ocr_jax import model_state, parallel, train  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
-  charset, model, tx, _ = train.build(config)
+  charset, model, tx, _ = model_state.build(config)
   mesh = parallel.make_mesh()
-  state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  state = model_state.create_train_state(jax.random.PRNGKey(0), model, tx, config)
   num_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
   # The step as training runs it: the config's frozen stages (their gradients are not
   # computed) and, when distilling, the teacher's forward pass.
   options, teacher_vars = train.step_options(config, charset, parallel.replicated(mesh))
   step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx, **options),
                     donate_argnums=0)
-  predict = jax.jit(functools.partial(train.predict_step, model=model))
+  predict = jax.jit(functools.partial(model_state.predict_step, model=model))
   widths = ([int(w) for w in FLAGS.widths.split(",")] if FLAGS.widths
             else list(config.data.width_buckets))
   rng = np.random.default_rng(0)

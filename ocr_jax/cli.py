@@ -5,6 +5,7 @@
   ocr-jax omr staff.png | page.png [more | folder/ ...] [-o out.mid | -o DIR] [--tokens]
               [--json] [--model WORKDIR] [--bpm 120]
   ocr-jax tokens2midi staff.semantic [more.semantic ...] [-o out.mid] [--bpm 120]
+  ocr-jax export --model english_print --out model.onnx [--quantize int8]
 
 Prints `path<TAB>text<TAB>confidence` per line image and the text lines of a page (or, with
 --json, one JSON object per image: deskew angle, line boxes in the deskewed page, text,
@@ -21,39 +22,65 @@ import json
 import os
 import sys
 
-import ocr_jax
+from ocr_jax import released
 from ocr_jax.data import preprocess
 
 
 def expand_paths(inputs: list[str]) -> tuple[list[str], list[str]]:
-  """Files and folders (their image files, sorted) -> (paths, errors for missing inputs)."""
-  paths, errors = [], []
-  for item in inputs:
-    if os.path.isdir(item):
-      names = sorted(n for n in os.listdir(item) if n.lower().endswith(preprocess.IMAGE_EXTENSIONS))
-      paths.extend(os.path.join(item, n) for n in names)
-    elif os.path.exists(item):
-      paths.append(item)
-    else:
-      errors.append(f"error: {item}: no such file or directory")
-  return paths, errors
+  """(image paths, `error: ...` lines for inputs that do not exist): preprocess.expand_paths."""
+  paths, missing = preprocess.expand_paths(inputs)
+  return paths, [f"error: {m}: no such file or directory" for m in missing]
 
 
 def load_recognizer(args):
-  """The recognizer named by --model/--decoder, or None after printing why it cannot load."""
+  """The recognizer named by --model/--decoder, or None after printing why it cannot load.
+  A `.onnx` model (ocr-jax export) reads with onnxruntime alone, without importing JAX."""
+  if is_onnx(args.model):
+    from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
+    if args.decoder != "greedy":
+      print(f"error: {args.model}: exported models decode greedily (--decoder greedy)",
+            file=sys.stderr)
+      return None
+    try:
+      return onnx_reader.OnnxRecognizer.from_file(args.model)
+    except onnx_reader.ModelFileError as e:
+      print(f"error: {args.model}: {e}", file=sys.stderr)
+      return None
   from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top  (slow import)
   lexicon = None
+  model = released.resolve(args.model)
   try:
     if args.decoder == "words":
-      words = args.words or os.path.join(args.model, "words.txt")
+      words = args.words or os.path.join(model, "words.txt")
       lexicon = decoding.Lexicon.from_file(words)
     trust = {} if args.words_trust is None else {"words_trust": args.words_trust}
-    return inference.Recognizer.from_checkpoint(args.model, decoder=args.decoder,
+    return inference.Recognizer.from_checkpoint(model, decoder=args.decoder,
                                                 beam_width=args.beam_width, lexicon=lexicon,
                                                 **trust)
   except (OSError, ValueError, KeyError) as e:
     print(f"error: {args.model}: cannot load model ({e})", file=sys.stderr)
     return None
+
+
+def is_onnx(model: str) -> bool:
+  return model.lower().endswith(".onnx")
+
+
+def cmd_export(args) -> int:
+  """A trained model -> one ONNX file (and an int8 one with --quantize int8)."""
+  from ocr_jax import export  # pylint: disable=g-import-not-at-top  (imports JAX and onnx)
+  try:
+    written = export.export(args.model, args.out, args.quantize)
+  except ImportError as e:
+    print(f"error: export needs the `export` extra ({e}): pip install -e '.[export]'",
+          file=sys.stderr)
+    return 2
+  except (OSError, ValueError, KeyError) as e:
+    print(f"error: {args.model}: cannot export ({e})", file=sys.stderr)
+    return 2
+  for path in written:
+    print(f"{path}\t{os.path.getsize(path)} bytes")
+  return 0
 
 
 def _print_result(path: str, layout, results, args, many: bool) -> None:
@@ -65,6 +92,9 @@ def _print_result(path: str, layout, results, args, many: bool) -> None:
                   for box, r in zip(layout.boxes, results)]}))
   elif layout.boxes == [(0, 0, layout.grey.shape[1], layout.grey.shape[0])]:  # a line image
     print(f"{path}\t{results[0].text}\t{results[0].confidence:.3f}")
+  elif args.with_path:
+    for r in results:
+      print(f"{path}\t{r.text}")
   else:
     if many:
       print(f"==> {path} <==")
@@ -77,7 +107,8 @@ def cmd_read(args) -> int:
   for e in errors:
     print(e, file=sys.stderr)
   if not paths:
-    print("error: no image files to read", file=sys.stderr)
+    if not errors:  # a missing path has had its line; an empty folder gets this one
+      print(f"error: {' '.join(args.inputs)}: no image files to read", file=sys.stderr)
     return 2
   recognizer = load_recognizer(args)
   if recognizer is None:
@@ -188,16 +219,18 @@ def main(argv=None) -> int:
   sub = parser.add_subparsers(dest="command", required=True)
   read = sub.add_parser("read", help="read text lines from images")
   read.add_argument("inputs", nargs="+", help="line images or folders of them")
-  read.add_argument("--model", default=ocr_jax.ENGLISH_MODEL,
-                    help="a training workdir (or its checkpoints/ folder); default: the "
-                    "released English print model")
+  read.add_argument("--model", default=released.ENGLISH_MODEL,
+                    help="a training workdir (or its checkpoints/ folder) or a released "
+                    "model's name (" + ", ".join(released.names()) + ") or an exported "
+                    ".onnx file (read with onnxruntime, without JAX); default: english_print")
   read.add_argument("--layout", choices=("auto", "line", "page"), default="auto",
                     help="page: deskew and split into lines; line: the image is one line; "
                     "auto (default): page if two or more lines are found")
   read.add_argument("--decoder", choices=("greedy", "beam", "words"), default="greedy",
                     help="greedy, CTC prefix beam search, or beam search rescored by a word "
                     "list (--words, default MODEL/words.txt)")
-  read.add_argument("--beam_width", type=int, default=8)
+  read.add_argument("--beam_width", type=int, default=8,
+                    help="hypotheses kept per frame by --decoder beam and words (default 8)")
   read.add_argument("--words", help="word list (one word a line) for --decoder words")
   read.add_argument("--words_trust", type=float, default=None,
                     help="--decoder words keeps a line's greedy reading when all its words "
@@ -206,13 +239,17 @@ def main(argv=None) -> int:
   read.add_argument("--chunk", type=int, default=64, help="images loaded and read together")
   read.add_argument("--json", action="store_true",
                     help="one JSON object per image: lines with boxes, text, confidences")
+  read.add_argument("--with_path", action="store_true",
+                    help="print each line of a page as path<TAB>text (default: the page's "
+                    "lines as text, under a '==> path <==' header when several files are "
+                    "read)")
   read.set_defaults(func=cmd_read)
   omr = sub.add_parser("omr", help="read printed music (staff or page images) into MIDI")
   omr.add_argument("inputs", nargs="+", help="staff or page images, or folders of them")
   omr.add_argument("-o", "--output", help="the MIDI file (one input), or an existing folder; "
                    "default: X.mid beside each X.png")
-  omr.add_argument("--model", default="", help="a training workdir; default: the released "
-                   "music model")
+  omr.add_argument("--model", default="", help="a training workdir or a released model's "
+                   "name; default: music_synth")
   omr.add_argument("--tokens", action="store_true",
                    help="also print each staff's recognized PrIMuS tokens")
   omr.add_argument("--json", action="store_true",
@@ -227,6 +264,15 @@ def main(argv=None) -> int:
                    "rest of the piece)")
   omr.add_argument("--chunk", type=int, default=32, help="images loaded and read together")
   omr.set_defaults(func=cmd_omr)
+  exp = sub.add_parser("export", help="write a trained model as one ONNX file that reads "
+                       "without JAX (onnxruntime)")
+  exp.add_argument("--model", default="english_print",
+                   help="a training workdir or a released model's name (default english_print)")
+  exp.add_argument("--out", required=True, help="the .onnx file to write")
+  exp.add_argument("--format", choices=("onnx",), default="onnx", help="only ONNX so far")
+  exp.add_argument("--quantize", choices=("int8",), default=None,
+                   help="also write OUT.int8.onnx (onnxruntime's dynamic int8 quantisation)")
+  exp.set_defaults(func=cmd_export)
   t2m = sub.add_parser("tokens2midi", help="PrIMuS semantic token files -> MIDI files")
   t2m.add_argument("inputs", nargs="+", help="files of TAB- or space-separated tokens")
   t2m.add_argument("-o", "--output", help="output path (one input only)")
@@ -234,7 +280,7 @@ def main(argv=None) -> int:
   t2m.set_defaults(func=cmd_tokens2midi)
   args = parser.parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-  if args.command in ("read", "omr"):
+  if args.command in ("read", "omr") and not is_onnx(args.model or ""):
     from ocr_jax import parallel  # pylint: disable=g-import-not-at-top  (imports jax)
     parallel.use_host_cores()  # one CPU device per core: see its docstring
     parallel.use_compilation_cache()  # compiled shapes kept for the next run

@@ -5,14 +5,15 @@ the host turns them into symbols: for CTC it collapses repeats and drops blanks,
 attention decoder it reads up to the end token (id 0). A character's confidence is the
 probability of the step that emitted it; a line's confidence is its least confident character
 (or, for an empty line, the least confident blank / end step).
+
+Only `greedy_frames` runs on the device; it imports JAX when called, so the host side
+(collapse, beam search, word lists) also serves readers without JAX (onnx_reader.py).
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ocr_jax.charset import BLANK_ID
@@ -27,6 +28,8 @@ class Decoded:
 
 def greedy_frames(logits, logit_paddings):
   """Device side: (best class id int32[B, T], its probability float32[B, T], lengths[B])."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   log_probs = jax.nn.log_softmax(logits, axis=-1)
   best = jnp.argmax(log_probs, axis=-1).astype(jnp.int32)
   best_prob = jnp.exp(jnp.max(log_probs, axis=-1))

@@ -9,7 +9,7 @@ with `weight = config.distill.weight`. Frame-level targets carry the teacher's a
 student with a cheaper sequence stage (say `conv` instead of a BiLSTM) under the teacher's
 features (`init_from` the teacher with `init_model='config'`, `freeze=('features',)`) fits the
 teacher's frames in far fewer steps than CTC alone fits the labels (tests/test_distill.py);
-on held-out fonts the English students of the README got no further in 50 CPU minutes than
+on held-out fonts the English students of docs/speed.md got no further in 50 CPU minutes than
 CTC alone did (configs/english_print_conv.py). Teacher and student must share the charset,
 the line height and the frame rate (the width reduction of their features); this is checked
 before the first step.

@@ -19,13 +19,14 @@ initialised this way; a rerun resumes from its own checkpoints as always.
 from __future__ import annotations
 
 import flax
-import jax
 import ml_collections
 import numpy as np
 from absl import logging
 
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
+from ocr_jax import model_state
+from ocr_jax import released
 from ocr_jax.models import recognizer
 
 
@@ -38,8 +39,9 @@ def model_source(config) -> str:
 
 
 def base_config(path: str) -> ml_collections.ConfigDict:
-  """The training config saved with the latest checkpoint under `path`."""
-  mngr = checkpoints.manager(path, create=False)
+  """The training config saved with the latest checkpoint under `path` (a workdir or a
+  released model's name)."""
+  mngr = checkpoints.manager(released.resolve(path), create=False)
   if mngr.latest_step() is None:
     raise FileNotFoundError(f"init_from: no checkpoint found under {path}")
   config = ml_collections.ConfigDict(checkpoints.read_meta(mngr)["config"])
@@ -50,9 +52,8 @@ def base_config(path: str) -> ml_collections.ConfigDict:
 def load(path: str, what: str = "init_from"):
   """(state on host, charset, config) of the latest checkpoint under `path`; a missing one is
   reported as the config field `what` that named it."""
-  from ocr_jax import inference  # pylint: disable=g-import-not-at-top
   try:
-    state, charset, config, _ = inference.load_run(path)
+    state, charset, config, _ = model_state.load_run(released.resolve(path))
   except FileNotFoundError as e:
     raise FileNotFoundError(f"{what}: {e}") from None
   return state, charset, config
@@ -134,17 +135,3 @@ def init_from(state, path: str, charset: charset_lib.Charset):
                report["total"], report["shared_classes"], report["classes"],
                "".join(report["new_symbols"])[:200] or "none", report["not_copied"] or "none")
   return state.replace(params=params, batch_stats=batch_stats), report
-
-
-def stage_labels(freeze):
-  """optax.multi_transform labels: 'frozen' for parameters of the stages in `freeze`."""
-  unknown = set(freeze) - set(recognizer.STAGES)
-  if unknown:
-    raise ValueError(f"config.freeze names unknown stages {sorted(unknown)}; "
-                     f"choose from {recognizer.STAGES}")
-
-  def labels(params):
-    return {k: jax.tree_util.tree_map(
-        lambda _, k=k: "frozen" if recognizer.stage_of(k) in freeze else "train", v)
-            for k, v in params.items()}
-  return labels

@@ -21,16 +21,15 @@ import ml_collections
 import numpy as np
 
 from ocr_jax import charset as charset_lib
-from ocr_jax import checkpoints
 from ocr_jax import decoding
+from ocr_jax import model_state
 from ocr_jax import models
 from ocr_jax import parallel
-from ocr_jax import train
 from ocr_jax.data import preprocess
 from ocr_jax.omr import prior
 
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32)
-# 16 widths per octave read the test sets 1.07x as fast as 8 (README, "Reading faster, same
+# 16 widths per octave read the test sets 1.07x as fast as 8 (docs/speed.md, "Reading faster, same
 # model") with about as many compilations: a set's shapes are bounded by its batches.
 WIDTHS_PER_OCTAVE = 16
 MIN_WIDTH_STEP = 16  # a multiple of every model's width reduction (4; 8 with stride 2)
@@ -48,27 +47,6 @@ class Result:
   text: str
   confidence: float
   char_confidences: list[float]
-
-
-def load_run(path: str, step: int | None = None):
-  """(train state on this host's first device, charset, config, step) of a checkpoint
-  (the latest one unless `step` is given), rebuilt from the directory alone."""
-  mngr = checkpoints.manager(path, create=False)
-  step = mngr.latest_step() if step is None else step
-  if step is None:
-    raise FileNotFoundError(f"no checkpoint found under {path}")
-  meta = checkpoints.read_meta(mngr, step)
-  config = ml_collections.ConfigDict(meta["config"])
-  charset = charset_lib.Charset.from_json(meta["charset"])
-  _, model, tx, _ = train.build(config, charset)
-  abstract = jax.eval_shape(functools.partial(
-      train.create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
-  if meta.get("released"):  # release.py keeps params and batch statistics only
-    abstract = abstract.replace(opt_state=None)
-  sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-  state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
-  mngr.close()
-  return state, charset, config, step
 
 
 class Recognizer:
@@ -92,7 +70,7 @@ class Recognizer:
     self.mesh = parallel.make_mesh(jax.local_devices())
     self.params, self.batch_stats = jax.device_put((params, batch_stats),
                                                    parallel.replicated(self.mesh))
-    _, self.model, _, _ = train.build(config, charset)
+    _, self.model, _, _ = model_state.build(config, charset)
     self.height = config.data.height
     if fit_margins is None:
       fit_margins = bool(config.data.get("fit_margins", False))
@@ -112,16 +90,16 @@ class Recognizer:
     if decoder == "music":
       self.scorer = music_prior or prior.MusicPrior()
     self._predict = jax.jit(functools.partial(
-        train.predict_step if decoder == "greedy" else train.predict_log_probs,
+        model_state.predict_step if decoder == "greedy" else model_state.predict_log_probs,
         model=self.model))
     self._log_probs = self._predict if decoder != "greedy" else jax.jit(  # frame_log_probs
-        functools.partial(train.predict_log_probs, model=self.model))
+        functools.partial(model_state.predict_log_probs, model=self.model))
 
   @classmethod
   def from_checkpoint(cls, path: str, step: int | None = None, **kwargs) -> Recognizer:
     """Rebuilds the model from a workdir (or its checkpoints/ folder) alone; `kwargs` choose
     the decoder (see __init__)."""
-    state, charset, config, step = load_run(path, step)
+    state, charset, config, step = model_state.load_run(path, step)
     return cls(config, charset, state.params, state.batch_stats, step, **kwargs)
 
   def _decode(self, out) -> list[decoding.Decoded]:
@@ -163,8 +141,10 @@ class Recognizer:
     return fn(self.params, self.batch_stats, images, paddings)
 
   def check_line(self, grey: np.ndarray) -> np.ndarray:
-    """A line image as it will be read: its margins fitted (preprocess.fit_margins) when the
-    model asks for it; raises ImageError if it would exceed MAX_WIDTH at the model's height."""
+    """A line image as it will be read: light text on a dark ground inverted
+    (preprocess.dark_on_light), its margins fitted (preprocess.fit_margins) when the model
+    asks for it; raises ImageError if it would exceed MAX_WIDTH at the model's height."""
+    grey = preprocess.dark_on_light(grey)
     if self.margins is not None:
       grey = preprocess.fit_margins(grey, self.margins)
     preprocess.check_line_width(grey, self.height, MAX_WIDTH)
@@ -218,33 +198,9 @@ class Recognizer:
       out.extend(items)
     return out
 
-  def layout_of(self, grey: np.ndarray, layout: str = "auto"):
-    """The lines to read in an image. layout: 'line' = the whole image is one line; 'page' =
-    flatten, deskew and split into lines (page.py); 'auto' = split when the image shows two
-    or more lines of text (page.looks_like_page), else read it as one line."""
-    from ocr_jax import page  # pylint: disable=g-import-not-at-top
-    whole = page.Layout.whole(grey)
-    if layout == "line":
-      return whole
-    if layout not in ("auto", "page"):
-      raise ValueError(f"unknown layout {layout!r} (auto, line, page)")
-    flat = page.flatten(grey)  # once, for both the decision and the layout
-    if layout == "page" or page.looks_like_page(grey, flat):
-      return page.segment(grey, flat=flat)
-    return whole
-
   def read_layouts(self, greys: list[np.ndarray], layout: str = "auto"):
     """Images (lines or pages) -> per image, (page.Layout, [Result per line, in reading
-    order]) or the ImageError that stopped it. The lines of all images are batched together."""
+    order]) or the ImageError that stopped it (page.read_layouts: the lines of all images
+    are batched together)."""
     from ocr_jax import page  # pylint: disable=g-import-not-at-top
-    found, lines = [], []
-    for g in greys:
-      try:
-        lay = self.layout_of(g, layout)
-        crops = [self.check_line(c) for c in page.crops(lay)]
-        found.append((lay, len(lines), len(lines) + len(crops)))
-        lines.extend(crops)
-      except preprocess.ImageError as e:
-        found.append(e)
-    results = self.read_arrays(lines, checked=True) if lines else []
-    return [f if isinstance(f, Exception) else (f[0], results[f[1]:f[2]]) for f in found]
+    return page.read_layouts(greys, layout, self.check_line, self.read_arrays)

@@ -41,9 +41,9 @@ def load(model_dir: str | None = None, decoder: str = "music",
          **kwargs) -> inference.Recognizer:
   """The recognizer of `model_dir`, or of the released music model; by default it decodes by
   beam search with the music prior (`omr/prior.py`); `kwargs` go to the Recognizer."""
-  from ocr_jax import MUSIC_MODEL  # pylint: disable=g-import-not-at-top
-  return inference.Recognizer.from_checkpoint(model_dir or MUSIC_MODEL, decoder=decoder,
-                                              **kwargs)
+  from ocr_jax import released  # pylint: disable=g-import-not-at-top
+  return inference.Recognizer.from_checkpoint(
+      released.resolve(model_dir or released.MUSIC_MODEL), decoder=decoder, **kwargs)
 
 
 def read_images(recognizer: inference.Recognizer, greys) -> list:
@@ -52,7 +52,7 @@ def read_images(recognizer: inference.Recognizer, greys) -> list:
   found, crops = [], []
   for grey in greys:
     try:
-      angle, staves, images = staff_lib.staff_crops(grey)
+      angle, staves, images = staff_lib.staff_crops(preprocess.dark_on_light(grey))
       images = [recognizer.check_line(image) for image in images]
     except (staff_lib.StaffError, preprocess.ImageError) as e:
       found.append(e)

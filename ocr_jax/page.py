@@ -409,3 +409,38 @@ def crop(grey: np.ndarray, line: Line) -> np.ndarray:
 
 def crops(layout: Layout) -> list[np.ndarray]:
   return [crop(layout.grey, l) for l in layout.lines]
+
+
+def layout_of(grey: np.ndarray, layout: str = "auto") -> Layout:
+  """The lines to read in an image. layout: 'line' = the whole image is one line; 'page' =
+  flatten, deskew and split into lines; 'auto' = split when the image shows two or more
+  lines of text (looks_like_page), else read it as one line."""
+  whole = Layout.whole(grey)
+  if layout == "line":
+    return whole
+  if layout not in ("auto", "page"):
+    raise ValueError(f"unknown layout {layout!r} (auto, line, page)")
+  flat = flatten(grey)  # once, for both the decision and the layout
+  if layout == "page" or looks_like_page(grey, flat):
+    return segment(grey, flat=flat)
+  return whole
+
+
+def read_layouts(greys, layout: str, check_line, read_lines):
+  """Images (lines or pages) -> per image, (Layout, [a reading per line, in reading order])
+  or the ImageError that stopped it. Light text on a dark ground is inverted first
+  (preprocess.dark_on_light); every line passes `check_line` (which may raise ImageError);
+  the lines of all images are read in one call of `read_lines(lines, checked=True)`, so
+  they share batches. Any recognizer (JAX or ONNX) reads pages through this."""
+  from ocr_jax.data import preprocess  # pylint: disable=g-import-not-at-top
+  found, lines = [], []
+  for g in greys:
+    try:
+      lay = layout_of(preprocess.dark_on_light(g), layout)
+      line_images = [check_line(c) for c in crops(lay)]
+      found.append((lay, len(lines), len(lines) + len(line_images)))
+      lines.extend(line_images)
+    except preprocess.ImageError as e:
+      found.append(e)
+  results = read_lines(lines, checked=True) if lines else []
+  return [f if isinstance(f, Exception) else (f[0], results[f[1]:f[2]]) for f in found]

@@ -17,7 +17,7 @@ import re
 import shutil
 
 from ocr_jax import checkpoints
-from ocr_jax import inference
+from ocr_jax import model_state
 from ocr_jax.data import render
 
 
@@ -30,7 +30,7 @@ def training_words(min_count: int = 2) -> list[str]:
 
 
 def release(workdir: str, out: str, step: int | None = None, min_count: int = 2) -> int:
-  state, charset, _, step = inference.load_run(workdir, step)
+  state, charset, _, step = model_state.load_run(workdir, step)
   mngr = checkpoints.manager(workdir, create=False)
   meta = dict(checkpoints.read_meta(mngr, step), released=True)
   mngr.close()
@@ -48,10 +48,12 @@ def release(workdir: str, out: str, step: int | None = None, min_count: int = 2)
 
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--workdir", required=True)
-  parser.add_argument("--out", required=True)
+  parser.add_argument("--workdir", required=True, help="the training run to release")
+  parser.add_argument("--out", required=True,
+                      help="the released model's folder (e.g. ocr_jax/released/NAME)")
   parser.add_argument("--step", type=int, default=None, help="default: the latest")
-  parser.add_argument("--min_count", type=int, default=2)
+  parser.add_argument("--min_count", type=int, default=2,
+                      help="words.txt keeps training words seen at least this often")
   args = parser.parse_args(argv)
   step = release(args.workdir, args.out, args.step, args.min_count)
   size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)

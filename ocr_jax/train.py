@@ -9,7 +9,6 @@ import os
 import time
 from typing import Any
 
-import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -26,44 +25,19 @@ from ocr_jax import finetune
 from ocr_jax import metrics as metrics_lib
 from ocr_jax import models
 from ocr_jax import parallel
-from ocr_jax.models import prediction as prediction_lib
 from ocr_jax.data import pipeline
+from ocr_jax.model_state import TrainState, build, create_train_state, frozen_stages
+from ocr_jax.model_state import predict_step
+from ocr_jax.models import prediction as prediction_lib
 
 
 class NonFiniteLossError(RuntimeError):
   """Training produced a NaN or Inf loss."""
 
 
-@flax.struct.dataclass
-class TrainState:
-  step: jax.Array
-  params: Any
-  batch_stats: Any
-  opt_state: Any
-
-
 # ------------------------------------------------------------------------------------------
-# Model, optimizer, state.
+# Model, optimizer, state: model_state.py (shared with reading and fine-tuning).
 # ------------------------------------------------------------------------------------------
-def make_optimizer(config) -> tuple[optax.GradientTransformation, optax.Schedule]:
-  opt = config.optimizer
-  schedule = optax.warmup_cosine_decay_schedule(
-      init_value=0.0, peak_value=opt.learning_rate, warmup_steps=opt.warmup_steps,
-      decay_steps=max(config.num_train_steps, opt.warmup_steps + 1),
-      end_value=opt.learning_rate * opt.end_learning_rate_factor)
-  tx = optax.chain(optax.clip_by_global_norm(opt.grad_clip_norm),
-                   optax.adamw(schedule, weight_decay=opt.weight_decay))
-  freeze = frozen_stages(config)
-  if freeze:  # frozen stages get zero updates (and no weight decay)
-    tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
-                               finetune.stage_labels(freeze))
-  return tx, schedule
-
-
-def frozen_stages(config) -> tuple[str, ...]:
-  return tuple(config.get("freeze", ()) or ())
-
-
 def step_options(config, charset: charset_lib.Charset, sharding) -> tuple[dict, Any]:
   """`train_step`'s keyword arguments that `config` sets (frozen stages; a distillation
   teacher and its weight), and the teacher's variables placed with `sharding` (None without
@@ -74,26 +48,6 @@ def step_options(config, charset: charset_lib.Charset, sharding) -> tuple[dict, 
     weight = float(config.distill.weight)
   return (dict(teacher=teacher, distill_weight=weight, freeze=frozen_stages(config)),
           teacher_vars)
-
-
-def create_train_state(rng, model, tx, config) -> TrainState:
-  height, width = config.data.height, config.data.width_buckets[0]
-  images = jnp.zeros((1, height, width, 1), jnp.float32)
-  paddings = jnp.zeros((1, width), jnp.float32)
-  variables = model.init(rng, images, paddings, train=False)
-  params = variables["params"]
-  return TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                    batch_stats=variables.get("batch_stats", {}), opt_state=tx.init(params))
-
-
-def build(config, charset: charset_lib.Charset | None = None):
-  """(charset, model, optimizer, schedule) for a config; the same for training and inference.
-  `charset` overrides `config.charset` (a checkpoint's own, or one derived from the data)."""
-  if charset is None:
-    charset = charset_lib.get_charset(config.charset)
-  model = models.get_model(config.model, charset.num_classes, config.data.max_label_length)
-  tx, schedule = make_optimizer(config)
-  return charset, model, tx, schedule
 
 
 # ------------------------------------------------------------------------------------------
@@ -146,22 +100,6 @@ def train_step(state: TrainState, batch: dict, rng, teacher_vars=None, *, model,
   new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
                             opt_state=opt_state)
   return new_state, metrics
-
-
-def predict_step(params, batch_stats, images, image_paddings, *, model):
-  """Inference forward pass: greedy frames (best class, its probability, frame counts)."""
-  logits, logit_paddings = model.apply({"params": params, "batch_stats": batch_stats},
-                                       images, image_paddings, train=False)
-  best, best_prob, lengths = decoding.greedy_frames(logits, logit_paddings)
-  return best, best_prob, lengths
-
-
-def predict_log_probs(params, batch_stats, images, image_paddings, *, model):
-  """Inference forward pass for beam search: log-probabilities [B, T, C] and frame counts."""
-  logits, logit_paddings = model.apply({"params": params, "batch_stats": batch_stats},
-                                       images, image_paddings, train=False)
-  lengths = jnp.sum(1.0 - logit_paddings, axis=-1).astype(jnp.int32)
-  return jax.nn.log_softmax(logits, axis=-1), lengths
 
 
 # ------------------------------------------------------------------------------------------
@@ -342,7 +280,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
       t_wait = time.time()
       batch, device_batch = next(it)
       input_wait += time.time() - t_wait
+      t_call = time.time()
       state, m = p_train_step(state, device_batch, train_rng, teacher_vars)
+      if step - start_step < 2:  # these calls compile the step (the second for the state's
+        window_start += time.time() - t_call  # own layout): out of the rates and the ETA
       # Checking the previous step's loss keeps one step queued on the device.
       if pending is not None:
         check_finite(pending[1], pending[0])

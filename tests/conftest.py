@@ -64,25 +64,26 @@ def overfit_model(tmp_path_factory):
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  from ocr_jax import checkpoints, decoding, train  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from ocr_jax import checkpoints, decoding, model_state, train
   from ocr_jax.data import pipeline, render  # pylint: disable=g-import-not-at-top
   config = quick_config("", **{"data.width_buckets": (192,), "optimizer.learning_rate": 3e-3,
                                "optimizer.warmup_steps": 20, "num_train_steps": 600})
   rng = np.random.default_rng(0)
   images = [render.render_line(t, "DejaVuSans.ttf", rng, augment=False) for t in TEXTS]
   assert max(im.shape[1] for im in images) <= 192
-  charset, model, tx, _ = train.build(config)
+  charset, model, tx, _ = model_state.build(config)
   batch = pipeline.make_batch([{"image": im[:, :, None], "text": t}
                                for im, t in zip(images, TEXTS)], 192, 32, charset,
                               config.data.max_label_length)
-  state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  state = model_state.create_train_state(jax.random.PRNGKey(0), model, tx, config)
   step_fn = jax.jit(functools.partial(train.train_step, model=model, tx=tx))
   decoded = []
   for step in range(config.num_train_steps):
     state, m = step_fn(state, batch, jax.random.PRNGKey(1))
     if step % 25 == 24:
       decoded = [charset.decode(d.ids) for d in decoding.greedy_decode(
-          *jax.jit(functools.partial(train.predict_step, model=model))(
+          *jax.jit(functools.partial(model_state.predict_step, model=model))(
               state.params, state.batch_stats, batch["image"], batch["image_paddings"]))]
       if decoded == list(TEXTS):
         break

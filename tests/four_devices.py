@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import quick_config  # pylint: disable=g-import-not-at-top,wrong-import-position
-from ocr_jax import checkpoints, parallel, train  # pylint: disable=g-import-not-at-top
+from ocr_jax import checkpoints, model_state, parallel, train  # pylint: disable=g-import-not-at-top
 from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
 
 STEPS = 3
@@ -28,7 +28,7 @@ STEPS = 3
 def main(data_dir, out_dir):
   assert jax.device_count() == 4, jax.devices()
   config = quick_config(data_dir, **{"data.width_buckets": (256,)})
-  charset, model, tx, _ = train.build(config)
+  charset, model, tx, _ = model_state.build(config)
   split = pipeline.Split(config.data, "train")
   plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
   it = pipeline.TrainIterator(split, plan, charset, height=config.data.height,
@@ -39,7 +39,7 @@ def main(data_dir, out_dir):
 
   def run(mesh):
     repl = parallel.replicated(mesh)
-    state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+    state = model_state.create_train_state(jax.random.PRNGKey(0), model, tx, config)
     state = jax.device_put(state, repl)
     step = jax.jit(functools.partial(train.train_step, model=model, tx=tx),
                    in_shardings=(repl, parallel.data_sharded(mesh), repl),
@@ -55,7 +55,7 @@ def main(data_dir, out_dir):
   state1, losses1 = run(parallel.make_mesh(jax.devices()[:1]))
   diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(
       jax.tree_util.tree_leaves(state4.params), jax.tree_util.tree_leaves(state1.params)))
-  init = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  init = model_state.create_train_state(jax.random.PRNGKey(0), model, tx, config)
   moved = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(
       jax.tree_util.tree_leaves(state4.params), jax.tree_util.tree_leaves(init.params)))
   shards = {len(x.sharding.device_set) for x in jax.tree_util.tree_leaves(state4.params)}
@@ -70,7 +70,7 @@ def main(data_dir, out_dir):
   batch, _, _ = next(pipeline.eval_batches(
       val, charset, batch_size=16, buckets=config.data.width_buckets,
       height=config.data.height, max_label_length=config.data.max_label_length))
-  predict = jax.jit(functools.partial(train.predict_step, model=model),
+  predict = jax.jit(functools.partial(model_state.predict_step, model=model),
                     in_shardings=(parallel.replicated(mesh4),) * 2
                     + (parallel.data_sharded(mesh4),) * 2)
   dev = parallel.put_batch({k: batch[k] for k in ("image", "image_paddings")}, mesh4)

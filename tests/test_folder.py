@@ -10,6 +10,7 @@ from PIL import Image
 from conftest import quick_config
 from ocr_jax import checkpoints
 from ocr_jax import finetune
+from ocr_jax import model_state
 from ocr_jax import train
 from ocr_jax.data import folder as folder_lib
 from ocr_jax.data import pipeline
@@ -132,8 +133,8 @@ def test_finetuning_keeps_shared_characters_and_frozen_stages(trained, data_dir,
   new_charset = pipeline.dataset_charset(config.data)
   assert "é" in new_charset.symbols and "é" not in old_charset.symbols
   # Initialisation: shared characters carry their trained output columns, new ones do not.
-  _, model, tx, _ = train.build(config, new_charset)
-  fresh = train.create_train_state(jax.random.PRNGKey(7), model, tx, config)
+  _, model, tx, _ = model_state.build(config, new_charset)
+  fresh = model_state.create_train_state(jax.random.PRNGKey(7), model, tx, config)
   start, report = finetune.init_from(fresh, old_workdir, new_charset)
   mapping = finetune.class_map(old_charset, new_charset)
   old_k = np.asarray(old.params["prediction"]["head"]["kernel"])

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import REPO
 from ocr_jax import models
+from ocr_jax import model_state
 from ocr_jax import train
 from ocr_jax.models import features as features_lib
 from ocr_jax.models import recognizer
@@ -208,8 +209,8 @@ def _fixed_batch():
                                                           ("sequence", "bilstm"))])
 def test_each_stage_option_trains(stage, kind):
   config = _config(**{stage: kind})
-  _, model, tx, _ = train.build(config)
-  state = train.create_train_state(jax.random.PRNGKey(0), model, tx, config)
+  _, model, tx, _ = model_state.build(config)
+  state = model_state.create_train_state(jax.random.PRNGKey(0), model, tx, config)
   step = jax.jit(lambda s, b: train.train_step(s, b, jax.random.PRNGKey(1), model=model,
                                                tx=tx))
   batch = _fixed_batch()

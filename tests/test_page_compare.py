@@ -21,6 +21,7 @@ from ocr_jax import inference
 from ocr_jax import metrics
 from ocr_jax import page
 from ocr_jax import release
+from ocr_jax.data import preprocess
 from ocr_jax.data import render
 from ocr_jax.data import testsets
 
@@ -388,6 +389,22 @@ def test_tesseract_engine_reads_clean_lines_in_order():
   texts = ["The quick brown fox jumps", "over the lazy dog.", "Pack my box with 5 jugs"]
   greys = [testsets.clean_line(t, "LiberationSerif-Regular.ttf", rng) for t in texts]
   assert [compare.normalize(t) for t in engine.read(greys)] == texts
+
+
+def test_light_text_on_a_dark_ground_reads_as_dark_on_light():
+  """White on black, and light yellow on dark blue (RGB), read as the same line printed dark
+  on light; a tight crop of heavy black type is not mistaken for a dark ground."""
+  rec = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL)
+  rng = np.random.default_rng(11)
+  grey = testsets.clean_line("Dark mode reads too, 42.", render.TEST_FONTS[2], rng)
+  rgb = np.stack([np.where(grey < 128, 250, 20), np.where(grey < 128, 240, 30),
+                  np.where(grey < 128, 120, 90)], -1).astype(np.uint8)
+  coloured = preprocess.to_grey(Image.fromarray(rgb))
+  plain, negative, blue = [r.text for r in rec.read_arrays([grey, 255 - grey, coloured])]
+  assert plain == negative == blue == "Dark mode reads too, 42."
+  ys, xs = np.nonzero(grey < 128)
+  tight = grey[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+  assert preprocess.dark_on_light(tight) is tight
 
 
 def test_rapidocr_engine_reads_clean_lines_in_order():

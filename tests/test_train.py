@@ -13,6 +13,7 @@ import pytest
 
 from conftest import REPO, quick_config
 from ocr_jax import checkpoints
+from ocr_jax import model_state
 from ocr_jax import train
 from ocr_jax.data import pipeline
 
@@ -32,8 +33,8 @@ def test_quick_run_learns_and_writes_a_checkpoint(trained, data_dir):
   assert meta["config"]["model"]["name"] == "recognizer"
   assert len(meta["charset"]["symbols"]) == 95
   # Loss falls: compare the same fixed validation batches before and after training.
-  charset, model, tx, _ = train.build(config)
-  fresh = train.create_train_state(jax.random.PRNGKey(config.seed), model, tx, config)
+  charset, model, tx, _ = model_state.build(config)
+  fresh = model_state.create_train_state(jax.random.PRNGKey(config.seed), model, tx, config)
   abstract = jax.eval_shape(lambda: fresh)
   restored, _ = checkpoints.restore(mngr, mngr.latest_step(), abstract)
   split = pipeline.Split(config.data, "validation")

@@ -93,6 +93,21 @@ def load_image(path: str) -> np.ndarray:
   return grey
 
 
+def expand_paths(inputs) -> tuple[list[str], list[str]]:
+  """Files and folders -> (image paths: files as given, each folder's image files sorted by
+  name; the inputs that do not exist)."""
+  paths, missing = [], []
+  for item in map(os.fspath, inputs):
+    if os.path.isdir(item):
+      names = sorted(n for n in os.listdir(item) if n.lower().endswith(IMAGE_EXTENSIONS))
+      paths.extend(os.path.join(item, n) for n in names)
+    elif os.path.exists(item):
+      paths.append(item)
+    else:
+      missing.append(item)
+  return paths, missing
+
+
 def load_images(paths) -> list:
   """Paths -> uint8[H, W] or the ImageError for each path (batch commands go on past it)."""
   out = []
@@ -102,6 +117,19 @@ def load_images(paths) -> list:
     except ImageError as e:
       out.append(e)
   return out
+
+
+def dark_on_light(grey: np.ndarray) -> np.ndarray:
+  """The image with dark marks on a light ground, as every model here reads: light text on
+  a dark ground (slides, signs, screens in dark mode, negatives) is inverted. The ground is
+  the median of the border pixels (mostly paper, even in a crop flush with the ink); the
+  image is inverted when that ground is dark and its content lies on the lighter side."""
+  border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+  (ground,) = grey_quantiles(border, (0.5,))
+  lo, hi = grey_quantiles(grey, (0.02, 0.98))
+  if ground < 128 and hi - ground > max(ground - lo, MIN_CONTRAST):
+    return 255 - grey
+  return grey
 
 
 def resize_to_height(grey: np.ndarray, height: int, min_width: int = 4) -> np.ndarray:
@@ -160,11 +188,11 @@ def check_line_width(grey: np.ndarray, height: int, max_width: int) -> None:
 
 # Margins around a line's ink, in ink heights: (low, target, high) above and below, then left
 # and right. `fit_margins` sets a margin outside (low, high) to its target. From the synthetic
-# training lines (`python launch/margin_stats.py`, 600 lines of both profiles): targets ~the
-# medians, highs ~the 99th percentiles, the horizontal low ~the 10th percentile. The vertical
-# low is 0 (never pad above or below): padding lines that a neighbour's strokes, a shadow or
-# capitals make flush with an edge cost more than it won on tight crops (README, "Line
-# crops from other segmenters").
+# training lines (`python launch/margin_stats.py` at 9a0885e, 600 lines of both profiles):
+# targets ~the medians, highs ~the 99th percentiles, the horizontal low ~the 10th
+# percentile. The vertical low is 0 (never pad above or below): padding lines that a
+# neighbour's strokes, a shadow or capitals make flush with an edge cost more than it won
+# on tight crops (docs/english.md, "Line crops from other segmenters").
 TEXT_MARGINS = ((0.0, 0.3, 0.9), (0.15, 0.4, 1.2))
 MIN_CONTRAST = 40  # grey levels between paper and ink below which no ink box is sought
 
