@@ -85,9 +85,13 @@ def pool_mask(mask, pw: int):
 
 
 def _masked_bn(x, mask, name: str, train: bool):
-  """BatchNorm whose batch statistics count only the real columns."""
-  m = jnp.broadcast_to(mask[:, None, :, None] > 0, x.shape)
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, name=name)(x, mask=m)
+  """BatchNorm whose batch statistics count only the real columns. Reading uses the running
+  statistics, where the mask changes nothing, so it is left out there (a graph without it
+  exports to ONNX)."""
+  bn = nn.BatchNorm(use_running_average=not train, momentum=0.9, name=name)
+  if not train:
+    return bn(x)
+  return bn(x, mask=jnp.broadcast_to(mask[:, None, :, None] > 0, x.shape))
 
 
 class VGG(nn.Module):

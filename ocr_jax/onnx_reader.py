@@ -1,0 +1,109 @@
+"""Reading with an exported ONNX recognizer (export.py): onnxruntime, numpy and Pillow only.
+
+Nothing here imports JAX or Flax, so a device that cannot run JAX reads with the same
+preprocessing (preprocess.py), page layout (page.py) and charset as the JAX reader:
+
+  reader = OnnxRecognizer.from_file("english_print.onnx")
+  reader.read_arrays([grey_line])[0].text
+
+Lines are sorted by width and read in batches of up to 32, each padded to the next multiple
+of 16 px (the graph takes any width), then decoded greedily (decoding.collapse, the JAX
+reader's own host side) with per-character confidences.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from ocr_jax import charset as charset_lib
+from ocr_jax import decoding
+from ocr_jax.data import preprocess
+
+METADATA_KEY = "ocr_jax"  # export.METADATA_KEY (export imports JAX, so it is not imported)
+BATCH = 32
+WIDTH_STEP = 16
+
+
+class ModelFileError(ValueError):
+  """The file is not an ocr_jax ONNX model; the message says why."""
+
+
+@dataclasses.dataclass
+class Result:
+  text: str
+  confidence: float
+  char_confidences: list[float]
+
+
+class OnnxRecognizer:
+  """An exported recognizer: read_arrays / read_layouts / check_line as inference.Recognizer."""
+
+  def __init__(self, session, meta: dict, path: str = ""):
+    self.session, self.path = session, path
+    self.charset = charset_lib.Charset.from_json(meta["charset"])
+    self.height = int(meta["height"])
+    self.max_width = int(meta.get("max_width", 8192))
+    self.margins = preprocess.TEXT_MARGINS if meta.get("fit_margins") else None
+
+  @classmethod
+  def from_file(cls, path: str, threads: int = 0) -> OnnxRecognizer:
+    """Loads an exported model; raises ModelFileError (one line) for a missing, truncated or
+    non-ONNX file, or one whose metadata lacks what reading needs."""
+    try:
+      import onnxruntime as ort  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      raise ModelFileError(f"onnxruntime is not installed ({e}); pip install onnxruntime") \
+          from None
+    if not os.path.isfile(path):
+      raise ModelFileError("no such file")
+    options = ort.SessionOptions()
+    if threads:
+      options.intra_op_num_threads = threads
+    try:
+      session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # pylint: disable=broad-except  (onnxruntime raises its own types)
+      first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+      raise ModelFileError(f"not a readable ONNX model ({first[:200]})") from None
+    raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+    try:
+      meta = json.loads(raw) if raw else None
+      if not meta or "charset" not in meta or "height" not in meta:
+        raise ValueError
+      return cls(session, meta, path)
+    except (ValueError, KeyError, TypeError):
+      raise ModelFileError("an ONNX model without ocr_jax metadata (charset, height); "
+                           "export it with `ocr-jax export`") from None
+
+  def check_line(self, grey: np.ndarray) -> np.ndarray:
+    """As inference.Recognizer.check_line: dark on light, margins fitted if the model's
+    training asked for it, refused (ImageError) past the widest line."""
+    grey = preprocess.dark_on_light(grey)
+    if self.margins is not None:
+      grey = preprocess.fit_margins(grey, self.margins)
+    preprocess.check_line_width(grey, self.height, self.max_width)
+    return grey
+
+  def read_arrays(self, greys, checked: bool = False) -> list[Result]:
+    if not checked:
+      greys = [self.check_line(g) for g in greys]
+    lines = [preprocess.prepare_line(g, self.height) for g in greys]
+    results: list[Result | None] = [None] * len(lines)
+    order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+    for start in range(0, len(order), BATCH):
+      rows = order[start:start + BATCH]
+      width = -(-lines[rows[-1]].shape[1] // WIDTH_STEP) * WIDTH_STEP
+      images, paddings = preprocess.batch_lines([lines[i] for i in rows], width)
+      log_probs, lengths = self.session.run(
+          None, {"image": images.transpose(0, 3, 1, 2), "paddings": paddings})
+      for row, lp, n in zip(rows, log_probs, lengths):
+        d = decoding.collapse(lp.argmax(-1), np.exp(lp.max(-1)), int(n))
+        text, char_confs = self.charset.decode_with_confidences(d.ids, d.char_confidences)
+        results[row] = Result(text, d.confidence, char_confs)
+    return results
+
+  def read_layouts(self, greys, layout: str = "auto"):
+    from ocr_jax import page  # pylint: disable=g-import-not-at-top
+    return page.read_layouts(greys, layout, self.check_line, self.read_arrays)

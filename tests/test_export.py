@@ -1,0 +1,105 @@
+"""ONNX export: the released English model as one file that reads like the JAX model, with
+onnxruntime alone (a `jax` that raises on import is first on the path), int8 beside it, and
+one-line errors for bad model files."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ocr_jax
+from conftest import REPO
+from ocr_jax import inference
+from ocr_jax import metrics
+from ocr_jax import onnx_reader
+from ocr_jax.data import render
+from ocr_jax.data import testsets
+
+TEXTS = ["Exported once, read anywhere.", "Pack my box with 5 dozen jugs", "(x + y) = 42;",
+         "a", "Tesseract and PP-OCR read these too", "WHO? 12:30"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+  pytest.importorskip("onnx", reason="the test extra installs onnx")
+  from ocr_jax import export
+  out = tmp_path_factory.mktemp("onnx") / "english_print.onnx"
+  paths = export.export("english_print", str(out), quantize="int8")
+  return paths
+
+
+@pytest.fixture(scope="module")
+def lines():
+  rng = np.random.default_rng(4)
+  return [testsets.clean_line(t, render.TEST_FONTS[i % 8], rng) for i, t in enumerate(TEXTS)]
+
+
+def test_exported_model_reads_as_the_jax_model(exported, lines):
+  fp32, int8 = exported
+  jax_reader = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL)
+  onnx_fp32 = onnx_reader.OnnxRecognizer.from_file(fp32)
+  want = jax_reader.read_arrays(lines)
+  got = onnx_fp32.read_arrays(lines)
+  assert [r.text for r in got] == [r.text for r in want]
+  assert np.allclose([r.confidence for r in got], [r.confidence for r in want], atol=1e-3)
+  fp32_cer = metrics.cer(TEXTS, [r.text for r in got])
+  assert fp32_cer < 0.06  # the release's own errors on these faces (x/s, z/s)
+  # int8: a third of the size or less, reading these lines about as well.
+  assert os.path.getsize(int8) <= os.path.getsize(fp32) / 3
+  quantized = [r.text for r in onnx_reader.OnnxRecognizer.from_file(int8).read_arrays(lines)]
+  assert metrics.cer(TEXTS, quantized) <= fp32_cer + 0.03
+
+
+def test_reads_lines_and_pages_without_jax(exported, lines, tmp_path):
+  """The CLI on an exported model with a `jax` and a `flax` that raise on import."""
+  fake = tmp_path / "fake"
+  for name in ("jax", "flax"):
+    (fake / name).mkdir(parents=True)
+    (fake / name / "__init__.py").write_text(f"raise ImportError('{name} was imported')\n")
+  Image.fromarray(lines[2]).save(tmp_path / "line.png")
+  page, page_lines, *_ = testsets.render_page(np.random.default_rng(2), render.TEST_FONTS[1],
+                                              num_lines=3)
+  Image.fromarray(page).save(tmp_path / "page.png")
+  env = dict(os.environ, PYTHONPATH=f"{fake}{os.pathsep}{REPO}")
+  proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "read", "--model", exported[0],
+                         str(tmp_path / "line.png"), str(tmp_path / "page.png"),
+                         "--with_path"], capture_output=True, text=True, timeout=300, env=env)
+  assert proc.returncode == 0, proc.stderr
+  out = proc.stdout.splitlines()
+  jax_reader = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL)
+  want = jax_reader.read_layouts([lines[2], page])
+  assert out[0].split("\t")[:2] == [str(tmp_path / "line.png"), want[0][1][0].text]
+  page_out = [l.split("\t", 1)[1] for l in out[1:]]
+  assert page_out == [r.text for r in want[1][1]]
+  assert len(page_out) == len(page_lines) and metrics.cer(page_lines, page_out) < 0.05
+
+
+def test_bad_model_files_get_one_line(exported, tmp_path):
+  import onnx
+  stripped = onnx.load(exported[0])
+  del stripped.metadata_props[:]
+  onnx.save(stripped, tmp_path / "no_meta.onnx")
+  truncated = tmp_path / "truncated.onnx"
+  truncated.write_bytes(open(exported[0], "rb").read()[:5000])
+  (tmp_path / "text.onnx").write_text("not a model\n")
+  Image.fromarray(np.full((32, 100), 255, np.uint8)).save(tmp_path / "line.png")
+  cases = {"missing.onnx": "no such file", "truncated.onnx": "not a readable ONNX model",
+           "text.onnx": "not a readable ONNX model", "no_meta.onnx": "without ocr_jax metadata"}
+  for name, message in cases.items():
+    model = str(tmp_path / name)
+    proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "read", "--model", model,
+                           str(tmp_path / "line.png")], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, (name, proc.stderr)
+    assert proc.stderr.strip() == f"error: {model}: " + proc.stderr.split(": ", 2)[2].strip()
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_unsupported_stages_are_named(overfit_model, tmp_path):
+  """The quick test model has a transformer sequence stage: export names it and stops."""
+  from ocr_jax import cli
+  workdir, _, _ = overfit_model
+  assert cli.main(["export", "--model", workdir, "--out", str(tmp_path / "m.onnx")]) == 2
+  assert not (tmp_path / "m.onnx").exists()
