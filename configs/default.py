@@ -45,8 +45,8 @@ def get_config(arg=None):
   # hosts with many cores per accelerator; docs/scaling.md has the measured rates).
   config.data.loader = "threads"
   # Online augmentation (data/augment.py): each operation applied with probability p. It
-  # reached <= 5 % CER 1,000 steps sooner on the unseen validation fonts (README, "Default
-  # config"); the derived configs whose README figures were measured without it set p = 0.
+  # reached <= 5 % CER 1,000 steps sooner on the unseen validation fonts (docs/training.md,
+  # "Default config"); the derived configs whose figures were measured without it set p = 0.
   config.data.augment = augment.default_config()
   config.data.augment.p = 0.5
   # Reading (inference.Recognizer): bring a line crop's margins into those of the synthetic
@@ -62,7 +62,8 @@ def get_config(arg=None):
   config.model.features = ml_collections.ConfigDict({"name": "vgg",  # lenet | vgg | resnet
                                                      "channels": (16, 32, 64, 96)})
   # A one-layer transformer learns faster per step than a BiLSTM of the same width and speed
-  # (README, "Default config"); the derived configs that shipped models keep their BiLSTM.
+  # (docs/training.md, "Default config"); the derived configs that shipped models keep their
+  # BiLSTM.
   config.model.sequence = ml_collections.ConfigDict({"name": "transformer",  # none | bilstm
                                                      "hidden": 128, "num_layers": 1,  # | conv
                                                      "num_heads": 4, "kernel_size": 5,

@@ -10,7 +10,7 @@ def get_config(arg=None):
   arg = default.parse_arg(arg, quick=False)
   config = default.get_config("quick" if arg.quick else None)
   config.charset = "digits"
-  config.model.sequence.name = "bilstm"  # the README's fine-tuning figures
+  config.model.sequence.name = "bilstm"  # docs/own_data.md's figures
   config.data.augment.p = 0.0  # (measured without online augmentation)
   config.data.name = "digit_strings"
   config.data.fit_margins = False  # crops are read as the model was trained on them

@@ -16,7 +16,8 @@ def get_config(arg=None):
   config.charset = "from_data"
   # As the released english_print model, so `init_from` it fine-tunes every stage.
   config.model.sequence.name = "bilstm"
-  # Off as in the README's demos; --config.data.augment.p=0.5 for scans unlike the training set.
+  # Off as in docs/own_data.md's demos; --config.data.augment.p=0.5 for scans unlike the
+  # training set.
   config.data.augment.p = 0.0
   config.data.name = "line_folder"
   config.data.fit_margins = False  # crops are read as the model was trained on them

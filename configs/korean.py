@@ -10,7 +10,7 @@ def get_config(arg=None):
   arg = default.parse_arg(arg, quick=False)
   config = default.get_config("quick" if arg.quick else None)
   config.charset = "korean"
-  config.model.sequence.name = "bilstm"  # the README's figures
+  config.model.sequence.name = "bilstm"  # docs/own_data.md's figures
   config.data.augment.p = 0.0  # (measured without online augmentation)
   config.data.builder_config = "korean_quick" if arg.quick else "korean"
   config.data.fit_margins = False  # margins measured on the English lines only

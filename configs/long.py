@@ -10,7 +10,7 @@ from configs import default
 
 def get_config(arg=None):
   config = default.get_config(arg)
-  config.model.sequence.name = "bilstm"  # the figures in the README
+  config.model.sequence.name = "bilstm"  # the figures in docs/training.md
   config.data.augment.p = 0.0  # (measured before online augmentation existed)
   if not default.parse_arg(arg, quick=False).quick:
     config.data.builder_config = "large"

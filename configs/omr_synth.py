@@ -30,7 +30,7 @@ def get_config(arg=None):
   config.data.max_label_length = 64
   config.model.features.channels = (16, 32, 64, 128)
   # The released music model's stages: VGG + a 2-layer transformer, which reads a multirest's
-  # printed count where a BiLSTM guessed it (README, music figures).
+  # printed count where a BiLSTM guessed it (docs/music.md, figures).
   config.model.sequence.name = "transformer"
   config.model.sequence.hidden = 160
   config.model.sequence.num_layers = 2
@@ -41,7 +41,7 @@ def get_config(arg=None):
     config.model.sequence.num_layers = 1
     return config
   config.data.width_buckets = (256, 384, 512, 768, 1024)
-  # Fresh distortions every step: what carried the model to the held-out font (README).
+  # Fresh distortions every step: what carried the model to the held-out font (docs/music.md).
   config.data.augment.p = 0.5
   config.batch_size = 24
   config.num_train_steps = 6250  # ~2.5-3.5 h on 2 shared CPU cores; raise it on a GPU

@@ -255,8 +255,10 @@ def main():
   parser.add_argument("--seeds", default="0", help="seeds of every setting")
   parser.add_argument("--top", type=int, default=0, help="settings rerun with more seeds")
   parser.add_argument("--top_seeds", type=int, default=2, help="seeds of the top settings")
-  parser.add_argument("--infer_lines", type=int, default=256)
-  parser.add_argument("--infer_repeats", type=int, default=3)
+  parser.add_argument("--infer_lines", type=int, default=256,
+                      help="validation lines read to time inference")
+  parser.add_argument("--infer_repeats", type=int, default=3,
+                      help="timed inference passes (median)")
   parser.add_argument("--print_only", action="store_true", help="print the commands only")
   args = parser.parse_args()
   args.set_overrides = [(f, parse_value(v)) for f, _, v in (s.partition("=") for s in args.set)]

@@ -5,7 +5,7 @@
 Reads the images through the same Recognizer as `ocr-jax read` (batched, bucketed), so the
 figures are those a user gets. Prints a Markdown table and a JSON line. `--export=DIR` also
 writes the split's lines to DIR as PNGs with a labels.tsv, a folder that `ocr_jax.compare`
-and `launch/infer_devices_benchmark.py` read.
+and `launch/infer_devices_benchmark.py at 9a0885e` read.
 """
 import argparse
 import collections
@@ -19,7 +19,7 @@ from PIL import Image
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--model", required=True, help="training workdir")
-  parser.add_argument("--split", default="validation")
+  parser.add_argument("--split", default="validation", help="the dataset split to read")
   parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
   parser.add_argument("--builder_config", default="",
                       help="another config of the model's dataset, e.g. english_print for "

@@ -68,16 +68,17 @@ def print_frames(reader, crop) -> None:
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--model", default="", help="training workdir (default: released)")
-  parser.add_argument("--split", default="test")
+  parser.add_argument("--split", default="test", help="the dataset split to read")
   parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
   parser.add_argument("--limit", type=int, default=0, help="first N staves only (0 = all)")
   parser.add_argument("--timed", type=int, default=50, help="staves timed one at a time")
   parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
-  parser.add_argument("--decoder", default="music", choices=("music", "beam", "greedy"))
+  parser.add_argument("--decoder", default="music", choices=("music", "beam", "greedy"),
+                      help="as ocr-jax omr --decoder")
   parser.add_argument("--bar_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--key_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--pickup_weight", type=float, default=None, help="music prior weight")
-  parser.add_argument("--beam_width", type=int, default=8)
+  parser.add_argument("--beam_width", type=int, default=8, help="beam search width")
   parser.add_argument("--by_kind", action="store_true", help="errors per token kind")
   parser.add_argument("--frames", type=int, default=0,
                       help="print the emitting frames of this many wrongly read staves")

@@ -34,10 +34,11 @@ def parse_runs(text: str) -> list[tuple[int, str, int]]:
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--config", default="configs/default.py")
-  parser.add_argument("--runs", default="32:threads:1,32:threads:2,32:processes:2")
-  parser.add_argument("--steps", type=int, default=200)
-  parser.add_argument("--log_every", type=int, default=10)
+  parser.add_argument("--config", default="configs/default.py", help="config file")
+  parser.add_argument("--runs", default="32:threads:1,32:threads:2,32:processes:2",
+                      help="comma-separated batch:loader:workers runs")
+  parser.add_argument("--steps", type=int, default=200, help="training steps per run")
+  parser.add_argument("--log_every", type=int, default=10, help="steps per timed window")
   parser.add_argument("--timeout", type=int, default=300, help="seconds per run")
   parser.add_argument("--out", default="", help="also write the JSON here")
   args = parser.parse_args()

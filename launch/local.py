@@ -94,7 +94,8 @@ def launch(command: list[str], num_processes: int, log_dir: str, echo_all: bool 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--num_processes", "-n", type=int, default=2)
+  parser.add_argument("--num_processes", "-n", type=int, default=2,
+                      help="processes to start on this machine")
   parser.add_argument("--log_dir", default=None,
                       help="where worker-<i>.log files go (default: a new temp dir)")
   parser.add_argument("--port", type=int, default=None, help="coordinator port (default: free)")

@@ -49,12 +49,12 @@ def run(name, cmd, env, workdir, timeout=None):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--config", default="configs/default.py")
-  parser.add_argument("--steps", type=int, default=150)
-  parser.add_argument("--log_every", type=int, default=10)
-  parser.add_argument("--devices", type=int, default=4)
-  parser.add_argument("--processes", type=int, default=2)
-  parser.add_argument("--data_dir", default="")
+  parser.add_argument("--config", default="configs/default.py", help="config file")
+  parser.add_argument("--steps", type=int, default=150, help="training steps per run")
+  parser.add_argument("--log_every", type=int, default=10, help="steps per timed window")
+  parser.add_argument("--devices", type=int, default=4, help="forced CPU devices")
+  parser.add_argument("--processes", type=int, default=2, help="processes (launch/local.py)")
+  parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
   parser.add_argument("--out", default="", help="also write the JSON here")
   args = parser.parse_args()
   tmp = tempfile.mkdtemp(prefix="ocr_jax_scaling_")

@@ -35,10 +35,20 @@ flags.DEFINE_integer("process_id", _env_int("OCR_JAX_PROCESS_ID"),
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+# Lines of other libraries that alarm a first run and say nothing to act on: JAX looking for
+# a TPU runtime on a machine without one (INFO; a TPU, when there is one, is found and
+# logged as a device below), and tfds noting that a dataset not yet prepared has no
+# dataset_info.json (WARNING; the next line says it is being prepared).
+_NOISE = ("Unable to initialize backend 'tpu'", "has no dataset_info.json")
+
+
 class _QuietLibraries(logging.logging.Filter):
-  """Keeps orbax's per-save INFO chatter out of the training log (warnings still show)."""
+  """Keeps orbax's per-save INFO chatter and the first-run noise above out of the log."""
 
   def filter(self, record):
+    message = record.getMessage()
+    if any(n in message for n in _NOISE):
+      return False
     # absl.logging.WARNING is absl's own level number (-1); records carry the standard ones.
     return record.levelno >= logging.logging.WARNING or "orbax" not in record.pathname
 

@@ -63,10 +63,10 @@ def use_host_cores(max_devices: int = 8) -> int:
   processes that only run inference (`ocr-jax`, `ocr_jax.compare`); returns the number of CPU
   devices. XLA runs a BiLSTM's time loop on one core, so a batch sharded over one device
   per core reads 1.3-1.6x more lines/s on 2 cores than one device using both
-  (`launch/infer_devices_benchmark.py`). Not for training: its conv gradients already use
-  every core, and the English BiLSTM's 2-device train step measured 0.57-0.76x as fast (the
-  default model's about 1x). Does nothing once JAX has run a computation, or when XLA_FLAGS
-  forces a device count itself.
+  (`launch/infer_devices_benchmark.py` at 9a0885e). Not for training: its conv gradients
+  already use every core, and the English BiLSTM's 2-device train step measured 0.57-0.76x
+  as fast (the default model's about 1x). Does nothing once JAX has run a computation, or
+  when XLA_FLAGS forces a device count itself.
   """
   if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     try:
@@ -84,7 +84,7 @@ def use_compilation_cache(path: str | None = None) -> str | None:
   """Keeps compiled programs on disk between processes (JAX's persistent compilation
   cache), for the `ocr-jax` command: a reader compiles once per (width, batch) shape, ~0.6 s
   each on 2 CPU cores, and a folder of lines needs a dozen shapes or more, so a later run
-  loads them instead (README, "Compiled once, kept on disk"). `path` (default: the
+  loads them instead (docs/speed.md, "Compiled once, kept on disk"). `path` (default: the
   environment variable OCR_JAX_COMPILE_CACHE, else ~/.cache/ocr_jax/xla); "off", "0" or ""
   turn it off. A cache the user set up for JAX (JAX_COMPILATION_CACHE_DIR) is kept. Its size
   is bounded by the shapes read: ~60 kB a shape, a model's shapes at most 16 widths an octave

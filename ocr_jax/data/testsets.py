@@ -236,10 +236,11 @@ def make_crops(out: str, num: int, seed: int) -> None:
 
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--out", required=True)
+  parser.add_argument("--out", required=True, help="folder to write the sets under")
   parser.add_argument("--lines", type=int, default=400, help="lines per line set")
-  parser.add_argument("--pages", type=int, default=12)
-  parser.add_argument("--seed", type=int, default=SEED)
+  parser.add_argument("--pages", type=int, default=12, help="pages per page set")
+  parser.add_argument("--seed", type=int, default=SEED,
+                      help="another seed draws other lines (the published figures use the default)")
   args = parser.parse_args(argv)
   make_lines(os.path.join(args.out, "clean"), args.lines, False, args.seed)
   make_lines(os.path.join(args.out, "degraded"), args.lines, True, args.seed)
