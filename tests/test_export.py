@@ -76,6 +76,23 @@ def test_reads_lines_and_pages_without_jax(exported, lines, tmp_path):
   assert len(page_out) == len(page_lines) and metrics.cer(page_lines, page_out) < 0.05
 
 
+def test_deploying_snippet_reads_a_line_as_written(exported, lines, tmp_path):
+  """docs/deploying.md's numpy + Pillow + onnxruntime block, as written, in a process where
+  ocr_jax is not importable: it reads what the packaged reader reads."""
+  import re
+  with open(os.path.join(REPO, "docs", "deploying.md"), encoding="utf-8") as f:
+    code = re.search(r"```python\n(.*?)```", f.read(), re.S).group(1)
+  assert len(code.strip().splitlines()) <= 15 and "ocr_jax" not in code.replace('"ocr_jax"', "")
+  (tmp_path / "read_line.py").write_text(code)
+  Image.fromarray(lines[1]).save(tmp_path / "line.png")
+  proc = subprocess.run([sys.executable, "-I", str(tmp_path / "read_line.py"), exported[0],
+                         str(tmp_path / "line.png")], capture_output=True, text=True,
+                        timeout=120, cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr
+  want = onnx_reader.OnnxRecognizer.from_file(exported[0]).read_arrays([lines[1]])[0].text
+  assert proc.stdout.strip() == want
+
+
 def test_bad_model_files_get_one_line(exported, tmp_path):
   import onnx
   stripped = onnx.load(exported[0])
