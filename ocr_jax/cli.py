@@ -35,30 +35,24 @@ def expand_paths(inputs: list[str]) -> tuple[list[str], list[str]]:
 def load_recognizer(args):
   """The recognizer named by --model/--decoder, or None after printing why it cannot load.
   A `.onnx` model (ocr-jax export) reads with onnxruntime alone, without importing JAX."""
-  if is_onnx(args.model):
-    from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
-    if args.decoder != "greedy":
-      print(f"error: {args.model}: exported models decode greedily (--decoder greedy)",
-            file=sys.stderr)
-      return None
-    try:
-      return onnx_reader.OnnxRecognizer.from_file(args.model)
-    except onnx_reader.ModelFileError as e:
-      print(f"error: {args.model}: {e}", file=sys.stderr)
-      return None
-  from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top  (slow import)
-  lexicon = None
+  from ocr_jax import decoding  # pylint: disable=g-import-not-at-top
   model = released.resolve(args.model)
   try:
+    options = {"decoder": args.decoder, "beam_width": args.beam_width}
+    if args.words_trust is not None:
+      options["words_trust"] = args.words_trust
     if args.decoder == "words":
-      words = args.words or os.path.join(model, "words.txt")
-      lexicon = decoding.Lexicon.from_file(words)
-    trust = {} if args.words_trust is None else {"words_trust": args.words_trust}
-    return inference.Recognizer.from_checkpoint(model, decoder=args.decoder,
-                                                beam_width=args.beam_width, lexicon=lexicon,
-                                                **trust)
+      words = args.words or os.path.join(os.path.dirname(model) if is_onnx(model) else model,
+                                         "words.txt")
+      options["lexicon"] = decoding.Lexicon.from_file(words)
+    if is_onnx(model):
+      from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
+      return onnx_reader.OnnxRecognizer.from_file(model, **options)
+    from ocr_jax import inference  # pylint: disable=g-import-not-at-top  (slow import)
+    return inference.Recognizer.from_checkpoint(model, **options)
   except (OSError, ValueError, KeyError) as e:
-    print(f"error: {args.model}: cannot load model ({e})", file=sys.stderr)
+    print(f"error: {args.model}: {e}" if is_onnx(model) else
+          f"error: {args.model}: cannot load model ({e})", file=sys.stderr)
     return None
 
 

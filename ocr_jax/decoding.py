@@ -237,3 +237,27 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   else:
     line = float(np.exp(log_probs[:, BLANK_ID].min())) if T else 1.0
   return Decoded(list(prefix), confs, line)
+
+
+def decode_log_probs(log_probs, lengths, charset, decoder: str = "greedy", *,
+                     beam_width: int = 8, scorer=None, words_trust: float = 0.5) -> list[Decoded]:
+  """Host side for CTC log-probabilities float[B, T, C] and frame counts [B], shared by the
+  JAX and the ONNX readers. 'greedy' collapses each line's best frames; 'beam' and 'music'
+  run the prefix beam search (with `scorer`, a word list or a music prior); 'words' keeps
+  the greedy reading of a line whose characters are all `words_trust` confident and whose
+  words are all in the list (`scorer`), and beam-searches the others."""
+  log_probs, lengths = np.asarray(log_probs), np.asarray(lengths)
+  greedy = [None] * len(log_probs)
+  if decoder in ("greedy", "words"):
+    greedy = [collapse(lp.argmax(-1), np.exp(lp.max(-1)), n) for lp, n in zip(log_probs, lengths)]
+  if decoder == "greedy":
+    return greedy
+
+  def trusted(g: Decoded) -> bool:
+    return (decoder == "words" and g.confidence >= words_trust and
+            scorer.knows_all(charset.decode(g.ids)))
+
+  return [g if g is not None and trusted(g) else
+          beam_search(log_probs[i], lengths[i], charset.decode_one, beam_width=beam_width,
+                      scorer=scorer)
+          for i, g in enumerate(greedy)]

@@ -4,8 +4,8 @@
 
 The graph is written op by op from the checkpoint's parameters (onnx.helper), not traced:
 the JAX-to-ONNX tracers tried (jax2onnx 0.17, 1.23) stop at flax's recurrent scan. Covered:
-VGG or LeNet features, a BiLSTM or no sequence stage, a CTC head (the released English model's
-kind); other stages are refused with a message naming them. Inputs: `image` float32[B, 1, H,
+VGG or LeNet features, a BiLSTM, transformer or no sequence stage, a CTC head (the released
+English and music models' kinds); other stages are refused with a message naming them. Inputs: `image` float32[B, 1, H,
 W] (ink ~1, paper 0, as preprocess.prepare_line makes it, channels first) and `paddings`
 float32[B, W] (1 = padding); outputs: `log_probs` float32[B, W/4, classes] and `lengths`
 int32[B], the real frames of each line. Batch and width are dynamic. Everything reading
@@ -97,6 +97,73 @@ def _lstm_weights(cell, gates: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
   return w, r, np.concatenate([np.zeros_like(rb), rb])
 
 
+LN_EPSILON = 1e-6  # flax.linen.LayerNorm's default
+
+
+def _layer_norm(g: _Graph, x: str, p, name: str) -> str:
+  return g.op("LayerNormalization", [x, g.const(p["scale"], f"{name}_s"),
+                                     g.const(p["bias"], f"{name}_b")], axis=-1,
+              epsilon=LN_EPSILON)
+
+
+def _dense(g: _Graph, x: str, p, name: str, in_axes: int = 1) -> str:
+  """x @ kernel (+ bias), a flax Dense/DenseGeneral flattened to one matrix."""
+  kernel = np.asarray(p["kernel"])
+  rows = int(np.prod(kernel.shape[:in_axes]))
+  y = g.op("MatMul", [x, g.const(kernel.reshape(rows, -1), f"{name}_w")])
+  if "bias" in p:
+    y = g.op("Add", [y, g.const(np.asarray(p["bias"]).reshape(-1), f"{name}_b")])
+  return y
+
+
+def _transformer(g: _Graph, sp, x: str, frames_mask: str, seq) -> str:
+  """models/sequence.py's transformer stage on x [B, T, D] (pre-LayerNorm layers, attention
+  masked to the real frames, tanh-approximated GELU as flax's default)."""
+  hidden, heads = int(seq.hidden), int(seq.num_heads)
+  depth = hidden // heads
+  if hidden % 2:
+    raise ExportError(f"transformer width {hidden} is odd; the positions need an even one")
+  # sequence.sinusoidal_positions(T, hidden), computed for the line's T frames.
+  frames = g.op("Squeeze", [g.op("Shape", [x], start=1, end=2)])
+  t = g.op("Cast", [g.op("Range", [g.const(0, "zero_i", np.int64), frames,
+                                   g.const(1, "one_i", np.int64)])], to=1)  # float
+  inv = 1.0 / np.power(10000.0, 2 * np.arange(hidden // 2) / hidden)
+  angle = g.op("Mul", [g.op("Unsqueeze", [t, g.const([1], "axis_1b", np.int64)]),
+                       g.const(inv, "inv_freq")])  # [T, hidden/2]
+  pair = [g.op("Unsqueeze", [g.op(f, [angle]), g.const([2], f"axis_2{f}", np.int64)])
+          for f in ("Sin", "Cos")]
+  pos = g.op("Reshape", [g.op("Concat", pair, axis=2),
+                         g.const([-1, hidden], "shape_pos", np.int64)])
+  mask3 = g.op("Unsqueeze", [frames_mask, g.const([2], "axis_2", np.int64)])  # [B, T, 1]
+  key_bias = g.op("Mul", [g.op("Sub", [frames_mask, g.const(1.0, "one_b")]),
+                          g.const(1e9, "big")])  # 0 on real frames, -1e9 on padding
+  key_bias = g.op("Unsqueeze", [key_bias, g.const([1, 2], "axes_12c", np.int64)])
+  x = g.op("Mul", [g.op("Add", [x, pos]), mask3])
+  split = g.const([0, 0, heads, depth], "shape_heads", np.int64)
+  for i in range(int(seq.num_layers)):
+    p = sp[f"encoder{i}"]
+    att = p["attention"]
+    y = _layer_norm(g, x, p["ln0"], f"enc{i}_ln0")
+    q, k, v = (g.op("Transpose", [g.op("Reshape", [_dense(g, y, att[n], f"enc{i}_{n}"),
+                                                   split])], perm=[0, 2, 1, 3])
+               for n in ("query", "key", "value"))
+    logits = g.op("Mul", [g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])]),
+                          g.const(1.0 / np.sqrt(depth), f"enc{i}_scale")])
+    weights = g.op("Softmax", [g.op("Add", [logits, key_bias])], axis=-1)
+    y = g.op("Transpose", [g.op("MatMul", [weights, v])], perm=[0, 2, 1, 3])
+    y = g.op("Reshape", [y, g.const([0, 0, hidden], f"shape_merge{i}", np.int64)])
+    x = g.op("Add", [x, _dense(g, y, att["out"], f"enc{i}_out", in_axes=2)])
+    y = _dense(g, _layer_norm(g, x, p["ln1"], f"enc{i}_ln1"), p["mlp0"], f"enc{i}_mlp0")
+    cube = g.op("Mul", [g.op("Mul", [y, y]), y])
+    inner = g.op("Mul", [g.op("Add", [y, g.op("Mul", [cube, g.const(0.044715, f"c{i}")])]),
+                         g.const(np.sqrt(2 / np.pi), f"k{i}")])
+    y = g.op("Mul", [g.op("Mul", [y, g.const(0.5, f"half{i}")]),
+                     g.op("Add", [g.const(1.0, f"one{i}"), g.op("Tanh", [inner])])])
+    y = _dense(g, y, p["mlp1"], f"enc{i}_mlp1")
+    x = g.op("Mul", [g.op("Add", [x, y]), mask3])
+  return _layer_norm(g, x, sp["ln_out"], "ln_out")
+
+
 def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
   """The ONNX ModelProto of a recognizer's inference pass (see the module doc)."""
   from onnx import TensorProto, helper  # pylint: disable=g-import-not-at-top
@@ -106,9 +173,9 @@ def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
   if model_cfg.features.name not in ("vgg", "lenet"):
     raise ExportError(f"features {model_cfg.features.name!r} are not exported (vgg, lenet)")
   seq = model_cfg.sequence
-  if seq.name not in ("bilstm", "none") or seq.get("stride", 1) != 1:
+  if seq.name not in ("bilstm", "transformer", "none") or seq.get("stride", 1) != 1:
     raise ExportError(f"sequence {seq.name!r} (stride {seq.get('stride', 1)}) is not "
-                      "exported (bilstm or none, stride 1)")
+                      "exported (bilstm, transformer or none, stride 1)")
   if model_cfg.prediction.name != "ctc":
     raise ExportError(f"prediction {model_cfg.prediction.name!r} is not exported (ctc)")
   g = _Graph()
@@ -125,8 +192,7 @@ def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
   x = g.op("Reshape", [x, g.const([0, 0, -1], "shape_bt_", np.int64)])
   sp = params["sequence"]
   if "collapse" in sp:
-    x = g.op("Add", [g.op("MatMul", [x, g.const(sp["collapse"]["kernel"], "collapse_w")]),
-                     g.const(sp["collapse"]["bias"], "collapse_b")])
+    x = _dense(g, x, sp["collapse"], "collapse")
   if seq.name == "bilstm":
     hidden = int(seq.hidden)
     x = g.op("Transpose", [x], perm=[1, 0, 2])  # [T, B, D]
@@ -141,9 +207,9 @@ def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
       y = g.op("Transpose", [y], perm=[0, 2, 1, 3])
       x = g.op("Reshape", [y, g.const([0, 0, 2 * hidden], f"shape_l{layer}", np.int64)])
     x = g.op("Transpose", [x], perm=[1, 0, 2])  # [B, T, 2H]
-  head = params["prediction"]["head"]
-  logits = g.op("Add", [g.op("MatMul", [x, g.const(head["kernel"], "head_w")]),
-                        g.const(head["bias"], "head_b")])
+  elif seq.name == "transformer":
+    x = _transformer(g, sp, x, frames_mask, seq)
+  logits = _dense(g, x, params["prediction"]["head"], "head")
   g.nodes.append(helper.make_node("LogSoftmax", [logits], ["log_probs"], axis=-1))
   g.nodes.append(helper.make_node("Identity", [lengths], ["lengths"]))
   graph = helper.make_graph(
@@ -164,14 +230,15 @@ def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
 def reading_metadata(config, charset) -> dict:
   """What a reader needs beside the network."""
   from ocr_jax import inference  # pylint: disable=g-import-not-at-top
-  return {"format": 1, "charset": charset.to_json(), "height": int(config.data.height),
+  return {"format": 1, "charset": charset.to_json(), "charset_name": str(config.charset),
+          "height": int(config.data.height),
           "width_reduction": features_lib.WIDTH_REDUCTION,
           "width_grid": "16 widths per octave, multiples of 16 px (any width works)",
           "max_width": inference.MAX_WIDTH,
           "fit_margins": bool(config.data.get("fit_margins", False)),
           "normalisation": "grey uint8, dark ink on light paper (invert light-on-dark), "
                            "bilinear resize to `height`, x = 1 - grey / 255, zero padding",
-          "decoder": "ctc_greedy", "blank": 0}
+          "decoder": "ctc (greedy; beam, words and music searches on the host)", "blank": 0}
 
 
 def export(model: str, out: str, quantize: str | None = None) -> list[str]:

@@ -105,21 +105,9 @@ class Recognizer:
   def _decode(self, out) -> list[decoding.Decoded]:
     if self.decoder == "greedy":
       return decoding.greedy_decode(*out, ctc=models.is_ctc(self.config.model))
-    log_probs, lengths = map(np.asarray, out)
-    id_to_char = self.charset.decode_one
-    greedy = [None] * len(log_probs)
-    if self.decoder == "words":  # lines read well enough without a beam search
-      greedy = decoding.greedy_decode(log_probs.argmax(-1), np.exp(log_probs.max(-1)), lengths)
-    return [g if g is not None and self._trusted(g) else
-            decoding.beam_search(log_probs[i], lengths[i], id_to_char,
-                                 beam_width=self.beam_width, scorer=self.scorer)
-            for i, g in enumerate(greedy)]
-
-  def _trusted(self, greedy: decoding.Decoded) -> bool:
-    """Whether the 'words' decoder keeps a line's greedy reading: every character at least
-    `words_trust` confident and every word in the word list."""
-    return (greedy.confidence >= self.words_trust and
-            self.scorer.knows_all(self.charset.decode(greedy.ids)))
+    return decoding.decode_log_probs(*out, self.charset, self.decoder,
+                                     beam_width=self.beam_width, scorer=self.scorer,
+                                     words_trust=self.words_trust)
 
   @property
   def num_compiled_shapes(self) -> int:

@@ -15,7 +15,6 @@ import dataclasses
 
 import numpy as np
 
-from ocr_jax import inference
 from ocr_jax.data import preprocess
 from ocr_jax.omr import events
 from ocr_jax.omr import midi
@@ -37,16 +36,21 @@ class Reading:
   staves: list[StaffReading]
 
 
-def load(model_dir: str | None = None, decoder: str = "music",
-         **kwargs) -> inference.Recognizer:
-  """The recognizer of `model_dir`, or of the released music model; by default it decodes by
-  beam search with the music prior (`omr/prior.py`); `kwargs` go to the Recognizer."""
+def load(model_dir: str | None = None, decoder: str = "music", **kwargs):
+  """The recognizer of `model_dir` (a workdir, a released model's name, or an exported
+  .onnx file, read with onnxruntime and without JAX), or of the released music model; by
+  default it decodes by beam search with the music prior (`omr/prior.py`); `kwargs` go to
+  the recognizer."""
   from ocr_jax import released  # pylint: disable=g-import-not-at-top
+  if model_dir and model_dir.lower().endswith(".onnx"):
+    from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
+    return onnx_reader.OnnxRecognizer.from_file(model_dir, decoder=decoder, **kwargs)
+  from ocr_jax import inference  # pylint: disable=g-import-not-at-top  (imports JAX)
   return inference.Recognizer.from_checkpoint(
       released.resolve(model_dir or released.MUSIC_MODEL), decoder=decoder, **kwargs)
 
 
-def read_images(recognizer: inference.Recognizer, greys) -> list:
+def read_images(recognizer, greys) -> list:
   """Images -> a Reading each, or the StaffError/ImageError that stopped that image. The
   staves of all images are read in one batched pass."""
   found, crops = [], []
@@ -73,7 +77,7 @@ def read_images(recognizer: inference.Recognizer, greys) -> list:
   return out
 
 
-def read_files(recognizer: inference.Recognizer, paths: list[str]) -> list:
+def read_files(recognizer, paths: list[str]) -> list:
   """Paths -> a Reading or the error for each path; a bad file never stops the others."""
   greys = preprocess.load_images(paths)
   good = [i for i, g in enumerate(greys) if not isinstance(g, Exception)]

@@ -7,8 +7,9 @@ preprocessing (preprocess.py), page layout (page.py) and charset as the JAX read
   reader.read_arrays([grey_line])[0].text
 
 Lines are sorted by width and read in batches of up to 32, each padded to the next multiple
-of 16 px (the graph takes any width), then decoded greedily (decoding.collapse, the JAX
-reader's own host side) with per-character confidences.
+of 16 px (the graph takes any width), then decoded on the host by the JAX reader's own code
+(decoding.decode_log_probs: greedy, beam, word-list or music-prior search) with
+per-character confidences.
 """
 from __future__ import annotations
 
@@ -41,15 +42,33 @@ class Result:
 class OnnxRecognizer:
   """An exported recognizer: read_arrays / read_layouts / check_line as inference.Recognizer."""
 
-  def __init__(self, session, meta: dict, path: str = ""):
+  DECODERS = ("greedy", "beam", "words", "music")
+
+  def __init__(self, session, meta: dict, path: str = "", *, decoder: str = "greedy",
+               beam_width: int = 8, lexicon=None, music_prior=None,
+               words_trust: float = 0.5):
+    """`decoder` and its options as inference.Recognizer's: the network runs in onnxruntime,
+    the searches on the host (decoding.decode_log_probs)."""
     self.session, self.path = session, path
     self.charset = charset_lib.Charset.from_json(meta["charset"])
     self.height = int(meta["height"])
     self.max_width = int(meta.get("max_width", 8192))
     self.margins = preprocess.TEXT_MARGINS if meta.get("fit_margins") else None
+    if decoder not in self.DECODERS:
+      raise ValueError(f"unknown decoder {decoder!r}; one of {self.DECODERS}")
+    if decoder == "words" and lexicon is None:
+      raise ValueError("decoder 'words' needs a lexicon (a word list)")
+    if decoder == "music":
+      if not str(meta.get("charset_name", "")).startswith("primus_semantic"):
+        raise ValueError("decoder 'music' needs a model of PrIMuS semantic tokens")
+      if music_prior is None:
+        from ocr_jax.omr import prior  # pylint: disable=g-import-not-at-top
+        music_prior = prior.MusicPrior()
+    self.decoder, self.beam_width, self.words_trust = decoder, beam_width, words_trust
+    self.scorer = lexicon if decoder == "words" else music_prior
 
   @classmethod
-  def from_file(cls, path: str, threads: int = 0) -> OnnxRecognizer:
+  def from_file(cls, path: str, threads: int = 0, **kwargs) -> OnnxRecognizer:
     """Loads an exported model; raises ModelFileError (one line) for a missing, truncated or
     non-ONNX file, or one whose metadata lacks what reading needs."""
     try:
@@ -72,10 +91,11 @@ class OnnxRecognizer:
       meta = json.loads(raw) if raw else None
       if not meta or "charset" not in meta or "height" not in meta:
         raise ValueError
-      return cls(session, meta, path)
+      charset_lib.Charset.from_json(meta["charset"])
     except (ValueError, KeyError, TypeError):
       raise ModelFileError("an ONNX model without ocr_jax metadata (charset, height); "
                            "export it with `ocr-jax export`") from None
+    return cls(session, meta, path, **kwargs)
 
   def check_line(self, grey: np.ndarray) -> np.ndarray:
     """As inference.Recognizer.check_line: dark on light, margins fitted if the model's
@@ -98,8 +118,10 @@ class OnnxRecognizer:
       images, paddings = preprocess.batch_lines([lines[i] for i in rows], width)
       log_probs, lengths = self.session.run(
           None, {"image": images.transpose(0, 3, 1, 2), "paddings": paddings})
-      for row, lp, n in zip(rows, log_probs, lengths):
-        d = decoding.collapse(lp.argmax(-1), np.exp(lp.max(-1)), int(n))
+      decoded = decoding.decode_log_probs(
+          log_probs, lengths, self.charset, self.decoder, beam_width=self.beam_width,
+          scorer=self.scorer, words_trust=self.words_trust)
+      for row, d in zip(rows, decoded):
         text, char_confs = self.charset.decode_with_confidences(d.ids, d.char_confidences)
         results[row] = Result(text, d.confidence, char_confs)
     return results

@@ -93,6 +93,34 @@ def test_deploying_snippet_reads_a_line_as_written(exported, lines, tmp_path):
   assert proc.stdout.strip() == want
 
 
+def test_music_model_exports_and_reads_staves_without_jax(tmp_path):
+  """The released music model (VGG + transformer) through export, then `ocr-jax omr` on the
+  .onnx file with JAX unimportable: the same tokens as the JAX reader, music prior included."""
+  pytest.importorskip("onnx", reason="the test extra installs onnx")
+  from ocr_jax import export, music
+  from ocr_jax.omr import engrave, synth
+  path = export.export("music_synth", str(tmp_path / "music.onnx"))[0]
+  greys = [engrave.engrave(synth.random_incipit(np.random.default_rng([8, i])).mei(), "Leipzig")
+           for i in range(3)]
+  files = []
+  for i, g in enumerate(greys):
+    files.append(str(tmp_path / f"staff{i}.png"))
+    Image.fromarray(g).save(files[-1])
+  want = [r.staves[0].tokens for r in music.read_images(music.load(), greys)]
+  fake = tmp_path / "fake" / "jax"
+  fake.mkdir(parents=True)
+  (fake / "__init__.py").write_text("raise ImportError('jax was imported')\n")
+  env = dict(os.environ, PYTHONPATH=f"{fake.parent}{os.pathsep}{REPO}")
+  proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "omr", "--model", path, *files,
+                         "-o", str(tmp_path), "--tokens"], capture_output=True, text=True,
+                        timeout=300, env=env)
+  assert proc.returncode == 0, proc.stderr
+  got = [l.split("\t")[2].split() for l in proc.stdout.splitlines() if "\tstaff 1\t" in l]
+  assert got == want
+  import mido
+  assert all(mido.MidiFile(str(tmp_path / f"staff{i}.mid")).length > 0 for i in range(3))
+
+
 def test_bad_model_files_get_one_line(exported, tmp_path):
   import onnx
   stripped = onnx.load(exported[0])
@@ -114,9 +142,15 @@ def test_bad_model_files_get_one_line(exported, tmp_path):
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
-def test_unsupported_stages_are_named(overfit_model, tmp_path):
-  """The quick test model has a transformer sequence stage: export names it and stops."""
+def test_unsupported_stages_are_named(tmp_path, capsys):
+  """A stage the exporter does not write is named, and nothing is written."""
+  from ocr_jax import export, model_state, released
+  state, charset, config, _ = model_state.load_run(released.ENGLISH_MODEL)
+  config = config.copy_and_resolve_references()
+  config.model.sequence.name = "conv"
+  with pytest.raises(export.ExportError, match="sequence 'conv'"):
+    export.build_graph(config, charset, state.params, state.batch_stats)
   from ocr_jax import cli
-  workdir, _, _ = overfit_model
-  assert cli.main(["export", "--model", workdir, "--out", str(tmp_path / "m.onnx")]) == 2
-  assert not (tmp_path / "m.onnx").exists()
+  assert cli.main(["export", "--model", str(tmp_path / "none"), "--out",
+                   str(tmp_path / "m.onnx")]) == 2
+  assert "cannot export" in capsys.readouterr().err and not (tmp_path / "m.onnx").exists()
