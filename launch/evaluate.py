@@ -5,7 +5,7 @@
 Reads the images through the same Recognizer as `ocr-jax read` (batched, bucketed), so the
 figures are those a user gets. Prints a Markdown table and a JSON line. `--export=DIR` also
 writes the split's lines to DIR as PNGs with a labels.tsv, a folder that `ocr_jax.compare`
-and `launch/infer_devices_benchmark.py at 9a0885e` read.
+reads.
 """
 import argparse
 import collections
