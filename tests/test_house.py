@@ -118,3 +118,19 @@ def test_readme_python_example_runs_as_written(tmp_path, monkeypatch):
   assert readings[0].text == "Read me in one call."
   assert len(readings[1].lines) == len(lines)
   assert (tmp_path / "staff.mid").stat().st_size > 20 and scores[0].tokens
+
+
+def test_released_models_are_picked_by_name(tmp_path):
+  """A released model's name works wherever a model directory does."""
+  import ocr_jax
+  from ocr_jax import cli, released
+  assert released.resolve("english_print") == ocr_jax.ENGLISH_MODEL
+  assert released.resolve("music_synth") == ocr_jax.MUSIC_MODEL
+  assert {"english_print", "music_synth"} <= set(released.names())
+  assert released.resolve("no_such_model") == "no_such_model"  # left for the loader to report
+  assert released.resolve(str(tmp_path)) == str(tmp_path)
+  grey = np.full((40, 300), 255, np.uint8)
+  grey[12:28, 20:280:9] = 0
+  Image.fromarray(grey).save(tmp_path / "line.png")
+  assert cli.main(["read", "--model", "english_print", str(tmp_path / "line.png")]) == 0
+  assert cli.main(["read", "--model", "no_such_model", str(tmp_path / "line.png")]) == 2
