@@ -272,6 +272,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     return loss
 
   step = start_step
+  compiled = set()  # batch shapes the train step has been compiled for
   window_start, window_steps, input_wait = time.time(), 0, 0.0
   elapsed = lambda: wall_offset + time.time() - run_start  # noqa: E731
   pending = None  # (step, loss) of the previous step, checked once the next is dispatched
@@ -282,8 +283,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
       input_wait += time.time() - t_wait
       t_call = time.time()
       state, m = p_train_step(state, device_batch, train_rng, teacher_vars)
-      if step - start_step < 2:  # these calls compile the step (the second for the state's
-        window_start += time.time() - t_call  # own layout): out of the rates and the ETA
+      if batch["image"].shape not in compiled:  # this call compiled the step for a new width
+        compiled.add(batch["image"].shape)      # bucket: keep it out of the rates and ETA
+        window_start += time.time() - t_call
       # Checking the previous step's loss keeps one step queued on the device.
       if pending is not None:
         check_finite(pending[1], pending[0])
