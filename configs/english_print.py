@@ -2,11 +2,11 @@
 
   python -m ocr_jax.main --config=configs/english_print.py --workdir=/tmp/ocr_english_print
 
-The released model took five legs (29 min without augmentation, then twice 6,000 steps with
-it, then twice 5,000 steps on fresh draws of training lines, `data.builder_config=
-english_print_more` and `english_print_more2`, each leg from the last, `init_from`; exact
-commands in ocr_jax/released/english_print/README.md);
-this config trains with augmentation (p = 0.5, from configs/default.py) from the start.
+The released model took ten legs, each from the last (`init_from`): legs 1-8 on
+`english_print` and fresh draws of it, legs 9-10 on `english_print_tech` (more faces,
+technical prose, curly quotes, the `lowres` augmentation); exact commands in
+ocr_jax/released/english_print/README.md. This config trains with augmentation (p = 0.5,
+from configs/default.py) from the start.
 
 Data: `synth_text/english_print`, 120k lines of up to 40 characters in the 51 training faces
 with the print profile (neighbouring lines' strokes, ink bleed and dropout, binarised scans,

@@ -9,7 +9,8 @@ recognition ONNX in RapidOCR's wheel: the model a device maker would otherwise p
 measurement runs in a fresh process pinned to the first N cores (`taskset`), so every engine
 gets the same cores: lines/s is the median of `--repeats` timed passes after a warm-up pass;
 cold start is the wall time from process start to the first line read (imports, model load,
-compilation), median of 3. Prints a Markdown table and writes OUT.md / OUT.json.
+compilation), median of 3; and the share of lines each engine reads exactly as the JAX
+model does (the export's fidelity). Prints a Markdown table and writes OUT.md / OUT.json.
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def worker(args) -> None:
   hyps = [compare.normalize(h) for h in hyps]
   print(json.dumps({"lines": len(greys), "lines_per_s": len(greys) / times[len(times) // 2],
                     "cer": metrics.cer(refs, hyps), "bytes": size_of(files),
-                    "setup_s": time.perf_counter() - start}))
+                    "setup_s": time.perf_counter() - start, "hyps": hyps}))
 
 
 def run_pinned(args, engine: str, cores: int, cold: bool = False) -> dict:
@@ -124,15 +125,24 @@ def main() -> None:
       for cores in (int(c) for c in args.cores.split(",")):
         r = run_pinned(args, engine, cores)
         rows.append({"engine": engine, "cores": cores, "cold_start_s": cold, **r})
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "hyps"}), file=sys.stderr,
+              flush=True)
+  # The share of lines each engine reads exactly as the JAX model does (export fidelity).
+  reference = next((r["hyps"] for r in rows if r["engine"] == "jax"), None)
+  for r in rows:
+    hyps = r.pop("hyps")
+    r["same_as_jax"] = (None if reference is None else
+                        sum(a == b for a, b in zip(hyps, reference)) / len(reference))
   lines = [f"Command: `python {' '.join(sys.argv)}`", "",
            f"Machine: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}"
            f"; data: {args.data} ({rows[0]['lines']} lines)", "",
-           "| engine | MB on disk | cold start, 2 cores (s) | cores | lines/s | CER % |",
-           "|---|---:|---:|---:|---:|---:|"]
+           "| engine | MB on disk | cold start, 2 cores (s) | cores | lines/s | CER % | "
+           "lines read as JAX reads them |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
   for r in rows:
+    same = "-" if r["same_as_jax"] is None else f"{100 * r['same_as_jax']:.1f} %"
     lines.append(f"| {r['engine']} | {r['bytes'] / 1e6:.1f} | {r['cold_start_s']:.2f} | "
-                 f"{r['cores']} | {r['lines_per_s']:.1f} | {100 * r['cer']:.2f} |")
+                 f"{r['cores']} | {r['lines_per_s']:.1f} | {100 * r['cer']:.2f} | {same} |")
   print("\n".join(lines))
   if args.out:
     with open(args.out + ".md", "w", encoding="utf-8") as f:
