@@ -306,6 +306,14 @@ def load_pages(folder: str, log=print):
   return names, greys, refs
 
 
+def set_names(folders) -> dict[str, str]:
+  """A set's name is its folder's name, or parent/name where two folders share a name."""
+  base = {f: os.path.basename(os.path.normpath(f)) for f in folders}
+  clash = {n for n in base.values() if list(base.values()).count(n) > 1}
+  return {f: (os.path.join(os.path.basename(os.path.dirname(os.path.normpath(f))), n)
+              if n in clash else n) for f, n in base.items()}
+
+
 def size_bands(folder: str, names) -> dict[str, list[int]]:
   """{size band: indices into `names`} from the folder's sizes.tsv (type size in px per
   line, as devsets writes it), bands in size order; {} without sizes.tsv."""
@@ -460,8 +468,9 @@ def main(argv=None) -> int:
     log("error: no engine available")
     return 2
   rows = []
+  names = set_names(args.data)
   for folder in args.data:
-    set_name = os.path.basename(os.path.normpath(folder))
+    set_name = names[folder]
     try:
       names, greys, refs = load_set(folder, log)
     except (OSError, ValueError) as e:

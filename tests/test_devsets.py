@@ -73,6 +73,11 @@ def test_size_bands_and_typographic_marks():
   assert compare.normalize(devsets.typographic('a "b" c\'s - d', rng)) == 'a "b" c\'s - d'
 
 
+def test_sets_of_the_same_folder_name_keep_apart():
+  assert compare.set_names(["/a/dev/clean", "/b/test/clean/", "/c/crops"]) == {
+      "/a/dev/clean": "dev/clean", "/b/test/clean/": "test/clean", "/c/crops": "crops"}
+
+
 def test_compare_adds_a_row_per_size_band(tmp_path):
   folder = tmp_path / "set"
   folder.mkdir()
