@@ -468,9 +468,9 @@ def main(argv=None) -> int:
     log("error: no engine available")
     return 2
   rows = []
-  names = set_names(args.data)
+  set_name_of = set_names(args.data)
   for folder in args.data:
-    set_name = names[folder]
+    set_name = set_name_of[folder]
     try:
       names, greys, refs = load_set(folder, log)
     except (OSError, ValueError) as e:
