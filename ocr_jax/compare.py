@@ -419,7 +419,7 @@ def write_reports(rows: list[dict], out: str, command: str) -> None:
       ax.bar(np.arange(len(sets)) + k * width, vals, width, label=e)
   for ax, title in ((axes[0], "CER % (lower is better)"), (axes[1], "lines/s (higher is better)")):
     ax.set_xticks(np.arange(len(sets)) + width * (len(engines) - 1) / 2)
-    ax.set_xticklabels(sets)
+    ax.set_xticklabels(sets, rotation=30, ha="right", fontsize=8)
     ax.set_title(title)
   axes[0].legend(fontsize=8)
   fig.tight_layout()
