@@ -112,10 +112,11 @@ class OcrJax:
     return [[r.text for r in out[1]] for out in self.recognizer.read_layouts(greys, "page")]
 
 
-def find_tessdata() -> str | None:
+def find_tessdata(lang: str = "eng") -> str | None:
+  """The tessdata folder holding LANG.traineddata (every '+'-joined language), or None."""
   for d in ([os.environ["TESSDATA_PREFIX"]] if os.environ.get("TESSDATA_PREFIX") else []) + \
       list(TESSDATA_DIRS):
-    if os.path.exists(os.path.join(d, "eng.traineddata")):
+    if all(os.path.exists(os.path.join(d, f"{l}.traineddata")) for l in lang.split("+")):
       return d
   return None
 
@@ -124,16 +125,18 @@ class Tesseract:
   """Tesseract in-process (tesserocr), page segmentation mode 7 (one text line), LSTM engine,
   `threads` API instances reading disjoint images in parallel (tesserocr releases the GIL)."""
 
-  def __init__(self, threads: int, psm: int = 7):
+  def __init__(self, threads: int, psm: int = 7, lang: str = "eng"):
     try:
       import tesserocr  # pylint: disable=g-import-not-at-top
     except ImportError as e:
       raise EngineUnavailable(f"tesserocr is not installed ({e}); pip install tesserocr") from None
-    tessdata = find_tessdata()
+    tessdata = find_tessdata(lang)
     if tessdata is None:
-      raise EngineUnavailable("no eng.traineddata found (apt-get install tesseract-ocr-eng)")
+      raise EngineUnavailable(f"no {lang}.traineddata found (apt-get install "
+                              f"tesseract-ocr-{lang.split('+')[0]})")
+    self.lang = lang
     self._tesserocr, self._tessdata, self._page_api = tesserocr, tessdata, None
-    self.apis = [tesserocr.PyTessBaseAPI(path=tessdata + "/", lang="eng", psm=psm,
+    self.apis = [tesserocr.PyTessBaseAPI(path=tessdata + "/", lang=lang, psm=psm,
                                          oem=tesserocr.OEM.LSTM_ONLY)
                  for _ in range(max(1, threads))]
     self.name = "tesseract"
@@ -144,7 +147,7 @@ class Tesseract:
     from PIL import Image  # pylint: disable=g-import-not-at-top
     if self._page_api is None:
       self._page_api = self._tesserocr.PyTessBaseAPI(
-          path=self._tessdata + "/", lang="eng", psm=self._tesserocr.PSM.AUTO,
+          path=self._tessdata + "/", lang=self.lang, psm=self._tesserocr.PSM.AUTO,
           oem=self._tesserocr.OEM.LSTM_ONLY)
     out = []
     for g in greys:
@@ -168,26 +171,26 @@ class TesseractCli:
   """The `tesseract` program (e.g. Debian's tesseract-ocr) through pytesseract, one process per
   line as pytesseract runs it, `--psm 7`."""
 
-  def __init__(self, psm: int = 7):
+  def __init__(self, psm: int = 7, lang: str = "eng"):
     try:
       import pytesseract  # pylint: disable=g-import-not-at-top
     except ImportError as e:
       raise EngineUnavailable(f"pytesseract is not installed ({e})") from None
     if shutil.which("tesseract") is None:
       raise EngineUnavailable("no `tesseract` program on PATH (apt-get install tesseract-ocr)")
-    self._pt, self.config = pytesseract, f"--psm {psm} --oem 1"
+    self._pt, self.config, self.lang = pytesseract, f"--psm {psm} --oem 1", lang
     self.name = "tesseract-cli"
     self.version = str(pytesseract.get_tesseract_version()) + " (CLI)"
 
   def read(self, greys):
     from PIL import Image  # pylint: disable=g-import-not-at-top
-    return [self._pt.image_to_string(Image.fromarray(g), lang="eng", config=self.config)
+    return [self._pt.image_to_string(Image.fromarray(g), lang=self.lang, config=self.config)
             for g in greys]
 
 
   def read_pages(self, greys):
     from PIL import Image  # pylint: disable=g-import-not-at-top
-    return [self._pt.image_to_string(Image.fromarray(g), lang="eng",
+    return [self._pt.image_to_string(Image.fromarray(g), lang=self.lang,
                                      config="--psm 3 --oem 1").splitlines() for g in greys]
 
 
@@ -252,11 +255,11 @@ def make_engine(spec: str, args):
     fit = {"model": None, "on": True, "off": False}[args.fit_margins]
     return OcrJax(option or "greedy", released.resolve(args.model), args.beam_width, fit)
   if name == "tesseract":
-    engine = Tesseract(int(option) if option else args.threads)
+    engine = Tesseract(int(option) if option else args.threads, lang=args.lang)
     engine.name = spec
     return engine
   if name == "tesseract-cli":
-    return TesseractCli()
+    return TesseractCli(lang=args.lang)
   if name == "rapidocr":
     engine = RapidOcr(int(option) if option else args.threads)
     engine.name = spec
@@ -446,6 +449,9 @@ def main(argv=None) -> int:
                            "config says, or forced on or off")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                       help="Tesseract API / RapidOCR instances in parallel")
+  parser.add_argument("--lang", default="eng",
+                      help="Tesseract's language(s), e.g. kor or kor+eng (Debian's "
+                      "tesseract-ocr-LANG packages)")
   parser.add_argument("--repeats", type=int, default=1, help="timed passes (median)")
   parser.add_argument("--out", default="compare", help="output path stem (.md .csv .png)")
   parser.add_argument("--errors", type=int, default=0,

@@ -407,6 +407,25 @@ def test_light_text_on_a_dark_ground_reads_as_dark_on_light():
   assert preprocess.dark_on_light(tight) is tight
 
 
+def test_tesseract_takes_a_language_and_names_a_missing_one(tmp_path, monkeypatch):
+  """--lang reaches Tesseract (Korean for the Korean comparison); a language whose data is
+  not installed is skipped with the Debian package to install."""
+  monkeypatch.setattr(compare, "TESSDATA_DIRS", (str(tmp_path),))
+  monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
+  (tmp_path / "eng.traineddata").write_bytes(b"")
+  assert compare.find_tessdata("eng") == str(tmp_path)
+  assert compare.find_tessdata("kor+eng") is None
+  (tmp_path / "kor.traineddata").write_bytes(b"")
+  assert compare.find_tessdata("kor+eng") == str(tmp_path)
+  args = argparse.Namespace(threads=1, lang="xyz")
+  try:
+    compare.make_engine("tesseract", args)
+  except compare.EngineUnavailable as e:
+    assert "xyz.traineddata" in str(e) and "tesseract-ocr-xyz" in str(e)
+  else:  # pragma: no cover
+    raise AssertionError("a missing language was not reported")
+
+
 def test_rapidocr_engine_reads_clean_lines_in_order():
   """PP-OCR, the second peer, as compare runs it: recognition only, two instances in threads
   (the test extra installs rapidocr and onnxruntime; its models ship in the wheel)."""
