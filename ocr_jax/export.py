@@ -5,12 +5,13 @@
 The graph is written op by op from the checkpoint's parameters (onnx.helper), not traced:
 the JAX-to-ONNX tracers tried (jax2onnx 0.17, 1.23) stop at flax's recurrent scan. Covered:
 VGG or LeNet features, a BiLSTM, transformer or no sequence stage, a CTC head (the released
-English and music models' kinds); other stages are refused with a message naming them. Inputs: `image` float32[B, 1, H,
-W] (ink ~1, paper 0, as preprocess.prepare_line makes it, channels first) and `paddings`
-float32[B, W] (1 = padding); outputs: `log_probs` float32[B, W/4, classes] and `lengths`
-int32[B], the real frames of each line. Batch and width are dynamic. Everything reading
-needs is in the model's metadata (`ocr_jax` key, JSON): charset, line height, the width
-grid, whether line crops are fitted to the training margins, the decoder (greedy CTC).
+English and music models' kinds); other stages are refused with a message naming them.
+Inputs: `image` float32[B, 1, H, W] (ink ~1, paper 0, as preprocess.prepare_line makes it,
+channels first) and `paddings` float32[B, W] (1 = padding); outputs: `log_probs`
+float32[B, W/4, classes] and `lengths` int32[B], the real frames of each line. Batch and
+width are dynamic. Everything reading needs is in the model's metadata (`ocr_jax` key,
+JSON): charset, line height, the width grid, whether line crops are fitted to the training
+margins, the decoder (CTC).
 
 `--quantize int8` applies onnxruntime's dynamic quantisation (weights of MatMul and LSTM in
 int8, activations quantised at run time); the float model is written beside it.
@@ -22,11 +23,11 @@ import json
 import numpy as np
 
 from ocr_jax import model_state
+from ocr_jax import onnx_reader
 from ocr_jax import released
 from ocr_jax.models import features as features_lib
 
 OPSET = 17
-METADATA_KEY = "ocr_jax"
 BN_EPSILON = 1e-5  # flax.linen.BatchNorm's default
 
 
@@ -223,7 +224,8 @@ def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
   model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                             producer_name="ocr_jax")
   model.ir_version = 8  # readable by onnxruntime 1.14 and later
-  helper.set_model_props(model, {METADATA_KEY: json.dumps(reading_metadata(config, charset))})
+  metadata = json.dumps(reading_metadata(config, charset))
+  helper.set_model_props(model, {onnx_reader.METADATA_KEY: metadata})
   return model
 
 
@@ -251,7 +253,8 @@ def export(model: str, out: str, quantize: str | None = None) -> list[str]:
   onnx.save(proto, out)
   written = [out]
   if quantize == "int8":
-    from onnxruntime.quantization import QuantType, quantize_dynamic  # pylint: disable=g-import-not-at-top
+    # pylint: disable-next=g-import-not-at-top
+    from onnxruntime.quantization import QuantType, quantize_dynamic
     q_out = out[:-5] + ".int8.onnx" if out.endswith(".onnx") else out + ".int8"
     quantize_dynamic(out, q_out, weight_type=QuantType.QInt8,
                      op_types_to_quantize=["MatMul", "LSTM"])

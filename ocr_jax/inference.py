@@ -129,14 +129,8 @@ class Recognizer:
     return fn(self.params, self.batch_stats, images, paddings)
 
   def check_line(self, grey: np.ndarray) -> np.ndarray:
-    """A line image as it will be read: light text on a dark ground inverted
-    (preprocess.dark_on_light), its margins fitted (preprocess.fit_margins) when the model
-    asks for it; raises ImageError if it would exceed MAX_WIDTH at the model's height."""
-    grey = preprocess.dark_on_light(grey)
-    if self.margins is not None:
-      grey = preprocess.fit_margins(grey, self.margins)
-    preprocess.check_line_width(grey, self.height, MAX_WIDTH)
-    return grey
+    """A line image as it will be read (preprocess.check_line, at most MAX_WIDTH wide)."""
+    return preprocess.check_line(grey, self.height, MAX_WIDTH, self.margins)
 
   def read_arrays(self, greys: list[np.ndarray], checked: bool = False) -> list[Result]:
     """uint8[H, W] grey images (dark text on light paper) -> one Result each, in order.

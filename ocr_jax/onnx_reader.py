@@ -23,7 +23,7 @@ from ocr_jax import charset as charset_lib
 from ocr_jax import decoding
 from ocr_jax.data import preprocess
 
-METADATA_KEY = "ocr_jax"  # export.METADATA_KEY (export imports JAX, so it is not imported)
+METADATA_KEY = "ocr_jax"  # the model property export.py writes the reading metadata under
 BATCH = 32
 WIDTH_STEP = 16
 
@@ -98,13 +98,7 @@ class OnnxRecognizer:
     return cls(session, meta, path, **kwargs)
 
   def check_line(self, grey: np.ndarray) -> np.ndarray:
-    """As inference.Recognizer.check_line: dark on light, margins fitted if the model's
-    training asked for it, refused (ImageError) past the widest line."""
-    grey = preprocess.dark_on_light(grey)
-    if self.margins is not None:
-      grey = preprocess.fit_margins(grey, self.margins)
-    preprocess.check_line_width(grey, self.height, self.max_width)
-    return grey
+    return preprocess.check_line(grey, self.height, self.max_width, self.margins)
 
   def read_arrays(self, greys, checked: bool = False) -> list[Result]:
     if not checked:

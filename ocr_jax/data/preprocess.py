@@ -287,6 +287,17 @@ def set_margins(grey: np.ndarray, found, new) -> np.ndarray:
   return np.pad(src, ((pads[0], pads[1]), (pads[2], pads[3])), constant_values=values)
 
 
+def check_line(grey: np.ndarray, height: int, max_width: int, margins=None) -> np.ndarray:
+  """A line image as every reader (JAX or ONNX) reads it: light text on a dark ground
+  inverted (dark_on_light), its margins fitted (fit_margins) when `margins` are given;
+  raises ImageError if it would be wider than `max_width` at `height`."""
+  grey = dark_on_light(grey)
+  if margins is not None:
+    grey = fit_margins(grey, margins)
+  check_line_width(grey, height, max_width)
+  return grey
+
+
 def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
   """The whole per-image path before batching: height normalisation and inversion."""
   return normalize(resize_to_height(grey, height))
