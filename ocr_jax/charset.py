@@ -17,6 +17,22 @@ assert set(PRINTABLE_ASCII) == set(string.printable) - set("\t\n\r\x0b\x0c")
 
 BLANK_ID = 0
 DIGITS = "0123456789"
+# The `korean_print` charset: printable ASCII, the 2,350 KS X 1001 syllables, the 51
+# compatibility jamo (ㄱ-ㅣ) and ㆍ, and the marks of Korean print: typographic quotes and
+# dashes, middle dots, corner and angle brackets, reference marks, arrows, units, circled
+# numbers. Look-alikes are written one way (~ for ∼ and ～, · for ․ ‧ ⋅ ∙ ･, 「」 for ｢｣;
+# `KOREAN_FOLD`), as labels and the comparison's normalisation both do.
+HANGUL_JAMO = "".join(chr(c) for c in range(0x3131, 0x3164)) + "\u318d"
+KOREAN_SYMBOLS = ("\u2018\u2019\u201c\u201d\u2013\u2014\u00b7\u2026\u203b\u300c\u300d"
+                  "\u300e\u300f\u3008\u3009\u300a\u300b\u3010\u3011\u3001\u3002"
+                  "\u2192\u2190\u2191\u2193\u00b0\u00b1\u00d7\u00f7\u2103\u338e"
+                  "\u338f\u339c\u339d\u339e\u33a1\u20a9\u00a9\u00ae\u2122\u2022"
+                  "\u25cb\u25cf\u25a1\u25a0\u25b3\u25b2\u25c7\u25c6\u2606\u2605"
+                  + "".join(chr(c) for c in range(0x2460, 0x246f)))
+KOREAN_FOLD = str.maketrans({"\u223c": "~", "\uff5e": "~", "\u2024": "\u00b7",
+                             "\u2027": "\u00b7", "\u22c5": "\u00b7", "\u2219": "\u00b7",
+                             "\uff65": "\u00b7", "\uff62": "\u300c", "\uff63": "\u300d",
+                             "\u00a0": " ", "\u3000": " "})
 
 
 class UnknownSymbolError(ValueError):
@@ -120,6 +136,10 @@ def get_charset(name: str) -> Charset:
   if name == "korean":  # 2,350 KS X 1001 syllables, digits, punctuation, space
     from ocr_jax.data import render  # pylint: disable=g-import-not-at-top
     return Charset.from_string(" 0123456789" + render.KOREAN_PUNCT + render.hangul_2350())
+  if name == "korean_print":  # Korean as it is printed (configs/korean_print.py)
+    from ocr_jax.data import render  # pylint: disable=g-import-not-at-top
+    return Charset.from_string(PRINTABLE_ASCII + render.hangul_2350() + HANGUL_JAMO
+                               + KOREAN_SYMBOLS)
   if name == "primus_semantic":  # the 1,781 PrIMuS semantic music tokens
     from ocr_jax.omr import tokens  # pylint: disable=g-import-not-at-top
     return Charset(tuple(sorted(tokens.vocabulary())), separator=" ")

@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import string
+import unicodedata
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -292,6 +293,234 @@ def sample_korean(rng: np.random.Generator, max_syllables: int) -> str:
   return " ".join(words)
 
 
+# Korean print (`synth_text/korean_print`): faces read from Debian's packages at
+# data-preparation time, Korean prose with English words, numbers and the marks of Korean
+# print. Held out: NanumSquareRound validates; NanumBarunGothic, Lexi Saebom, BM Hanna Pro,
+# WenQuanYi Micro Hei and D2Coding only build the development sets (devsets_korean.py); Un,
+# Baekmuk and Noto CJK faces are test-only for everyone and used nowhere here.
+KOREAN_FONT_PACKAGES = ("fonts-nanum fonts-nanum-extra fonts-nanum-eco fonts-alee "
+                        "fonts-lexi-gulim fonts-woowa-bm fonts-wqy-zenhei hunspell-ko")
+_NANUM = "/usr/share/fonts/truetype/nanum/"
+_BM = "/usr/share/fonts/truetype/woowa-bm/"
+_ALEE = "/usr/share/fonts/truetype/alee/"
+KOREAN_PRINT_TRAIN_FONTS = tuple(
+    [_NANUM + f + ".ttf" for f in (
+        "NanumGothic", "NanumGothicBold", "NanumGothicLight", "NanumGothicExtraBold",
+        "NanumMyeongjo", "NanumMyeongjoBold", "NanumMyeongjoExtraBold", "NanumSquareR",
+        "NanumSquareB", "NanumSquareL", "NanumSquareEB", "NanumGothicCoding",
+        "NanumGothicEcoR", "NanumMyeongjoEcoR", "NanumMyeongjoEcoBold", "NanumBarunpenR",
+        "NanumBarunpenB", "NanumPen", "NanumBrush")]
+    + [_ALEE + f + ".ttf" for f in ("Bandal", "Bangwool", "Eunjin", "EunjinNakseo")]
+    + ["/usr/share/fonts/truetype/lexi/LexiGulim.ttf",
+       "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
+    + [_BM + f + ".ttf" for f in (
+        "BMDOHYEON_ttf", "BMEULJIROTTF", "BMEuljiro10yearslater", "BMEuljirooraeorae",
+        "BMHANNAAir_ttf", "BMHANNA_11yrs_ttf", "BMJUA_ttf", "BMKIRANGHAERANG-TTF",
+        "BMYEONSUNG_ttf")])
+KOREAN_PRINT_VALIDATION_FONTS = (_NANUM + "NanumSquareRoundR.ttf",
+                                 _NANUM + "NanumSquareRoundB.ttf")
+KOREAN_PROSE = "gimp_help_ko.txt.gz"
+HUNSPELL_KO = "/usr/share/hunspell/ko.dic"
+
+
+def check_korean_fonts() -> None:
+  """Raises FileNotFoundError naming the Debian packages when a face or the word list lacks."""
+  missing = [f for f in KOREAN_PRINT_TRAIN_FONTS + KOREAN_PRINT_VALIDATION_FONTS + (
+      HUNSPELL_KO,) if not os.path.exists(f)]
+  if missing:
+    raise FileNotFoundError(f"{len(missing)} Korean faces or files missing (e.g. "
+                            f"{missing[0]}); apt-get install {KOREAN_FONT_PACKAGES}")
+
+
+@functools.lru_cache(maxsize=None)
+def korean_prose(split: str) -> tuple[str, ...]:
+  """Paragraphs of the GIMP manual's Korean text; the last tenth is validation text."""
+  with gzip.open(os.path.join(TEXT_DIR, KOREAN_PROSE), "rt", encoding="utf-8") as f:
+    lines = f.read().splitlines()
+  cut = int(len(lines) * (1 - VALIDATION_TEXT_FRACTION))
+  return tuple(lines[:cut] if split == "train" else lines[cut:])
+
+
+@functools.lru_cache(maxsize=1)
+def korean_words() -> tuple[str, ...]:
+  """Hunspell's Korean word list (Debian hunspell-ko), words of KS X 1001 syllables only:
+  the vocabulary of the whole language, where the prose holds one manual's."""
+  known = set(hangul_2350())
+  with open(HUNSPELL_KO, encoding="utf-8") as f:
+    words = {unicodedata.normalize("NFC", line.split("/")[0].strip())  # stored decomposed
+             for line in f.readlines()[1:]}
+  return tuple(sorted(w for w in words if w and set(w) <= known))
+
+
+_KO_UNITS = ("%", "kg", "cm", "mm", "km", "m", "g", "MB", "GB", "px", "dpi", "\u338f",
+             "\u339d", "\u339c", "\u339e", "\u33a1", "\u2103", "\u00b0", "\uc6d0", "\uac1c",
+             "\uba85", "\ubc88", "\ub144", "\uc6d4", "\uc77c", "\uc2dc", "\ubd84", "\ucd08",
+             "\ud68c", "\uce35", "\ud638", "\uc7a5", "\uc138")
+_KO_BRACKETS = ("()", "[]", "\u300c\u300d", "\u300e\u300f", "\u3008\u3009",
+                "\u300a\u300b", "\u3010\u3011", "\u2018\u2019", "\u201c\u201d", '""',
+                "''", "<>")
+
+
+def _korean_number(rng) -> str:
+  kind = rng.integers(6)
+  if kind == 0:
+    return f"{rng.integers(1950, 2031)}\ub144 {rng.integers(1, 13)}\uc6d4 {rng.integers(1, 32)}\uc77c"
+  if kind == 1:
+    return f"{rng.integers(1950, 2031)}.{rng.integers(1, 13)}.{rng.integers(1, 32)}."
+  if kind == 2:
+    return f"0{rng.integers(2, 100)}-{rng.integers(100, 10000)}-{rng.integers(1000, 10000)}"
+  if kind == 3:
+    return f"\u20a9{rng.integers(100, 10 ** 7):,}" if rng.random() < 0.3 else (
+        f"{rng.integers(100, 10 ** 7):,}\uc6d0")
+  if kind == 4:
+    return f"\uc81c{rng.integers(1, 200)}\uc870" + (
+        f"\uc81c{rng.integers(1, 10)}\ud56d" if rng.random() < 0.5 else "")
+  return f"{rng.integers(0, 1000)}{_KO_UNITS[rng.integers(len(_KO_UNITS))]}"
+
+
+def _korean_mixed(rng, paragraphs, max_chars: int) -> str:
+  """Korean words beside English words, numbers with units, brackets and marks, as signs,
+  prices, references and product names have them."""
+  words = paragraphs[rng.integers(len(paragraphs))].split()
+  english = load_prose("train")
+  parts = []
+  for _ in range(int(rng.integers(2, 6))):
+    r = rng.random()
+    if r < 0.4:
+      parts.append(words[rng.integers(len(words))])
+    elif r < 0.6:
+      eng = english[rng.integers(len(english))].split() or list(_WORDS_FALLBACK)
+      w = eng[rng.integers(len(eng))]
+      parts.append(w.upper() if rng.random() < 0.3 else w)
+    elif r < 0.8:
+      parts.append(_korean_number(rng))
+    else:
+      pair = _KO_BRACKETS[rng.integers(len(_KO_BRACKETS))]
+      parts.append(pair[0] + words[rng.integers(len(words))] + pair[1])
+  lead = rng.choice(["", "", "", "\u203b ", "\u2022 ", "- ", "\u25cb ", "\u25a0 ", "1. ",
+                     chr(0x2460 + int(rng.integers(15))) + " ", "\u3131. "])
+  sep = rng.choice([" ", " ", " ", " \u00b7 ", ", ", " / ", " - ", " \u2192 ", "\u00b7"])
+  return (lead + sep.join(parts))[:max_chars].strip()
+
+
+def sample_korean_print(rng: np.random.Generator, split: str, max_chars: int) -> str:
+  """One line of Korean print: prose windows of the manual (55 %), prose mixed with English
+  words, numbers, brackets and marks (20 %), words of the Hunspell list (15 %: the whole
+  language's syllables), and uniform syllables (10 %: every one of the 2,350 seen)."""
+  paragraphs = korean_prose(split)
+  r = rng.random()
+  if r < 0.55:
+    text = _prose_window(rng, paragraphs, max_chars)
+  elif r < 0.75:
+    text = _korean_mixed(rng, paragraphs, max_chars)
+  elif r < 0.9:
+    words = korean_words()
+    text = " ".join(words[i] for i in rng.integers(len(words), size=int(rng.integers(1, 7))))
+    if rng.random() < 0.3:
+      text += KOREAN_PUNCT[rng.integers(4)]
+  else:
+    text = sample_korean(rng, max(2, max_chars // 2))
+  return text.strip()[:max_chars].strip() or "\uac00"
+
+
+@functools.lru_cache(maxsize=None)
+def font_chars(font_name: str) -> frozenset:
+  """The characters a face has glyphs for (a collection's first face)."""
+  from fontTools.ttLib import TTFont  # pylint: disable=g-import-not-at-top
+  path = os.path.join(FONT_DIR, font_name)
+  font = TTFont(path, lazy=True, fontNumber=0 if path.endswith(".ttc") else -1)
+  return frozenset(chr(c) for c in font.getBestCmap())
+
+
+# ------------------------------------------------------------------------------------------
+# Scene text: colour on colour (signs, covers, screens), for the `scene` profile.
+# ------------------------------------------------------------------------------------------
+def _colour_pair(rng) -> tuple[tuple, tuple]:
+  """A text and a ground colour whose luminances differ by at least 70 of 255."""
+  while True:
+    a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+    if abs(lum(a) - lum(b)) >= 70:
+      return tuple(int(v) for v in a), tuple(int(v) for v in b)
+
+
+def _ground(size: tuple[int, int], colour, rng) -> Image.Image:
+  """A ground of `colour`: flat, a gradient to another colour, or a blotchy texture."""
+  w, h = size
+  base = np.broadcast_to(np.asarray(colour, np.float32), (h, w, 3)).copy()
+  r = rng.random()
+  if r < 0.35:
+    other = np.asarray(colour, np.float32) + rng.normal(0, 45, 3)
+    t = np.linspace(0, 1, w)[None, :, None] if rng.random() < 0.6 else np.linspace(
+        0, 1, h)[:, None, None]
+    base = base * (1 - t) + other * t
+  elif r < 0.65:
+    coarse = rng.normal(0, rng.uniform(8, 30), (max(2, h // 8), max(2, w // 8), 3))
+    base += np.asarray(Image.fromarray(np.clip(coarse + 128, 0, 255).astype(np.uint8)).resize(
+        (w, h), Image.BICUBIC), np.float32) - 128
+  return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+
+
+def _perspective(img: Image.Image, rng, fill) -> Image.Image:
+  """A mild perspective view: each corner moved by up to 6 % of the height and 2 % of the
+  width."""
+  w, h = img.size
+  d = lambda s: float(rng.uniform(-s, s))
+  src = [(d(0.02 * w), d(0.06 * h)), (w + d(0.02 * w), d(0.06 * h)),
+         (w + d(0.02 * w), h + d(0.06 * h)), (d(0.02 * w), h + d(0.06 * h))]
+  dst = [(0, 0), (w, 0), (w, h), (0, h)]
+  a = []
+  for (x, y), (u, v) in zip(dst, src):
+    a.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+    a.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+  coeffs = np.linalg.solve(np.asarray(a, np.float64), np.asarray(src, np.float64).reshape(8))
+  return img.transform((w, h), Image.PERSPECTIVE, tuple(coeffs), Image.BILINEAR,
+                       fillcolor=fill)
+
+
+def render_scene(text: str, font_name: str, rng, *, height: int = 32) -> tuple:
+  """A scene-text line: coloured text on a coloured, gradient or textured ground, with an
+  outline or a drop shadow now and then, a mild perspective and blur; returned in grey, dark
+  on light as the readers see it (preprocess.dark_on_light), with its reference for
+  `legibility` (the same geometry, black on white)."""
+  size = int(rng.integers(int(height * 0.9), int(height * 1.8) + 1))
+  font = _font(font_name, size)
+  ink, paper = _colour_pair(rng)
+  stroke = int(rng.integers(1, max(2, size // 12) + 1)) if rng.random() < 0.2 else 0
+  ascent, descent = font.getmetrics()
+  x0, _, x1, _ = font.getbbox(text, stroke_width=stroke)
+  pad = [int(rng.uniform(0.05, 0.5) * size) + stroke for _ in range(4)]
+  width = max(int(np.ceil(max(font.getlength(text), x1))) - min(0, x0), 1) + 2 * stroke
+  box = (pad[0] + width + pad[1], pad[2] + ascent + descent + pad[3] + 2 * stroke)
+  origin = (pad[0] - min(0, x0) + stroke, pad[2] + stroke)
+  img = _ground(box, paper, rng)
+  draw = ImageDraw.Draw(img)
+  if rng.random() < 0.2:  # drop shadow
+    shadow = Image.new("L", box, 0)
+    off = int(rng.integers(1, max(2, size // 10) + 1))
+    ImageDraw.Draw(shadow).text((origin[0] + off, origin[1] + off), text, font=font, fill=255)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
+    dark = tuple(int(c * 0.3) for c in paper)
+    img.paste(Image.new("RGB", box, dark), mask=shadow)
+  outline = tuple(int(v) for v in rng.integers(0, 256, 3))
+  draw.text(origin, text, font=font, fill=ink, stroke_width=stroke, stroke_fill=outline)
+  reference = Image.new("L", box, 255)
+  ImageDraw.Draw(reference).text(origin, text, font=font, fill=0)
+  if rng.random() < 0.6:
+    seed = int(rng.integers(2 ** 31))
+    img = _perspective(img, np.random.default_rng(seed), paper)
+    reference = _perspective(reference, np.random.default_rng(seed), 255)
+  if rng.random() < 0.4:
+    radius = rng.uniform(0.3, 1.5)
+    img = img.filter(ImageFilter.GaussianBlur(radius))
+    reference = reference.filter(ImageFilter.GaussianBlur(radius))
+  stretch = rng.uniform(0.85, 1.2)
+  width = max(1, int(round(img.width * height / img.height * stretch)))
+  grey = np.asarray(img.convert("L").resize((width, height), Image.BILINEAR))
+  reference = np.asarray(reference.resize((width, height), Image.BILINEAR))
+  return preprocess.dark_on_light(finish(grey, rng)), reference
+
+
 # ------------------------------------------------------------------------------------------
 # Rendering and degradation.
 # ------------------------------------------------------------------------------------------
@@ -430,13 +659,17 @@ def legibility(arr: np.ndarray, reference: np.ndarray) -> float:
 def render_line(text: str, font_name: str, rng: np.random.Generator, *, height: int = 32,
                 augment: bool = True, profile: str = "default") -> np.ndarray:
   """A text line as a uint8[height, W] grey image (dark ink on light paper). The `print`
-  profile adds neighbouring lines' strokes and scan/camera effects (see `scan_effects`).
+  profile adds neighbouring lines' strokes and scan/camera effects (see `scan_effects`); the
+  `scene` profile draws colour on colour (`render_scene`).
   An augmented draw whose ink no longer stands out (`legibility` < MIN_LEGIBILITY) is drawn
   again, up to MAX_DRAWS times (then the most legible draw is kept); the check draws no
   random numbers, so a line legible at its first draw is the one earlier versions made."""
   best = None
   for _ in range(MAX_DRAWS if augment else 1):
-    arr, reference = _draw_line(text, font_name, rng, height, augment, profile)
+    if profile == "scene" and augment:
+      arr, reference = render_scene(text, font_name, rng, height=height)
+    else:
+      arr, reference = _draw_line(text, font_name, rng, height, augment, profile)
     if not augment:
       return arr
     score = legibility(arr, reference)

@@ -28,13 +28,15 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   # Lines need at least this many CTC frames per label symbol (the model downsamples by 4).
   min_frames_per_symbol: float = 1.5
   seed: int = 0  # training split only: validation is the same in every config
-  language: str = "english"  # or 'korean' (Hangul syllables in Nanum faces)
+  language: str = "english"  # or 'korean' (Hangul syllables in Nanum faces) or
+  # 'korean_print' (Korean prose, words and marks in Debian's Korean faces)
   profile: str = "default"  # or 'print': neighbour strokes, scan and camera effects
   more_faces: bool = False  # train on render.MORE_TRAIN_FONTS too (66 faces, not 51)
   system_faces: bool = False  # train on render.SYSTEM_TRAIN_FONTS too (Debian packages)
   extra_prose: tuple = ()  # more training prose files in third_party/text (render.load_prose)
   xheight_lines: float = 0.0  # share of training lines in x-height letters alone
   typeset: float = 0.0  # share of training lines drawn with curly quotes and dashes
+  scene: float = 0.0  # share of lines drawn as scene text (render.render_scene)
 
 
 def _frames_needed(text: str) -> int:
@@ -47,6 +49,9 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
   korean = cfg.language == "korean"
   if korean:
     fonts = render.KOREAN_TRAIN_FONTS if split == "train" else render.KOREAN_VALIDATION_FONTS
+  elif cfg.language == "korean_print":
+    fonts = (render.KOREAN_PRINT_TRAIN_FONTS if split == "train"
+             else render.KOREAN_PRINT_VALIDATION_FONTS)
   else:
     fonts = render.VALIDATION_FONTS
     if split == "train":
@@ -58,9 +63,16 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
   max_chars = cfg.max_chars
   # Drawn only where the config asks, so that other configs' lines stay byte-identical.
   xheight = split == "train" and cfg.xheight_lines > 0 and rng.random() < cfg.xheight_lines
+  profile = cfg.profile
+  if cfg.scene > 0 and rng.random() < cfg.scene:
+    profile = "scene"  # drawn only where the config asks (see above)
   for _ in range(20):
     if korean:
       text = render.sample_korean(rng, max_chars)
+    elif cfg.language == "korean_print":
+      text = render.sample_korean_print(rng, split, max_chars)
+      if not set(text) - {" "} <= render.font_chars(font):
+        continue  # a mark the face lacks: another text
     elif xheight:
       text = render.sample_xheight(rng, split, max_chars, cfg.extra_prose)
     else:
@@ -68,7 +80,7 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
     drawn = text
     if split == "train" and cfg.typeset > 0 and rng.random() < cfg.typeset:
       drawn = render.typeset(text, font)  # drawn only where the config asks (see above)
-    img = render.render_line(drawn, font, rng, height=cfg.height, profile=cfg.profile)
+    img = render.render_line(drawn, font, rng, height=cfg.height, profile=profile)
     frames = img.shape[1] // 4
     if img.shape[1] <= cfg.max_width and frames >= max(
         _frames_needed(text) + 1, cfg.min_frames_per_symbol * len(text)):
@@ -89,7 +101,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.5.0")
+  VERSION = tfds.core.Version("1.6.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -103,7 +115,9 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                    "1.5.0": "english_print_tech added (technical prose from NumPy and "
                             "scikit-learn docstrings beside the KJV and Jargon File, lines in "
                             "x-height letters alone, curly quotes and dashes); other configs "
-                            "unchanged."}
+                            "unchanged.",
+                   "1.6.0": "korean_print and korean_print_quick added (Korean print and "
+                            "scene text in Debian's Korean faces); other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -139,6 +153,17 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
                       "in 3 Nanum faces; validation in the held-out NanumSquareRound.",
                       num_train=40_000, num_validation=1_000, max_chars=10, language="korean"),
+      SynthTextConfig(name="korean_print", description="Korean print: 160k lines of up to "
+                      "24 characters (640 px), the GIMP manual's Korean prose with English "
+                      "words, numbers and marks, Hunspell's words and uniform syllables, in 32 "
+                      "faces from Debian packages (render.KOREAN_PRINT_TRAIN_FONTS); 60 % "
+                      "print-profile documents, 40 % scene text; validation in the held-out "
+                      "NanumSquareRound family, on the manual's last tenth.",
+                      num_train=160_000, num_validation=1_000, max_chars=24, max_width=640,
+                      language="korean_print", profile="print", scene=0.4),
+      SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
+                      num_train=96, num_validation=32, max_chars=10, max_width=384,
+                      language="korean_print", profile="print", scene=0.4),
       SynthTextConfig(name="korean_quick", description="Tiny Korean set for tests.",
                       num_train=200, num_validation=32, max_chars=6, max_width=256,
                       language="korean"),
@@ -163,6 +188,8 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
     cfg = self.builder_config
     if cfg.system_faces:
       render.check_system_fonts()
+    if cfg.language == "korean_print":
+      render.check_korean_fonts()
     return {"train": self._generate_examples("train", cfg.num_train),
             "validation": self._generate_examples("validation", cfg.num_validation)}
 
