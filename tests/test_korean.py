@@ -1,0 +1,120 @@
+"""Korean print: the charset of real Korean text, the training lines (prose, words, marks,
+scene text in Debian's Korean faces), and development sets that share nothing with them."""
+import argparse
+import os
+
+import numpy as np
+import pytest
+
+from ocr_jax import charset as charset_lib
+from ocr_jax import compare
+from ocr_jax import metrics
+from ocr_jax.data import devsets
+from ocr_jax.data import devsets_korean
+from ocr_jax.data import pipeline
+from ocr_jax.data import render
+from ocr_jax.data import testsets
+from tests.test_train import quick_config
+
+# The faces that are test-only for everyone (the brief): no split and no dev set reads them.
+TEST_ONLY_FAMILIES = ("unfonts", "baekmuk", "noto", "Un")
+
+
+@pytest.fixture(scope="module")
+def charset():
+  return charset_lib.get_charset("korean_print")
+
+
+@pytest.fixture(scope="module")
+def korean_faces():
+  try:
+    render.check_korean_fonts()
+  except FileNotFoundError as e:
+    pytest.skip(f"{e} (.ci/run installs them)")
+
+
+def test_charset_writes_korean_as_it_is_printed(charset):
+  symbols = set(charset.symbols)
+  assert set(render.hangul_2350()) <= symbols and set(charset_lib.PRINTABLE_ASCII) <= symbols
+  assert set("ㄱㅎㅏㅣㆍ·「」『』※①⑮“”‘’—℃㎏₩") <= symbols
+  line = "제10조의2(기록) ① “GIMP 2.10” 설치 → 3.5㎏, ₩12,000 · ※ e-mail: a@b.kr"
+  assert charset.decode(charset.encode(line)) == line
+  assert "～∼․｢｣".translate(charset_lib.KOREAN_FOLD) == "~~·「」"
+  assert not charset.unknown_symbols("～∼".translate(charset_lib.KOREAN_FOLD))
+  with pytest.raises(charset_lib.UnknownSymbolError, match="'憲'"):
+    charset.encode("대한민국 憲法")
+
+
+def test_training_text_is_korean_prose_words_and_marks(charset, korean_faces):
+  rng = np.random.default_rng(0)
+  lines = [render.sample_korean_print(rng, "train", 24) for _ in range(400)]
+  assert all(charset.encode(t) and len(t) <= 24 for t in lines)
+  joined = "".join(lines)
+  assert sum(c in render.hangul_2350() for c in joined) > 0.5 * len(joined)
+  assert any(c.isascii() and c.isalpha() for c in joined)  # English words among the Korean
+  assert any(c.isdigit() for c in joined)
+  validation = set(render.korean_prose("validation"))
+  assert validation and not validation & set(render.korean_prose("train"))
+  dev = set(devsets_korean.load_text())
+  assert not dev & (validation | set(render.korean_prose("train")))
+
+
+def test_scene_lines_are_dark_on_light_and_legible(korean_faces):
+  font = render.KOREAN_PRINT_TRAIN_FONTS[0]
+  for seed in range(6):
+    grey, reference = render.render_scene("간판 글씨 ABC 123", font, np.random.default_rng(seed))
+    assert grey.shape[0] == 32 and grey.shape == reference.shape and grey.dtype == np.uint8
+    ink = reference < 128
+    assert np.median(grey[ink]) < np.median(grey[~ink])  # as the readers see it
+
+
+def test_korean_print_split_faces(tmp_path, charset, korean_faces):
+  config = quick_config(str(tmp_path))
+  config.data.builder_config = "korean_print_quick"
+  pipeline.prepare(config.data)
+  fonts = {}
+  for split in ("train", "validation"):
+    s = pipeline.Split(config.data, split)
+    fonts[split] = {s.source[i]["font"].decode() for i in range(len(s))}
+    assert all(charset.encode(s.text(i)) for i in range(len(s)))
+    assert all(np.asarray(s.example(i)["image"]).shape[0] == 32 for i in range(4))
+  assert fonts["validation"] <= set(render.KOREAN_PRINT_VALIDATION_FONTS)
+  assert not fonts["train"] & fonts["validation"] and len(fonts["train"]) > 20
+  used = fonts["train"] | fonts["validation"]
+  assert not used & set(devsets_korean.DEV_FONTS)
+  assert not any(f in path for path in used | set(devsets_korean.DEV_FONTS)
+                 for f in TEST_ONLY_FAMILIES)
+
+
+@pytest.fixture(scope="module")
+def dev_root(tmp_path_factory):
+  try:
+    devsets_korean.check_requirements()
+  except devsets.DevSetError as e:
+    pytest.skip(f"{e} (.ci/run installs them)")
+  root = tmp_path_factory.mktemp("devsets_ko")
+  assert devsets_korean.make_document(str(root), 16, devsets_korean.SEED) == 16
+  assert devsets_korean.make_scene(str(root), 8, devsets_korean.SEED) == 8
+  return root
+
+
+def test_dev_sets_hold_labelled_lines(dev_root, charset):
+  for name in devsets_korean.SETS:
+    folder = os.path.join(dev_root, name)
+    rows = testsets.read_labels(folder)
+    assert set(devsets.read_sizes(folder)) == {f for f, _ in rows}
+    assert all(charset.encode(t) for _, t in rows)
+  _, greys, _ = compare.load_set(os.path.join(dev_root, "scene"))
+  assert len(greys) == 8
+
+
+def test_dev_labels_say_what_the_pixels_show(dev_root):
+  """Tesseract's Korean model, which never saw our code, reads the document lines about as
+  labelled: the typesetting, the page coordinates and the segmenter agree."""
+  try:
+    engine = compare.make_engine("tesseract:1", argparse.Namespace(threads=1, lang="kor"))
+  except compare.EngineUnavailable as e:
+    pytest.skip(f"{e} (.ci/run installs it)")
+  _, greys, refs = compare.load_set(os.path.join(dev_root, "document"))
+  hyps = [compare.normalize(t) for t in engine.read(greys)]
+  assert metrics.cer(refs, hyps) < 0.2, list(zip(refs, hyps))
