@@ -4,7 +4,7 @@
 
 Writes OUT/checkpoints/<step>/ (an orbax checkpoint of params and batch statistics only: the
 optimizer state, twice the size of the params, is dropped; `meta` is the run's with
-`released: true`) and, for a text model, OUT/words.txt, the word list of the `words` decoder:
+`released: true`) and, for a text model of ASCII, OUT/words.txt, the word list of the `words` decoder:
 every word (a run of letters) seen at least `--min_count` times in the training prose, lower-cased.
 `inference.Recognizer.from_checkpoint(OUT)` loads it like any workdir.
 """
@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 
+from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import model_state
 from ocr_jax.data import render
@@ -40,7 +41,9 @@ def release(workdir: str, out: str, step: int | None = None, min_count: int = 2)
   checkpoints.save(mngr, step, state.replace(opt_state=None), meta)
   mngr.wait_until_finished()
   mngr.close()
-  if not charset.separator:  # a text model (music tokens have no word list)
+  # A text model of ASCII (music tokens have no word list, and the list is of the English
+  # prose: a Korean model gets none, and its `words` decoder says so).
+  if not charset.separator and set(charset.symbols) <= set(charset_lib.PRINTABLE_ASCII):
     with open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as f:
       f.write("\n".join(training_words(min_count)) + "\n")
   return step

@@ -450,23 +450,29 @@ def size_band(px: float) -> str:
   raise AssertionError(px)
 
 
-def main(argv=None) -> int:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run(argv, doc: str, names, make, check, seed: int) -> int:
+  """The command line of a development-set builder: `make(out, name, lines, seed)` writes a
+  set and returns its number of lines; `check()` raises DevSetError naming what to install."""
+  parser = argparse.ArgumentParser(description=doc.split("\n")[0])
   parser.add_argument("--out", required=True, help="folder to write the sets under")
   parser.add_argument("--lines", type=int, default=300, help="lines per set")
-  parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
-  parser.add_argument("--seed", type=int, default=SEED,
+  parser.add_argument("--sets", default=",".join(names), help="comma-separated: " + ",".join(names))
+  parser.add_argument("--seed", type=int, default=seed,
                       help="another seed draws other pages (the published figures use the default)")
   args = parser.parse_args(argv)
   try:
-    check_requirements()
+    check()
   except DevSetError as e:
     print(f"error: {e}")
     return 2
   for name in args.sets.split(","):
-    n = make_set(args.out, name, args.lines, args.seed)
+    n = make(args.out, name, args.lines, args.seed)
     print(f"wrote {n} lines to {os.path.join(args.out, name)}")
   return 0
+
+
+def main(argv=None) -> int:
+  return run(argv, __doc__, SETS, make_set, check_requirements, SEED)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ and Skia.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import gzip
 import io
@@ -313,23 +312,9 @@ def _write(folder: str, rows, sizes) -> None:
 
 
 def main(argv=None) -> int:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--out", required=True, help="folder to write the sets under")
-  parser.add_argument("--lines", type=int, default=300, help="lines per set")
-  parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
-  parser.add_argument("--seed", type=int, default=SEED,
-                      help="another seed draws other lines (the published figures use the default)")
-  args = parser.parse_args(argv)
-  try:
-    check_requirements()
-  except devsets.DevSetError as e:
-    print(f"error: {e}")
-    return 2
   makers = {"document": make_document, "scene": make_scene}
-  for name in args.sets.split(","):
-    written = makers[name](args.out, args.lines, args.seed)
-    print(f"wrote {written} lines to {os.path.join(args.out, name)}")
-  return 0
+  return devsets.run(argv, __doc__, SETS, lambda out, name, n, seed: makers[name](out, n, seed),
+                     check_requirements, SEED)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Models that ship with the package, one folder each (checkpoints/, README.md), by name.
 
 A released model's name is accepted wherever a model directory is (`ocr-jax read --model
-english_print`, `ocr_jax.read_text(..., model="english_print")`): see `resolve`.
+english_print`, `ocr_jax.read_text(..., model="korean")`): see `resolve`.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 RELEASED_DIR = os.path.dirname(os.path.abspath(__file__))
 ENGLISH_MODEL = os.path.join(RELEASED_DIR, "english_print")
 MUSIC_MODEL = os.path.join(RELEASED_DIR, "music_synth")
+KOREAN_MODEL = os.path.join(RELEASED_DIR, "korean")
 
 
 def names() -> list[str]:
