@@ -457,6 +457,8 @@ def main(argv=None) -> int:
   parser.add_argument("--errors", type=int, default=0,
                       help="print up to N misread lines per engine and set")
   args = parser.parse_args(argv)
+  if args.repeats < 1:
+    parser.error("--repeats must be at least 1 (the timed passes CER and speed come from)")
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   from ocr_jax import parallel  # pylint: disable=g-import-not-at-top
   parallel.use_host_cores()  # one CPU device per core: see its docstring

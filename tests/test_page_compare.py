@@ -446,3 +446,9 @@ def test_released_model_ships_loads_and_reads_unseen_faces():
   greys = [testsets.clean_line(t, f, rng) for t, f in zip(texts, render.TEST_FONTS[::2])]
   hyps = [r.text for r in rec.read_arrays(greys)]
   assert metrics.cer(texts, hyps) < 0.05, hyps
+
+
+def test_compare_refuses_zero_timed_passes(tmp_path, capsys):
+  with pytest.raises(SystemExit) as e:
+    compare.main(["--data", str(tmp_path), "--repeats", "0"])
+  assert e.value.code == 2 and "--repeats must be at least 1" in capsys.readouterr().err
