@@ -4,8 +4,9 @@
 
 Writes OUT/checkpoints/<step>/ (an orbax checkpoint of params and batch statistics only: the
 optimizer state, twice the size of the params, is dropped; `meta` is the run's with
-`released: true`) and, for a text model of ASCII, OUT/words.txt, the word list of the `words` decoder:
-every word (a run of letters) seen at least `--min_count` times in the training prose, lower-cased.
+`released: true`) and, for a text model of ASCII, OUT/words.txt, the word list of the `words`
+decoder: every word (a run of letters) seen at least `--min_count` times in the training prose,
+lower-cased.
 `inference.Recognizer.from_checkpoint(OUT)` loads it like any workdir.
 """
 from __future__ import annotations

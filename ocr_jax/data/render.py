@@ -364,7 +364,8 @@ _KO_BRACKETS = ("()", "[]", "\u300c\u300d", "\u300e\u300f", "\u3008\u3009",
 def _korean_number(rng) -> str:
   kind = rng.integers(6)
   if kind == 0:
-    return f"{rng.integers(1950, 2031)}\ub144 {rng.integers(1, 13)}\uc6d4 {rng.integers(1, 32)}\uc77c"
+    year, month, day = rng.integers(1950, 2031), rng.integers(1, 13), rng.integers(1, 32)
+    return f"{year}\ub144 {month}\uc6d4 {day}\uc77c"
   if kind == 1:
     return f"{rng.integers(1950, 2031)}.{rng.integers(1, 13)}.{rng.integers(1, 32)}."
   if kind == 2:
