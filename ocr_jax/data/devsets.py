@@ -317,7 +317,7 @@ def print_and_scan(page: np.ndarray, rng, bitonal: bool, factor: int):
   else:
     paper, ink = rng.uniform(200, 250), rng.uniform(0, 60)
     out = np.clip(ink + (paper - ink) * a + rng.normal(0, rng.uniform(1, 6), a.shape), 0, 255)
-    out = _jpeg(out.astype(np.uint8), int(rng.integers(45, 92)))
+    out = jpeg(out.astype(np.uint8), int(rng.integers(45, 92)))
   return out, lambda y, x: tuple(v / factor for v in forward(y, x))
 
 
@@ -337,13 +337,15 @@ def photograph_page(page: np.ndarray, rng):
   light = 1.0 - rng.uniform(0.15, 0.5) * ramp
   paper, ink = rng.uniform(150, 235), rng.uniform(20, 110)
   out = (ink + (paper - ink) * a) * light + rng.normal(0, rng.uniform(2, 8), a.shape)
-  return _jpeg(np.clip(out, 0, 255).astype(np.uint8), int(rng.integers(35, 85))), forward
+  return jpeg(np.clip(out, 0, 255).astype(np.uint8), int(rng.integers(35, 85))), forward
 
 
-def _jpeg(grey: np.ndarray, quality: int) -> np.ndarray:
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+  """A grey (H, W) or colour (H, W, 3) image through JPEG at `quality`, same shape back."""
   buf = io.BytesIO()
-  Image.fromarray(grey).save(buf, "JPEG", quality=quality)
-  return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+  Image.fromarray(image).save(buf, "JPEG", quality=quality)
+  return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert(
+      "L" if image.ndim == 2 else "RGB"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -428,10 +430,15 @@ def make_set(out: str, name: str, num: int, seed: int) -> int:
       rows.append((file, text))
       sizes.append((file, f"{em:.1f}"))
     page_no += 1
+  write_set(folder, rows, sizes)
+  return len(rows)
+
+
+def write_set(folder: str, rows, sizes) -> None:
+  """labels.tsv ([(file, text)]) and sizes.tsv ([(file, type size in px as text)])."""
   testsets.write_labels(folder, rows)
   with open(os.path.join(folder, "sizes.tsv"), "w", encoding="utf-8") as f:
     f.writelines(f"{a}\t{b}\n" for a, b in sizes)
-  return len(rows)
 
 
 def read_sizes(folder: str) -> dict[str, float]:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import io
 import os
 
 import numpy as np
@@ -44,7 +43,6 @@ from PIL import Image
 
 from ocr_jax.data import devsets
 from ocr_jax.data import render
-from ocr_jax.data import testsets
 
 SEED = 20261205
 TEXT_FILE = os.path.join(render.TEXT_DIR, "korean_law_dev.txt.gz")
@@ -196,7 +194,7 @@ def make_document(out: str, num: int, seed: int) -> int:
       rows.append((file, text))
       sizes.append((file, f"{em / factor:.1f}"))
     page_no += 1
-  _write(folder, rows, sizes)
+  devsets.write_set(folder, rows, sizes)
   return len(rows)
 
 
@@ -277,9 +275,7 @@ def draw_scene(rng, path: str, text: str):
     img += rng.normal(0, rng.uniform(3, 12), img.shape)
   img = np.clip(img, 0, 255).astype(np.uint8)
   if rng.random() < 0.5:  # a photo's JPEG
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, "JPEG", quality=int(rng.integers(40, 90)))
-    img = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    img = devsets.jpeg(img, int(rng.integers(40, 90)))
   return img, em
 
 
@@ -301,14 +297,8 @@ def make_scene(out: str, num: int, seed: int) -> int:
     Image.fromarray(img).save(os.path.join(folder, file))
     rows.append((file, text))
     sizes.append((file, f"{em:.1f}"))
-  _write(folder, rows, sizes)
+  devsets.write_set(folder, rows, sizes)
   return len(rows)
-
-
-def _write(folder: str, rows, sizes) -> None:
-  testsets.write_labels(folder, rows)
-  with open(os.path.join(folder, "sizes.tsv"), "w", encoding="utf-8") as f:
-    f.writelines(f"{a}\t{b}\n" for a, b in sizes)
 
 
 def main(argv=None) -> int:

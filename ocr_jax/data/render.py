@@ -198,10 +198,16 @@ def sample_text(rng: np.random.Generator, split: str, max_chars: int,
 
 
 @functools.lru_cache(maxsize=None)
-def _covers(font_name: str, chars: str) -> bool:
+def font_chars(font_name: str) -> frozenset:
+  """The characters a face has glyphs for (a collection's first face)."""
   from fontTools.ttLib import TTFont  # pylint: disable=g-import-not-at-top
-  cmap = TTFont(os.path.join(FONT_DIR, font_name), lazy=True).getBestCmap()
-  return all(ord(c) in cmap for c in chars)
+  path = os.path.join(FONT_DIR, font_name)
+  font = TTFont(path, lazy=True, fontNumber=0 if path.endswith(".ttc") else -1)
+  return frozenset(chr(c) for c in font.getBestCmap())
+
+
+def _covers(font_name: str, chars: str) -> bool:
+  return set(chars) <= font_chars(font_name)
 
 
 def typeset(text: str, font_name: str) -> str:
@@ -424,23 +430,14 @@ def sample_korean_print(rng: np.random.Generator, split: str, max_chars: int) ->
   return text.strip()[:max_chars].strip() or "\uac00"
 
 
-@functools.lru_cache(maxsize=None)
-def font_chars(font_name: str) -> frozenset:
-  """The characters a face has glyphs for (a collection's first face)."""
-  from fontTools.ttLib import TTFont  # pylint: disable=g-import-not-at-top
-  path = os.path.join(FONT_DIR, font_name)
-  font = TTFont(path, lazy=True, fontNumber=0 if path.endswith(".ttc") else -1)
-  return frozenset(chr(c) for c in font.getBestCmap())
-
-
 # ------------------------------------------------------------------------------------------
 # Scene text: colour on colour (signs, covers, screens), for the `scene` profile.
 # ------------------------------------------------------------------------------------------
 def _colour_pair(rng) -> tuple[tuple, tuple]:
   """A text and a ground colour whose luminances differ by at least 70 of 255."""
+  lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
   while True:
     a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
     if abs(lum(a) - lum(b)) >= 70:
       return tuple(int(v) for v in a), tuple(int(v) for v in b)
 
