@@ -2,7 +2,7 @@
 
   python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
       [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--pickup_weight=1]
-      [--beam_width=8] [--by_kind] [--frames=0]
+      [--beam_width=8] [--by_kind] [--frames=0] [--force]
 
 Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
 Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in
@@ -79,6 +79,8 @@ def main():
   parser.add_argument("--key_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--pickup_weight", type=float, default=None, help="music prior weight")
   parser.add_argument("--beam_width", type=int, default=8, help="beam search width")
+  parser.add_argument("--force", action="store_true",
+                      help="as ocr-jax omr --force: read an image with no staff found whole")
   parser.add_argument("--by_kind", action="store_true", help="errors per token kind")
   parser.add_argument("--frames", type=int, default=0,
                       help="print the emitting frames of this many wrongly read staves")
@@ -104,14 +106,14 @@ def main():
   fonts = [ex["font"].decode() if "font" in ex else "all" for ex in examples]
 
   for g in greys[:3]:  # warm-up: compile the shapes the timed reads use
-    music.read_images(reader, [g])
+    music.read_images(reader, [g], args.force)
   single = []
   for g in greys[:args.timed]:
     start = time.perf_counter()
-    music.read_images(reader, [g])
+    music.read_images(reader, [g], args.force)
     single.append(time.perf_counter() - start)
   start = time.perf_counter()
-  readings = music.read_images(reader, greys)
+  readings = music.read_images(reader, greys, args.force)
   batched = time.perf_counter() - start
 
   groups = collections.defaultdict(lambda: collections.Counter())

@@ -24,7 +24,6 @@ from ocr_jax import inference
 from ocr_jax import music
 from ocr_jax import released
 from ocr_jax.data import preprocess
-from ocr_jax.omr import events
 from ocr_jax.omr import midi
 
 
@@ -51,26 +50,38 @@ class Reading:
 
 @dataclasses.dataclass
 class Score:
-  """The music of one image: its staves' tokens, read top to bottom, as one timed score."""
+  """The music of one image: its staves' tokens, read top to bottom, grouped into systems
+  whose staves sound together (`music.perform`)."""
   source: str
   staves: list[music.StaffReading] = dataclasses.field(default_factory=list)
   angle: float = 0.0
   error: str | None = None
+  systems: list[list[int]] | None = None  # staff indices per system (None: one staff each)
 
   @property
   def tokens(self) -> list[str]:
     return [t for s in self.staves for t in s.tokens]
 
-  def timed(self) -> events.Score:
-    """The timed notes and rests (omr/events.py), as write_midi times them."""
-    return music.score_of(self.staves, self.source)
+  def timed(self) -> music.Performance:
+    """The timed notes of each part (omr/events.py), as write_midi times them."""
+    return music.perform(self._reading(), self.source)
 
-  def write_midi(self, path: str, bpm: float = midi.DEFAULT_BPM) -> events.Score:
-    """Writes a standard MIDI file; returns the score written. Raises ValueError for a
-    score that could not be read (see `error`)."""
+  def _reading(self) -> music.Reading:
     if self.error:
       raise ValueError(f"{self.source}: {self.error}")
-    return music.write_midi(self.staves, path, bpm=bpm)
+    return music.Reading(self.angle, self.staves, self.systems)
+
+  def write_midi(self, path: str, bpm: float = midi.DEFAULT_BPM) -> music.Performance:
+    """Writes a standard MIDI file (a track per part); returns what was written. Raises
+    ValueError for a score that could not be read (see `error`)."""
+    return music.write_midi(self._reading(), path, bpm=bpm)
+
+  def write_musicxml(self, path: str) -> music.Performance:
+    """Writes MusicXML (.musicxml, or .mxl compressed; needs music21)."""
+    from ocr_jax.omr import musicxml  # pylint: disable=g-import-not-at-top
+    performance = music.perform(self._reading(), self.source)
+    musicxml.write(performance.parts, path)
+    return performance
 
 
 _LOADED: dict[tuple, inference.Recognizer] = {}
@@ -149,5 +160,5 @@ def read_music(images: Any | Iterable[Any], model: str | None = None,
             for source, g in items]
   for i, out in zip(good, outs):
     scores[i] = (Score(items[i][0], error=str(out)) if isinstance(out, Exception) else
-                 Score(items[i][0], out.staves, out.angle))
+                 Score(items[i][0], out.staves, out.angle, systems=out.systems))
   return scores

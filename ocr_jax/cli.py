@@ -3,7 +3,7 @@
   ocr-jax read line.png | page.png [more | folder/ ...] [--json] [--model WORKDIR]
               [--layout auto|line|page] [--decoder greedy|beam|words]
   ocr-jax omr staff.png | page.png [more | folder/ ...] [-o out.mid | -o DIR] [--tokens]
-              [--json] [--model WORKDIR] [--bpm 120]
+              [--json] [--model WORKDIR] [--bpm 120] [--force] [--musicxml out.musicxml]
   ocr-jax tokens2midi staff.semantic [more.semantic ...] [-o out.mid] [--bpm 120]
   ocr-jax export --model english_print --out model.onnx [--quantize int8]
 
@@ -153,6 +153,18 @@ def cmd_tokens2midi(args) -> int:
   return 1 if failed else 0
 
 
+def _musicxml_path(option: str | None, path: str, inputs: int) -> str | None:
+  """Where --musicxml writes an input's MusicXML: the file named (one input) or STEM.musicxml
+  in the folder named."""
+  if not option:
+    return None
+  if os.path.isdir(option):
+    return os.path.join(option, os.path.splitext(os.path.basename(path))[0] + ".musicxml")
+  if inputs > 1:
+    raise ValueError("with several inputs, --musicxml must be an existing folder")
+  return option
+
+
 def cmd_omr(args) -> int:
   """Staff or page images -> one MIDI file each (staves found, read in order, joined)."""
   from ocr_jax import music  # pylint: disable=g-import-not-at-top  (slow import)
@@ -163,6 +175,9 @@ def cmd_omr(args) -> int:
   if args.output and not out_dir and len(paths) + len(errors) > 1:
     print("error: with several inputs, -o must be an existing folder", file=sys.stderr)
     return 2
+  if args.musicxml and not os.path.isdir(args.musicxml) and len(paths) + len(errors) > 1:
+    print("error: with several inputs, --musicxml must be an existing folder", file=sys.stderr)
+    return 2
   try:
     reader = music.load(args.model, decoder=args.decoder)
   except (OSError, ValueError, KeyError) as e:
@@ -172,36 +187,58 @@ def cmd_omr(args) -> int:
   failed = len(errors)
   for start in range(0, len(paths), args.chunk):
     chunk = paths[start:start + args.chunk]
-    for path, got in zip(chunk, music.read_files(reader, chunk)):
+    for path, got in zip(chunk, music.read_files(reader, chunk, args.force)):
       stem = os.path.splitext(os.path.basename(path))[0] + ".mid"
       out = (os.path.join(out_dir, stem) if out_dir else args.output or
              os.path.join(os.path.dirname(path), stem))
       try:
         if isinstance(got, Exception):
           raise got
-        score = music.write_midi(got.staves, out, bpm=args.bpm,
-                                 resync_bars=not args.no_resync)
+        score = music.write_midi(got, out, bpm=args.bpm, resync_bars=not args.no_resync)
+        xml = _musicxml_path(args.musicxml, path, len(paths) + len(errors))
+        if xml:
+          from ocr_jax.omr import musicxml  # pylint: disable=g-import-not-at-top
+          musicxml.write(score.parts, xml)
       except (OSError, ValueError) as e:  # ImageError, StaffError, TokenError are ValueErrors
         print(f"error: {path}: {e}", file=sys.stderr)
         failed += 1
         continue
+      except ImportError as e:
+        print(f"error: {path}: --musicxml needs music21 (pip install 'ocr_jax[musicxml]'): "
+              f"{e}", file=sys.stderr)
+        return 2
       if not all(s.found for s in got.staves):
         print(f"warning: {path}: no five-line staff found; read the whole image as one staff",
               file=sys.stderr)
+      for warning in score.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+      systems = got.system_list()
       if args.json:
-        print(json.dumps({"path": path, "midi": out, "deskew_degrees": round(got.angle, 2),
-                          "notes": len(score.notes), "bars_checked": score.bars_checked,
-                          "bars_off_meter": score.bars_off_meter, "staves": [
-                              {"box": list(s.box), "tokens": s.tokens,
-                               "confidence": round(s.confidence, 4), "staff_found": s.found}
-                              for s in got.staves]}))
+        bars_off = score.bars_off(got)
+        print(json.dumps({
+            "path": path, "midi": out, "musicxml": xml, "deskew_degrees": round(got.angle, 2),
+            "notes": len(score.notes), "bars_checked": score.bars_checked,
+            "bars_off_meter": score.bars_off_meter, "warnings": score.warnings,
+            "systems": [{"staves": system, "box": [
+                min(got.staves[i].box[0] for i in system),
+                got.staves[system[0]].box[1],
+                max(got.staves[i].box[2] for i in system),
+                got.staves[system[-1]].box[3]]} for system in systems],
+            "staves": [{"system": next(m for m, sy in enumerate(systems) if i in sy) + 1,
+                        "box": list(s.box), "tokens": s.tokens,
+                        "confidence": round(s.confidence, 4), "staff_found": s.found,
+                        "bars_off_meter": bars_off.get(i, [])}
+                       for i, s in enumerate(got.staves)]}))
         continue
       if args.tokens:
-        for i, s in enumerate(got.staves):
-          print(f"{path}\tstaff {i + 1}\t{' '.join(s.tokens)}")
+        for m, system in enumerate(systems):
+          for p, i in enumerate(system):
+            where = f"system {m + 1} staff {p + 1}" if len(system) > 1 else f"staff {i + 1}"
+            print(f"{path}\t{where}\t{' '.join(got.staves[i].tokens)}")
       off = (f", {score.bars_off_meter} of {score.bars_checked} bars read not to fill the "
              f"meter" if score.bars_off_meter else "")
-      print(f"{path}\t{out}\t{len(got.staves)} staves, {len(score.notes)} notes{off}")
+      print(f"{path}\t{out}\t{len(got.staves)} staves in {len(systems)} systems, "
+            f"{len(score.notes)} notes{off}")
     sys.stdout.flush()
   if failed == len(paths) + len(errors):
     return 2
@@ -256,6 +293,12 @@ def main(argv=None) -> int:
                    help="time every bar as read (default: a bar read not to fill its meter is "
                    "put back on the meter's grid, so one misread duration does not shift the "
                    "rest of the piece)")
+  omr.add_argument("--musicxml", metavar="PATH",
+                   help="also write MusicXML (.musicxml, or .mxl compressed) to PATH, or "
+                   "STEM.musicxml in the folder PATH (needs music21: the musicxml extra)")
+  omr.add_argument("--force", action="store_true",
+                   help="read a wide image in which no music staff is found whole, as one "
+                   "staff (default: an error, and no MIDI file)")
   omr.add_argument("--chunk", type=int, default=32, help="images loaded and read together")
   omr.set_defaults(func=cmd_omr)
   exp = sub.add_parser("export", help="write a trained model as one ONNX file that reads "

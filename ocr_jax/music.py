@@ -3,11 +3,14 @@
     reader = music.load()                           # the released music model
     for path, got in zip(paths, music.read_files(reader, paths)):
       ...                                           # a Reading, or the error for that file
-    music.write_midi(reading.staves, "out.mid")
+    music.write_midi(reading, "out.mid")
 
-A staff or page image is deskewed and split into five-line staves (`omr/staff.py`), every
-staff of every image is read in one batched pass of the recognizer (PrIMuS semantic tokens),
-and the staves' tokens, in order, become one score and one MIDI file (`omr/`).
+A staff or page image is deskewed and split into five-line staves (`omr/staff.py`), grouped
+into systems (staves joined by a system barline or a brace), and every staff of every image
+is read in one batched pass of the recognizer (PrIMuS semantic tokens). The staves at one
+position in their systems make a part (a piano's right hand, left hand; a melody's lines);
+a part's staves are timed one after the other, and the parts sound together, aligned bar by
+bar in every system (`omr/events.align_systems`): one MIDI file, a track per part.
 """
 from __future__ import annotations
 
@@ -34,6 +37,41 @@ class StaffReading:
 class Reading:
   angle: float  # deskew rotation applied to the image (degrees)
   staves: list[StaffReading]
+  systems: list[list[int]] | None = None  # staff indices per system (None: one staff each)
+
+  def system_list(self) -> list[list[int]]:
+    return self.systems or [[i] for i in range(len(self.staves))]
+
+
+@dataclasses.dataclass
+class Performance:
+  """The timed music of a Reading: one Score per part on a shared clock (`align_systems`)."""
+  parts: list[events.Score]
+  warnings: list[str]
+
+  @property
+  def notes(self) -> list[events.NoteEvent]:
+    return [n for p in self.parts for n in p.notes]
+
+  @property
+  def bars_checked(self) -> int:
+    return sum(p.bars_checked for p in self.parts)
+
+  @property
+  def bars_off_meter(self) -> int:
+    return sum(p.bars_off_meter for p in self.parts)
+
+  def bars_off(self, reading: Reading) -> dict[int, list[int]]:
+    """Staff index -> its bars (numbered from 1 in that staff) read not to fill the meter:
+    where a user should look first."""
+    out = {}
+    for p, part in enumerate(self.parts):
+      staves = [system[p] for system in reading.system_list() if p < len(system)]
+      firsts = [1 + sum(b <= t for b in part.barlines) for t in part.breaks[1:]]
+      firsts = [1] + firsts + [1 << 30]
+      for m, i in enumerate(staves):
+        out[i] = [n - firsts[m] + 1 for n in part.bars_off if firsts[m] <= n < firsts[m + 1]]
+    return out
 
 
 def load(model_dir: str | None = None, decoder: str = "music", **kwargs):
@@ -50,18 +88,20 @@ def load(model_dir: str | None = None, decoder: str = "music", **kwargs):
       released.resolve(model_dir or released.MUSIC_MODEL), decoder=decoder, **kwargs)
 
 
-def read_images(recognizer, greys) -> list:
+def read_images(recognizer, greys, force: bool = False) -> list:
   """Images -> a Reading each, or the StaffError/ImageError that stopped that image. The
-  staves of all images are read in one batched pass."""
+  staves of all images are read in one batched pass. `force`: a wide image with no staff
+  found is read whole (`omr/staff.py`) instead of being an error."""
   found, crops = [], []
   for grey in greys:
     try:
-      angle, staves, images = staff_lib.staff_crops(preprocess.dark_on_light(grey))
+      angle, staves, images, systems = staff_lib.layout(preprocess.dark_on_light(grey),
+                                                        force=force)
       images = [recognizer.check_line(image) for image in images]
     except (staff_lib.StaffError, preprocess.ImageError) as e:
       found.append(e)
       continue
-    found.append((angle, staves, len(crops)))
+    found.append((angle, staves, systems, len(crops)))
     crops.extend(images)
   results = recognizer.read_arrays(crops, checked=True) if crops else []
   out = []
@@ -69,37 +109,61 @@ def read_images(recognizer, greys) -> list:
     if isinstance(item, Exception):
       out.append(item)
       continue
-    angle, staves, first = item
+    angle, staves, systems, first = item
     out.append(Reading(angle, [
         StaffReading((s.x0, int(s.lines[0]), s.x1, int(s.lines[-1])), r.text.split(),
                      r.confidence, s.found)
-        for s, r in zip(staves, results[first:first + len(staves)])]))
+        for s, r in zip(staves, results[first:first + len(staves)])], systems))
   return out
 
 
-def read_files(recognizer, paths: list[str]) -> list:
+def read_files(recognizer, paths: list[str], force: bool = False) -> list:
   """Paths -> a Reading or the error for each path; a bad file never stops the others."""
   greys = preprocess.load_images(paths)
   good = [i for i, g in enumerate(greys) if not isinstance(g, Exception)]
-  for i, reading in zip(good, read_images(recognizer, [greys[i] for i in good])):
+  for i, reading in zip(good, read_images(recognizer, [greys[i] for i in good], force)):
     greys[i] = reading
   return greys
 
 
+def perform(reading: Reading, where: str = "", resync_bars: bool = True) -> Performance:
+  """A Reading's staves as parts sounding together (module doc); by default bars that were
+  read not to fill their meter are put back on its grid (`omr/events.py`). Systems with
+  fewer staves than the most crowded one leave the lower parts silent (and are named in a
+  warning). Raises TokenError naming the system and staff of a bad token."""
+  systems = reading.system_list()
+  parts = max((len(s) for s in systems), default=0)
+  warnings = []
+  objects = []
+  for m, system in enumerate(systems):
+    if len(system) != parts:
+      warnings.append(f"{where + ': ' if where else ''}system {m + 1} has {len(system)} of "
+                      f"{parts} staves; the parts below it rest there")
+    objects.append([tk.parse(reading.staves[i].tokens, _staff_name(where, m, p, parts))
+                    for p, i in enumerate(system)] + [[]] * (parts - len(system)))
+  scores, more = events.align_systems(objects, resync_bars, where)
+  return Performance(scores, warnings + more)
+
+
+def _staff_name(where: str, system: int, part: int, parts: int) -> str:
+  place = f"system {system + 1} staff {part + 1}" if parts > 1 else f"staff {system + 1}"
+  return f"{where} {place}".strip()
+
+
 def score_of(staves: list[StaffReading], where: str = "",
              resync_bars: bool = True) -> events.Score:
-  """The staves' tokens, one after the other, as one timed score; by default bars that were
-  read not to fill their meter are put back on its grid (`omr/events.py`)."""
+  """The staves' tokens, one after the other, as one timed score (one melody); by default
+  bars that were read not to fill their meter are put back on its grid (`omr/events.py`)."""
   tokens = [t for s in staves for t in s.tokens]
   return events.score_from_tokens(tokens, where, resync_bars)
 
 
-def write_midi(staves: list[StaffReading], path: str, bpm: float = midi.DEFAULT_BPM,
-               resync_bars: bool = True) -> events.Score:
-  """Writes the staves as one MIDI file; returns the score written."""
-  score = score_of(staves, path, resync_bars)
-  midi.write(score, path, bpm)
-  return score
+def write_midi(reading: Reading, path: str, bpm: float = midi.DEFAULT_BPM,
+               resync_bars: bool = True) -> Performance:
+  """Writes the Reading as one MIDI file (a track per part); returns what was written."""
+  performance = perform(reading, path, resync_bars)
+  midi.write_parts(performance.parts, path, bpm)
+  return performance
 
 
 def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int, int]:

@@ -9,7 +9,7 @@ from fractions import Fraction
 import mido
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from ocr_jax.omr import engrave, midi, staff, synth, tokens as tk
 
@@ -84,18 +84,30 @@ def test_staves_are_found_on_engravings_and_pages():
   assert [f.lines[0] for f in found] == sorted(f.lines[0] for f in found)
   with pytest.raises(staff.StaffError):
     staff.staff_crops(np.full((120, 400), 255, np.uint8))
-  # Ink but no staff lines: a wide (single-staff shaped) image is read whole, marked not
-  # found; a page-shaped one is an error.
+  # Ink but no staff lines: an error ("no music staff found"), also for a wide image shaped
+  # like a staff crop; `force` reads that one whole, marked not found, never a page-shaped
+  # one. A blurred staff whose lines merged (three thin lines left) is still read whole.
   def blobs(h, w):
     image = np.full((h, w), 230, np.uint8)
     for y, x in zip(rng.integers(0, h - 12, 12), rng.integers(0, w - 9, 12)):
       image[y:y + 12, x:x + 9] = 20
     return image
   wide, tall = blobs(64, 400), blobs(400, 300)
-  _, found, images = staff.staff_crops(wide, deskew=False)
+  with pytest.raises(staff.StaffError, match=staff.NO_STAFF):
+    staff.staff_crops(wide, deskew=False)
+  _, found, images = staff.staff_crops(wide, deskew=False, force=True)
   assert [f.found for f in found] == [False] and images[0].shape == wide.shape
-  with pytest.raises(staff.StaffError):
-    staff.staff_crops(tall, deskew=False)
+  for force in (False, True):
+    with pytest.raises(staff.StaffError):
+      staff.staff_crops(tall, deskew=False, force=force)
+  merged = wide.copy()
+  for y in (20, 32, 38):  # a staff of lines at 20, 26, 32, 38, 44 with two of them lost
+    merged[y:y + 2, 8:-8] = 150
+  assert not staff.find_staves(merged) and staff.staff_like(merged)
+  _, found, _ = staff.staff_crops(merged, deskew=False)
+  assert [f.found for f in found] == [False]
+  merged[20:22] = 230  # two lines left: not enough to tell from a rule or an underline
+  assert not staff.staff_like(merged)
 
 
 def test_music_prior_steers_the_beam_search_to_full_bars():
@@ -229,15 +241,27 @@ def test_released_music_model_reads_a_held_out_font_page_into_midi(tmp_path):
   bad.write_bytes(b"not a png")
   blank = tmp_path / "blank.png"
   Image.new("L", (300, 120), 255).save(blank)
+  words = tmp_path / "words.png"  # a line of text: shaped like a staff crop, no staff in it
+  line = Image.new("L", (640, 64), 255)
+  ImageDraw.Draw(line).text((10, 16), "Sonata in C major, first movement: Allegro",
+                            fill=0, font_size=28)
+  line.save(words)
   out = tmp_path / "midi"
   out.mkdir()
   proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "omr", str(page), str(bad),
-                         str(blank), "-o", str(out), "--json"],
+                         str(blank), str(words), "-o", str(out), "--json"],
                         capture_output=True, text=True, timeout=300, cwd=REPO)
   assert proc.returncode == 1, proc.stderr
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
-  assert len(errors) == 2 and "bad.png" in errors[0] + errors[1], proc.stderr
-  assert "blank.png" in errors[0] + errors[1] and "no five-line staff" in proc.stderr
+  assert len(errors) == 3 and "bad.png" in errors[0], proc.stderr
+  assert errors[1:] == [f"error: {blank}: no music staff found",
+                        f"error: {words}: no music staff found"]
+  assert sorted(os.listdir(out)) == ["page.mid"]  # no invented MIDI for the text line
+  forced = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "omr", str(words), "--force",
+                           "-o", str(tmp_path / "forced.mid")],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert forced.returncode == 0 and (tmp_path / "forced.mid").exists(), forced.stderr
+  assert "read the whole image as one staff" in forced.stderr
   assert "Traceback" not in proc.stderr
   result = json.loads(proc.stdout.strip().splitlines()[-1])
   hyps = [s["tokens"] for s in result["staves"]]

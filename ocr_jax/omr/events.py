@@ -21,6 +21,7 @@ Choices (PrIMuS is silent on performance):
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from fractions import Fraction
 
@@ -36,6 +37,7 @@ class NoteEvent:
   duration: Fraction
   grace: bool = False
   fermata: bool = False
+  name: str = ""  # the spelling read, e.g. 'F#4' (MusicXML keeps it)
 
 
 @dataclasses.dataclass
@@ -47,18 +49,24 @@ class Score:
   clefs: list[tuple[Fraction, str]]
   bars_checked: int = 0  # bars that end at a barline, not the first after a time signature
   bars_off_meter: int = 0  # of those, as read, not filling their meter (no multirest)
+  barlines: list[Fraction] = dataclasses.field(default_factory=list)  # times, as timed
+  breaks: list[Fraction] = dataclasses.field(default_factory=list)  # times of `to_score`'s
+  # `breaks` (object indices: where the staves of a part's later systems begin)
+  bars_off: list[int] = dataclasses.field(default_factory=list)  # the bars_off_meter, by
+  # number (1 = the bar before the first barline)
 
 
-def to_score(objects, resync_bars: bool = False) -> Score:
-  """Timed notes of parsed tokens (rules in the module doc)."""
+def to_score(objects, resync_bars: bool = False, breaks=()) -> Score:
+  """Timed notes of parsed tokens (rules in the module doc); `breaks`: object indices whose
+  times are reported in `Score.breaks`."""
   objects = list(objects)
-  as_read = _timed(objects, resync=False)
+  as_read = _timed(objects, resync=False, breaks=breaks)
   if resync_bars and 2 * as_read.bars_off_meter < as_read.bars_checked:
-    return _timed(objects, resync=True)
+    return _timed(objects, resync=True, breaks=breaks)
   return as_read
 
 
-def _timed(objects, resync: bool) -> Score:
+def _timed(objects, resync: bool, breaks=()) -> Score:
   notes: list[NoteEvent] = []
   times, keys, clefs = [], [], []
   t = Fraction(0)
@@ -69,7 +77,10 @@ def _timed(objects, resync: bool) -> Score:
   pending_graces: list[tk.Note] = []
   tie_from: NoteEvent | None = None
   last: NoteEvent | None = None
-  for obj in objects:
+  barlines, break_times, breaks, bars_off = [], [], set(breaks), []
+  for i, obj in enumerate(objects):
+    if i in breaks:
+      break_times.append(t)
     if isinstance(obj, tk.Note) and obj.grace:
       pending_graces.append(obj)
       continue
@@ -84,11 +95,11 @@ def _timed(objects, resync: bool) -> Score:
       if pending_graces:
         each = min(GRACE_LENGTH, obj.duration / (2 * len(pending_graces)))
         for g in pending_graces:
-          notes.append(NoteEvent(g.pitch, start, each, grace=True))
+          notes.append(NoteEvent(g.pitch, start, each, grace=True, name=g.name))
           start += each
         length -= each * len(pending_graces)
         pending_graces = []
-      last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata)
+      last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata, name=obj.name)
       notes.append(last)
       t += obj.duration
     elif isinstance(obj, tk.Rest):
@@ -113,14 +124,77 @@ def _timed(objects, resync: bool) -> Score:
         bars_checked += 1
         if t - bar_start != meter.bar_length:
           bars_off_meter += 1
+          bars_off.append(len(barlines) + 1)
           if resync:
             t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
       bar_start, checked = t, times != []
+      barlines.append(t)
   for g in pending_graces:  # graces at the very end: played as short notes
-    notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True))
+    notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
     t += GRACE_LENGTH
-  return Score(notes, t, times, keys, clefs, bars_checked, bars_off_meter)
+  break_times += [t] * (len(breaks) - len(break_times))  # breaks past the last object
+  return Score(notes, t, times, keys, clefs, bars_checked, bars_off_meter, barlines,
+               break_times, bars_off)
 
 
 def score_from_tokens(tokens, where: str = "", resync_bars: bool = False) -> Score:
   return to_score(tk.parse(tokens, where), resync_bars)
+
+
+def align_systems(systems, resync_bars: bool = False, where: str = ""):
+  """Parts read system by system -> (one Score per part on a shared clock, warnings).
+
+  `systems[m][p]` holds the parsed objects of the staff of part `p` (its position in the
+  system, top first) in system `m`; every system has the same number of staves. A part's
+  staves are timed one after the other as one staff (`to_score`: its meter, ties and bar
+  resync run on). Then each system's bars are aligned across its parts at their barlines:
+  bar k of the system lasts as long as the longest part's bar k, and the notes of each part's
+  bar k start where the system's does, at their own offsets in the bar. A system whose parts
+  read different numbers of bars is still aligned bar by bar (the missing bars are rests) and
+  named in a warning. With one part the score is that part's, unchanged."""
+  parts = len(systems[0]) if systems else 0
+  timed = []
+  for p in range(parts):
+    objects, starts = [], []
+    for staves in systems:
+      starts.append(len(objects))
+      objects += staves[p]
+    timed.append(to_score(objects, resync_bars, breaks=starts))
+  if parts <= 1:
+    return timed, []
+  warnings = []
+  # Per part and system: the bar boundaries, from the system's start to the next system's.
+  shifts = [[] for _ in range(parts)]  # (part time, clock time) at each bar start
+  clock = Fraction(0)
+  for m in range(len(systems)):
+    bounds = []
+    for score in timed:
+      start = score.breaks[m]
+      end = score.breaks[m + 1] if m + 1 < len(systems) else score.length
+      inside = [b for b in score.barlines if start < b < end]
+      bounds.append([start] + inside + [end])
+    bars = [len(b) - 1 for b in bounds]
+    if len(set(bars)) > 1:
+      warnings.append(f"{where + ': ' if where else ''}system {m + 1}: its staves read "
+                      f"{', '.join(map(str, bars))} bars; aligned bar by bar from the left")
+    starts = [clock]
+    for k in range(max(bars)):
+      starts.append(starts[-1] + max(b[k + 1] - b[k] for b in bounds if k < len(b) - 1))
+    for p, b in enumerate(bounds):
+      shifts[p] += [(b[k], starts[k]) for k in range(len(b) - 1)]
+    clock = starts[-1]
+  out = []
+  for score, shift in zip(timed, shifts):
+    part_times = [a for a, _ in shift]
+
+    def moved(t, part_times=part_times, shift=shift):
+      k = max(bisect.bisect_right(part_times, t) - 1, 0)
+      return shift[k][1] + t - shift[k][0]
+
+    notes = [dataclasses.replace(n, onset=moved(n.onset)) for n in score.notes]
+    out.append(Score(notes, clock, [(moved(t), x) for t, x in score.time_signatures],
+                     [(moved(t), x) for t, x in score.key_signatures],
+                     [(moved(t), x) for t, x in score.clefs], score.bars_checked,
+                     score.bars_off_meter, [moved(t) for t in score.barlines],
+                     [moved(t) for t in score.breaks], score.bars_off))
+  return out, warnings

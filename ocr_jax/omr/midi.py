@@ -1,7 +1,10 @@
 """Scores -> standard MIDI files with mido, and MIDI files -> notes (to check round trips).
 
 Defaults: 120 bpm, 480 ticks per quarter, one track: tempo, time and key signature meta
-events at their positions, notes on channel 0 (piano, velocity 80; grace notes 64).
+events at their positions, notes on channel 0 (piano, velocity 80; grace notes 64). Parts
+that sound together (a piano's two staves) make a type-1 file: the first track holds tempo,
+time and key (of the first part), then one track of notes per part, part k on channel k
+(skipping 9, General MIDI's drums).
 """
 from __future__ import annotations
 
@@ -27,33 +30,61 @@ def _ticks(q: Fraction, tpq: int) -> int:
   return int(round(q * tpq))
 
 
-def to_midi(score: ev.Score, bpm: float = DEFAULT_BPM,
-            ticks_per_quarter: int = TICKS_PER_QUARTER) -> mido.MidiFile:
+def _meta(score: ev.Score, bpm: float, tpq: int) -> list:
   messages = [(0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))]
   for at, time in score.time_signatures:
-    messages.append((_ticks(at, ticks_per_quarter), 0, mido.MetaMessage(
+    messages.append((_ticks(at, tpq), 0, mido.MetaMessage(
         "time_signature", numerator=time.numerator, denominator=time.denominator, time=0)))
   for at, key in score.key_signatures:
-    messages.append((_ticks(at, ticks_per_quarter), 0,
-                     mido.MetaMessage("key_signature", key=key, time=0)))
+    messages.append((_ticks(at, tpq), 0, mido.MetaMessage("key_signature", key=key, time=0)))
+  return messages
+
+
+def _notes(score: ev.Score, tpq: int, channel: int = 0) -> list:
+  messages = []
   for n in score.notes:
-    on, off = _ticks(n.onset, ticks_per_quarter), _ticks(n.onset + n.duration,
-                                                          ticks_per_quarter)
+    on, off = _ticks(n.onset, tpq), _ticks(n.onset + n.duration, tpq)
     velocity = 64 if n.grace else 80
     # At equal times: note-offs (order 1) before note-ons (order 2), so repeated pitches work.
-    messages.append((on, 2, mido.Message("note_on", note=n.pitch, velocity=velocity, time=0)))
+    messages.append((on, 2, mido.Message("note_on", channel=channel, note=n.pitch,
+                                         velocity=velocity, time=0)))
     messages.append((max(off, on + 1), 1,
-                     mido.Message("note_off", note=n.pitch, velocity=0, time=0)))
+                     mido.Message("note_off", channel=channel, note=n.pitch, velocity=0,
+                                  time=0)))
+  return messages
+
+
+def _track(messages: list, end: int) -> mido.MidiTrack:
   messages.sort(key=lambda m: (m[0], m[1]))
   track = mido.MidiTrack()
   now = 0
   for at, _, msg in messages:
     track.append(msg.copy(time=at - now))
     now = at
-  end = max(now, _ticks(score.length, ticks_per_quarter))
-  track.append(mido.MetaMessage("end_of_track", time=end - now))
+  track.append(mido.MetaMessage("end_of_track", time=max(now, end) - now))
+  return track
+
+
+def to_midi(score: ev.Score, bpm: float = DEFAULT_BPM,
+            ticks_per_quarter: int = TICKS_PER_QUARTER) -> mido.MidiFile:
   midi = mido.MidiFile(ticks_per_beat=ticks_per_quarter, type=0)
-  midi.tracks.append(track)
+  midi.tracks.append(_track(_meta(score, bpm, ticks_per_quarter)
+                            + _notes(score, ticks_per_quarter),
+                            _ticks(score.length, ticks_per_quarter)))
+  return midi
+
+
+def parts_to_midi(parts: list[ev.Score], bpm: float = DEFAULT_BPM,
+                  ticks_per_quarter: int = TICKS_PER_QUARTER) -> mido.MidiFile:
+  """Parts on one clock -> one file: `to_midi` for one part, else type 1 (module doc)."""
+  if len(parts) == 1:
+    return to_midi(parts[0], bpm, ticks_per_quarter)
+  end = max(_ticks(p.length, ticks_per_quarter) for p in parts)
+  midi = mido.MidiFile(ticks_per_beat=ticks_per_quarter, type=1)
+  midi.tracks.append(_track(_meta(parts[0], bpm, ticks_per_quarter), end))
+  channels = [c for c in range(16) if c != 9]
+  for k, part in enumerate(parts):
+    midi.tracks.append(_track(_notes(part, ticks_per_quarter, channels[k % 15]), end))
   return midi
 
 
@@ -62,9 +93,16 @@ def write(score: ev.Score, path: str, bpm: float = DEFAULT_BPM,
   to_midi(score, bpm, ticks_per_quarter).save(path)
 
 
-def read_notes(path: str) -> list[MidiNote]:
-  """The notes of a MIDI file (any track), sorted by onset then pitch."""
+def write_parts(parts: list[ev.Score], path: str, bpm: float = DEFAULT_BPM,
+                ticks_per_quarter: int = TICKS_PER_QUARTER) -> None:
+  parts_to_midi(parts, bpm, ticks_per_quarter).save(path)
+
+
+def read_notes(path: str, ticks_per_quarter: int | None = None) -> list[MidiNote]:
+  """The notes of a MIDI file (any track), sorted by onset then pitch; in the file's ticks,
+  or rescaled to `ticks_per_quarter` (to compare files written at other resolutions)."""
   midi = mido.MidiFile(path)
+  scale = Fraction(ticks_per_quarter or midi.ticks_per_beat, midi.ticks_per_beat)
   notes, open_notes = [], {}
   for track in midi.tracks:
     now = 0
@@ -76,14 +114,16 @@ def read_notes(path: str) -> list[MidiNote]:
         starts = open_notes.get((msg.channel, msg.note))
         if starts:
           start = starts.pop(0)
-          notes.append(MidiNote(msg.note, start, now - start))
+          notes.append(MidiNote(msg.note, round(start * scale), round((now - start) * scale)))
   return sorted(notes, key=lambda n: (n.onset, n.pitch))
 
 
-def score_notes(score: ev.Score, ticks_per_quarter: int = TICKS_PER_QUARTER):
-  """The notes a score should produce in a MIDI file, in read_notes' form."""
+def score_notes(score: ev.Score | list[ev.Score],
+                ticks_per_quarter: int = TICKS_PER_QUARTER):
+  """The notes a score (or parts on one clock) should produce in a MIDI file, in read_notes'
+  form."""
   out = []
-  for n in score.notes:
+  for n in (score.notes if isinstance(score, ev.Score) else [n for p in score for n in p.notes]):
     on = _ticks(n.onset, ticks_per_quarter)
     off = max(_ticks(n.onset + n.duration, ticks_per_quarter), on + 1)
     out.append(MidiNote(n.pitch, on, off - on))

@@ -140,15 +140,19 @@ MULTIREST_P = 0.12  # chance of a leading multirest in the released splits
 
 
 def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
-                   multirest_uniform: float = 0.0) -> Incipit:
+                   multirest_uniform: float = 0.0, *, clef: str | None = None,
+                   key: str | None = None, meter: str | None = None,
+                   n_bars: int | None = None) -> Incipit:
   """A random incipit. `multirest_p`: chance of a leading multirest; its bar count is drawn
   with an exponential (mean 8) over the vocabulary's counts, or with chance
   `multirest_uniform` uniformly among the first 40 (so that long rests are not rare).
-  The defaults draw exactly what the released splits hold."""
+  `clef`, `key`, `meter` and `n_bars` (exactly that many bars) fix what they name (the
+  staves of a system share key, meter and bars). The defaults draw exactly what the
+  released splits hold."""
   vocab = tk.vocabulary()
-  clef = _choose(rng, {c: w for c, (w, _) in CLEFS.items()})
-  key = list(KEYS)[rng.integers(len(KEYS))]
-  meter = _choose(rng, {m: v[0] for m, v in METERS.items()})
+  clef = clef or _choose(rng, {c: w for c, (w, _) in CLEFS.items()})
+  key = key or list(KEYS)[rng.integers(len(KEYS))]
+  meter = meter or _choose(rng, {m: v[0] for m, v in METERS.items()})
   _, count, unit, _ = METERS[meter]
   bar_length = Fraction(4 * count, unit)
   step, octave = CLEFS[clef][1]
@@ -172,7 +176,7 @@ def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
   bars: list[list[Event]] = []
   n_tokens = 3 + 2 * bool(multirest)
   tie_next = None
-  while n_tokens < target and len(bars) < 12:
+  while (n_tokens < target and len(bars) < 12) if n_bars is None else len(bars) < n_bars:
     bar = []
     for value, dots in _fill_bar(rng, bar_length, style):
       if tie_next is None and rng.random() < rest_p:
@@ -255,26 +259,26 @@ def _beam_groups(bar: list[Event], beat: Fraction) -> list[list[int]]:
   return groups
 
 
-def to_mei(inc: Incipit) -> str:
+def _mei_head(inc: Incipit, staves: int = 1) -> str:
   _, count, unit, sym = METERS[inc.meter]
+  meter = f'meter.count="{count}" meter.unit="{unit}"' + (f' meter.sym="{sym}"' if sym else "")
+  group = ' symbol="brace" bar.thru="true"' if staves > 1 else ""
+  return ('<?xml version="1.0" encoding="UTF-8"?>'
+          '<mei xmlns="http://www.music-encoding.org/ns/mei" meiversion="4.0.0"><music><body>'
+          f'<mdiv><score><scoreDef key.sig="{_mei_key(inc.key)}" {meter}><staffGrp{group}>')
+
+
+def _staff_def(inc: Incipit, n: int) -> str:
+  return f'<staffDef n="{n}" lines="5" clef.shape="{inc.clef[0]}" clef.line="{inc.clef[1]}"/>'
+
+
+def _layers(inc: Incipit) -> list[str]:
+  """The MEI layer content of each bar of the incipit (a leading multirest is a bar)."""
+  _, count, unit, _ = METERS[inc.meter]
   compound = unit == 8 and count % 3 == 0 and count > 3
   beat = Fraction(3, 2) if compound else Fraction(1)
   key = tk.key_alters(inc.key)
-  clef_shape, clef_line = inc.clef[0], inc.clef[1]
-  meter = f'meter.count="{count}" meter.unit="{unit}"' + (f' meter.sym="{sym}"' if sym else "")
-  parts = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<mei xmlns="http://www.music-encoding.org/ns/mei" meiversion="4.0.0"><music><body>'
-           '<mdiv><score>',
-           f'<scoreDef key.sig="{_mei_key(inc.key)}" {meter}><staffGrp>'
-           f'<staffDef n="1" lines="5" clef.shape="{clef_shape}" clef.line="{clef_line}"/>'
-           '</staffGrp></scoreDef><section>']
-
-  def measure(body: str) -> str:
-    return (f'<measure right="single"><staff n="1"><layer n="1">{body}</layer></staff>'
-            '</measure>')
-
-  if inc.multirest:
-    parts.append(measure(f'<multiRest num="{inc.multirest}"/>'))
+  out = [f'<multiRest num="{inc.multirest}"/>'] if inc.multirest else []
   tied = False
   for bar in inc.bars:
     shown: dict[tuple[str, int], int] = {}
@@ -305,6 +309,29 @@ def to_mei(inc: Incipit) -> str:
       for group in reversed(_beam_groups(bar, beat)):
         first, last = group[0], group[-1]
         items[first:last + 1] = ["<beam>" + "".join(items[first:last + 1]) + "</beam>"]
-    parts.append(measure("".join(items)))
-  parts.append("</section></score></mdiv></body></music></mei>")
-  return "".join(parts)
+    out.append("".join(items))
+  return out
+
+
+_MEI_TAIL = "</section></score></mdiv></body></music></mei>"
+
+
+def to_mei(inc: Incipit) -> str:
+  return (_mei_head(inc) + _staff_def(inc, 1) + "</staffGrp></scoreDef><section>"
+          + "".join(f'<measure right="single"><staff n="1"><layer n="1">{body}</layer>'
+                    "</staff></measure>" for body in _layers(inc)) + _MEI_TAIL)
+
+
+def system_mei(staves: list[Incipit]) -> str:
+  """Incipits of equal key, meter and bar count (no multirests) as one system: their staves
+  joined by a brace and barlines drawn through the system, top staff first."""
+  bars = [_layers(inc) for inc in staves]
+  if len({len(b) for b in bars}) != 1 or any(inc.multirest for inc in staves):
+    raise ValueError("the staves of a system need equal bar counts and no multirests")
+  return (_mei_head(staves[0], len(staves))
+          + "".join(_staff_def(inc, n + 1) for n, inc in enumerate(staves))
+          + "</staffGrp></scoreDef><section>"
+          + "".join('<measure right="single">' + "".join(
+              f'<staff n="{n + 1}"><layer n="1">{b[k]}</layer></staff>'
+              for n, b in enumerate(bars)) + "</measure>" for k in range(len(bars[0])))
+          + _MEI_TAIL)
