@@ -147,25 +147,54 @@ def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
 def systems(grey: np.ndarray, staves: list[Staff]) -> list[list[int]]:
   """The staves (indices, top first) grouped into systems: two neighbours belong to one
   system when ink joins them at their left end (a system barline or a brace): in the columns
-  from 3 staff spaces left of the staves' start to half a space right of it, ink in >= 90 %
-  of the rows between the upper staff's bottom line and the lower one's top line. A staff
-  no such line joins is a system of its own (a melody, a part)."""
+  from 3 staff spaces left of the staves' start to 2 spaces right of it (a brace counts as
+  the start; the barline follows it), ink in >= 90 % of the rows between the upper staff's
+  bottom line and the lower one's top line. A staff no such line joins is a system of its
+  own (a melody, a part)."""
+  return _systems(_ink(grey, 0.2), staves)[0]
+
+
+def _systems(mask: np.ndarray, staves: list[Staff]) -> tuple[list[list[int]], list[int]]:
+  """`systems`, and per system the rightmost column of the ink that joins its staves (the
+  system barline, or the brace where no straight line is found; -1 for one staff)."""
   if not staves:
-    return []
-  mask = _ink(grey, 0.2)
-  groups = [[0]]
+    return [], []
+  groups, joints = [[0]], [-1]
   for i in range(1, len(staves)):
     a, b = staves[i - 1], staves[i]
     space = (a.space + b.space) / 2
     top, bottom = int(np.ceil(a.lines[-1])) + 1, int(np.floor(b.lines[0]))
     x0 = min(a.x0, b.x0)
-    left, right = max(int(x0 - 3 * space), 0), int(x0 + 0.5 * space) + 1
-    joined = bottom > top and mask[top:bottom, left:right].any(axis=1).mean() >= 0.9
-    if joined:
+    left, right = max(int(x0 - 3 * space), 0), int(x0 + 2 * space) + 1
+    gap = mask[top:bottom, left:right]
+    if bottom > top and gap.any(axis=1).mean() >= 0.9:
+      columns = gap.mean(axis=0)
+      straight = np.flatnonzero(columns >= 0.9)
+      joint = left + int(straight[-1] if straight.size else np.flatnonzero(columns)[-1])
       groups[-1].append(i)
+      joints[-1] = max(joints[-1], joint)
     else:
       groups.append([i])
-  return groups
+      joints.append(-1)
+  return groups, joints
+
+
+def _past_system_lines(grey, staves, groups, joints):
+  """Staves of a multi-staff system start right of the brace and system barline that join
+  them, which are painted paper (a training staff has neither: read, they turn into a
+  barline and hide the clef)."""
+  grey, staves = grey.copy(), list(staves)
+  paper = int(np.median(grey))
+  for group, joint in zip(groups, joints):
+    if joint < 0:
+      continue
+    first, last = staves[group[0]], staves[group[-1]]
+    top = max(int(first.lines[0] - (MARGIN + 1) * first.space), 0)
+    bottom = int(last.lines[-1] + (MARGIN + 1) * last.space) + 1
+    grey[top:bottom, :joint + 2] = paper
+    for i in group:
+      staves[i] = dataclasses.replace(staves[i], x0=max(staves[i].x0, joint + 2))
+  return staves, grey
 
 
 def crop(grey: np.ndarray, s: Staff, margin: float = MARGIN, top_margin: float | None = None,
@@ -199,7 +228,9 @@ def layout(grey: np.ndarray, deskew: bool = True, force: bool = False
   straight = page_lib.rotate(grey, angle)
   staves = find_staves(straight)
   if staves:
-    return angle, staves, [crop(straight, s) for s in staves], systems(straight, staves)
+    groups, joints = _systems(_ink(straight, 0.2), staves)
+    staves, straight = _past_system_lines(straight, staves, groups, joints)
+    return angle, staves, [crop(straight, s) for s in staves], groups
   h, w = straight.shape
   paper = float(np.median(straight))
   if (w >= WIDE * h and paper - float(np.percentile(straight, 1)) >= 40

@@ -1,0 +1,108 @@
+"""Piano figures: generated two-staff systems and pages of them, engraved in a held-out font.
+
+  python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
+      [--seed=20261205] [--timed=10]
+
+Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
+by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
+Verovio in `--font` (Leipzig: no training image uses it) with random engraving settings, and
+reads them as `ocr-jax omr` does (staves found, grouped into systems, read in one batch,
+parts aligned bar by bar). Reports note-F1 (pitch equal, onset within 50 ms at 120 bpm = 48
+ticks, one-to-one) against the reference tokens timed the same way, the staff token error
+rate (SER), systems found right, and seconds per system and per page (one image at a time,
+median, after a first pass over the same images has compiled their shape buckets). What the
+generator draws today: one voice per staff (no chords, no second voice), so these figures
+measure systems and alignment, not chords.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--model", default="", help="training workdir (default: released)")
+  parser.add_argument("--systems", type=int, default=60)
+  parser.add_argument("--pages", type=int, default=15)
+  parser.add_argument("--font", default="Leipzig")
+  parser.add_argument("--seed", type=int, default=20261205)
+  parser.add_argument("--timed", type=int, default=10, help="images timed one at a time")
+  args = parser.parse_args()
+
+  from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import engrave, events, midi, synth  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import tokens as tk  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(args.seed)
+
+  def system():
+    bars = int(rng.integers(2, 6))
+    upper = synth.random_incipit(rng, 0, clef="G2", n_bars=bars)
+    lower = synth.random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
+                                 n_bars=bars)
+    options = dict(engrave.random_options(rng), pageMarginLeft=60)
+    return [upper.tokens(), lower.tokens()], engrave.engrave(
+        synth.system_mei([upper, lower]), args.font, options)
+
+  def page(n):
+    drawn = [system() for _ in range(n)]
+    width = max(g.shape[1] for _, g in drawn)
+    rows = [np.pad(g, ((0, 20), (0, width - g.shape[1])), constant_values=255)
+            for _, g in drawn]
+    return [t for t, _ in drawn], np.concatenate(rows)
+
+  sets = {"system": [([t], g) for t, g in (system() for _ in range(args.systems))],
+          "page": [page(int(rng.integers(3, 6))) for _ in range(args.pages)]}
+  reader = music.load(args.model or None)
+  out = {"font": args.font, "model": args.model or "released",
+         "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
+  for name, items in sets.items():
+    greys = [g for _, g in items]
+    readings = music.read_images(reader, greys)
+    hits = n_ref = n_hyp = edits = n_tokens = right = 0
+    for (ref_systems, _), got in zip(items, readings):
+      reference, _ = events.align_systems([[tk.parse(t) for t in s] for s in ref_systems])
+      ref_notes = midi.score_notes(reference)
+      ref_staves = [t for s in ref_systems for t in s]
+      n_tokens += sum(len(t) for t in ref_staves)
+      n_ref += len(ref_notes)
+      if isinstance(got, Exception):
+        edits += sum(len(t) for t in ref_staves)
+        continue
+      right += got.system_list() == [[2 * m, 2 * m + 1] for m in range(len(ref_systems))]
+      hyp_staves = [s.tokens for s in got.staves]
+      edits += metrics.edit_distance([t for s in ref_staves for t in s + ["|"]],
+                                     [t for s in hyp_staves for t in s + ["|"]])
+      try:
+        hyp = midi.score_notes(music.perform(got).parts)
+      except tk.TokenError:
+        hyp = []
+      n_hyp += len(hyp)
+      hits += midi.note_matches(ref_notes, hyp, tolerance=48)
+    p, r = hits / max(n_hyp, 1), hits / max(n_ref, 1)
+    for g in greys[:args.timed]:  # warm-up: compile the shape buckets the timed reads use
+      music.read_images(reader, [g])
+    timed = []
+    for g in greys[:args.timed]:
+      start = time.perf_counter()
+      music.perform(music.read_images(reader, [g])[0])
+      timed.append(time.perf_counter() - start)
+    out[name] = {"images": len(items), "note_precision": p, "note_recall": r,
+                 "note_f1": 2 * p * r / (p + r) if p + r else 0.0, "ser": edits / n_tokens,
+                 "systems_found_right": right, "median_seconds": statistics.median(timed)}
+  print("| set | images | note P | note R | note F1 | SER | systems found right | s/image |")
+  print("|---|---:|---:|---:|---:|---:|---:|---:|")
+  for name in sets:
+    f = out[name]
+    print(f"| {name} ({args.font}) | {f['images']} | {f['note_precision']:.4f} | "
+          f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
+          f"{f['systems_found_right']} / {f['images']} | {f['median_seconds']:.3f} |")
+  print(json.dumps(out))
+
+
+if __name__ == "__main__":
+  main()
