@@ -4,9 +4,11 @@ import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 
 import mido
 import numpy as np
+import pytest
 from PIL import Image
 
 from ocr_jax import music
@@ -120,3 +122,29 @@ def test_piano_system_image_to_midi_and_musicxml_read_back_by_verovio(tmp_path):
   score.write_midi(str(api_midi))
   assert midi.read_notes(str(api_midi)) == written
   assert len(score.write_musicxml(str(tmp_path / "api.mxl")).parts) == 2
+
+
+def test_chord_tokens_sound_together_and_are_written_as_chords(tmp_path):
+  """The piano extension of the token language: `chord` strikes the next note with the
+  previous one. MIDI holds the three notes at one onset; the MusicXML holds one chord that
+  Verovio reads back to the same notes."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import musicxml  # pylint: disable=import-outside-toplevel
+  text = ("clef-F4 keySignature-CM timeSignature-2/4 note-C3_quarter chord note-E3_quarter "
+          "chord note-G3_quarter tie note-G3_eighth note-B2_eighth barline")
+  score = events.score_from_tokens(text)
+  assert [(n.pitch, n.onset, n.duration) for n in score.notes] == [
+      (48, 0, 1), (52, 0, 1), (55, 0, Fraction(3, 2)), (47, Fraction(3, 2), Fraction(1, 2))]
+  assert score.length == 2 and score.bars_off_meter == 0
+  for bad in ("chord note-C3_quarter", "note-C3_quarter chord rest-quarter"):
+    with pytest.raises(tk.TokenError, match="'chord' stands between two notes"):
+      tk.parse(bad)
+  xml = tmp_path / "chord.musicxml"
+  musicxml.write([score], str(xml))
+  assert open(xml, encoding="utf-8").read().count("<chord") == 1  # E3 joins C3; G3 is longer
+  toolkit = verovio.toolkit()
+  assert toolkit.loadFile(str(xml))
+  toolkit.renderToMIDIFile(str(tmp_path / "back.mid"))
+  back = midi.read_notes(str(tmp_path / "back.mid"), midi.TICKS_PER_QUARTER)
+  assert [(n.pitch, n.onset) for n in back] == [(n.pitch, n.onset)
+                                                for n in midi.score_notes(score)]

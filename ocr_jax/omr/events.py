@@ -6,6 +6,8 @@ Choices (PrIMuS is silent on performance):
   meter changes may stand between): one longer note, no new onset. A tie with no such next
   note is ignored.
 - `multirest-N` lasts N bars of the current meter (C = 4/4, C/ = 2/2; 4/4 before any meter).
+- `chord` (the piano extension of `omr/tokens.py`): the next note starts with the previous
+  one and takes no time of its own; a tie from a chord ties its last-named note.
 - A fermata keeps the notated timing (onsets stay on the written grid) and is flagged.
 - Grace notes take no notated time: they sound on the beat as 32nd notes (1/8 quarter each,
   at most half of the main note together), delaying the main note, which is shortened by the
@@ -78,9 +80,19 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
   tie_from: NoteEvent | None = None
   last: NoteEvent | None = None
   barlines, break_times, breaks, bars_off = [], [], set(breaks), []
+  in_chord = False
   for i, obj in enumerate(objects):
     if i in breaks:
       break_times.append(t)
+    if isinstance(obj, tk.Chord):
+      in_chord = last is not None
+      continue
+    if in_chord and isinstance(obj, tk.Note):  # struck with the chord's first note
+      in_chord = False
+      last = NoteEvent(obj.pitch, last.onset, last.duration, fermata=obj.fermata,
+                       name=obj.name)
+      notes.append(last)
+      continue
     if isinstance(obj, tk.Note) and obj.grace:
       pending_graces.append(obj)
       continue

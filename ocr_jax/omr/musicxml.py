@@ -5,10 +5,14 @@ time signatures, notes split and tied across barlines, rests in the gaps, note t
 dots) and writes MusicXML that notation programs open, also compressed (.mxl). Verovio reads
 MusicXML but does not write it. Parts of one system become the staves of one instrument
 joined by a brace (a piano's two hands); notes of a part struck together with the same
-length are a chord; a note keeps the spelling read (F#4, not Gb4). Grace notes are written as
+length are a chord, and notes that overlap otherwise go to separate voices; a note keeps the
+spelling read (F#4, not Gb4). Grace notes are written as
 grace notes, fermatas as fermatas. No JAX.
 """
 from __future__ import annotations
+
+import re
+import zipfile
 
 from ocr_jax.omr import events as ev
 
@@ -41,6 +45,7 @@ def to_music21(parts: list[ev.Score]):
     groups: dict[tuple, list[ev.NoteEvent]] = {}
     for n in part.notes:
       groups.setdefault((n.onset, n.duration, n.grace), []).append(n)
+    voices, ends = [], []  # notes that overlap without sharing onset and length: voices
     for (onset, duration, grace), notes in sorted(groups.items(), key=lambda kv: kv[0][:2]):
       pitches = [_pitch(n) for n in sorted(notes, key=lambda n: n.pitch)]
       item = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(pitches)
@@ -49,7 +54,21 @@ def to_music21(parts: list[ev.Score]):
         item = item.getGrace()
       if any(n.fermata for n in notes):
         item.expressions.append(expressions.Fermata())
-      staff.insert(float(onset), item)
+      v = next((k for k, end in enumerate(ends) if end <= onset), len(voices))
+      if v == len(voices):
+        voices.append(stream.Voice())
+        ends.append(onset)
+      voices[v].insert(float(onset), item)
+      ends[v] = max(ends[v], onset + (0 if grace else duration))
+    if len(voices) == 1:
+      for item in voices[0].notes:
+        staff.insert(item.offset, item)
+    else:
+      for k, v in enumerate(voices):
+        v.id = k + 1
+        v.makeRests(refStreamOrTimeRange=[0.0, float(part.length)], fillGaps=True,
+                    inPlace=True, hideRests=k > 0)
+        staff.insert(0, v)
     staves.append(staff)
     score.insert(0, staff)
   if len(staves) > 1:
@@ -57,7 +76,30 @@ def to_music21(parts: list[ev.Score]):
   return score
 
 
+_CONTAINER = ('<?xml version="1.0" encoding="UTF-8"?><container><rootfiles>'
+              '<rootfile full-path="score.musicxml" media-type='
+              '"application/vnd.recordare.musicxml+xml"/></rootfiles></container>')
+
+
+def to_text(parts: list[ev.Score]) -> str:
+  """The parts as MusicXML text. music21 numbers voices from 0; MusicXML readers (Verovio)
+  expect them from 1, so they are renumbered."""
+  from music21.musicxml import m21ToXml  # pylint: disable=g-import-not-at-top
+  text = m21ToXml.GeneralObjectExporter(to_music21(parts)).parse().decode("utf-8")
+  if "<voice>0</voice>" in text:
+    text = re.sub(r"<voice>(\d+)</voice>", lambda m: f"<voice>{int(m.group(1)) + 1}</voice>",
+                  text)
+  return text
+
+
 def write(parts: list[ev.Score], path: str) -> None:
-  """Writes the parts as MusicXML (`.mxl`: compressed)."""
-  score = to_music21(parts)
-  score.write("mxl" if path.lower().endswith(".mxl") else "musicxml", fp=path)
+  """Writes the parts as MusicXML (`.mxl`: compressed, one score in a MusicXML container)."""
+  text = to_text(parts)
+  if not path.lower().endswith(".mxl"):
+    with open(path, "w", encoding="utf-8") as f:
+      f.write(text)
+    return
+  with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("mimetype", "application/vnd.recordare.musicxml", zipfile.ZIP_STORED)
+    z.writestr("META-INF/container.xml", _CONTAINER)
+    z.writestr("score.musicxml", text)

@@ -4,6 +4,9 @@ Grammar (third_party/primus/README in the shared reference, summarised):
   clef-<G2|C1|...>  keySignature-<key>M  timeSignature-<N/D|C|C/>  barline  tie
   note-<Step><#|b|##|bb|><octave>_<duration><.|..|><_fermata>   (sounding pitch)
   gracenote-...  (same as note)   rest-<duration><dots><_fermata>   multirest-<bars>
+Extension for piano music (not in PrIMuS): `chord` between two notes strikes the second with
+the first (`note-C4_quarter chord note-E4_quarter chord note-G4_quarter`, lowest first; the
+chord lasts as long as its first note).
 """
 from __future__ import annotations
 
@@ -90,6 +93,11 @@ class Tie:
   pass
 
 
+@dataclasses.dataclass(frozen=True)
+class Chord:
+  """The next note sounds with the previous one (the chord extension, module doc)."""
+
+
 @functools.lru_cache(maxsize=None)
 def key_alters(key: str) -> dict[str, int]:
   """The alteration (+1 sharp, -1 flat, 0) the key signature of major key `key` gives each
@@ -113,6 +121,8 @@ def parse_token(token: str):
     return Barline()
   if token == "tie":
     return Tie()
+  if token == "chord":
+    return Chord()
   kind, _, value = token.partition("-")
   if kind in ("note", "gracenote"):
     m = _NOTE.match(token)
@@ -166,8 +176,12 @@ def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
     except TokenError as e:
       raise TokenError(f"{prefix}token {i}: {e}") from None
     # Any count is a multirest (the vocabulary lists only the counts PrIMuS happens to hold).
-    if vocab is not None and token not in vocab and not isinstance(obj, MultiRest):
+    if (vocab is not None and token not in vocab
+        and not isinstance(obj, (MultiRest, Chord))):
       raise TokenError(f"{prefix}token {i}: {token!r} is not in the PrIMuS semantic "
                        f"vocabulary")
+    if isinstance(obj, Chord) and not (out and isinstance(out[-1], Note) and i + 1 < len(tokens)
+                                       and tokens[i + 1].startswith("note-")):
+      raise TokenError(f"{prefix}token {i}: 'chord' stands between two notes")
     out.append(obj)
   return out
