@@ -237,8 +237,8 @@ def cmd_omr(args) -> int:
             print(f"{path}\t{where}\t{' '.join(got.staves[i].tokens)}")
       off = (f", {score.bars_off_meter} of {score.bars_checked} bars read not to fill the "
              f"meter" if score.bars_off_meter else "")
-      print(f"{path}\t{out}\t{len(got.staves)} staves in {len(systems)} systems, "
-            f"{len(score.notes)} notes{off}")
+      print(f"{path}\t{out}\t{len(got.staves)} staves in {len(systems)} "
+            f"system{'s' * (len(systems) != 1)}, {len(score.notes)} notes{off}")
     sys.stdout.flush()
   if failed == len(paths) + len(errors):
     return 2
