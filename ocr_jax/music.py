@@ -150,14 +150,6 @@ def _staff_name(where: str, system: int, part: int, parts: int) -> str:
   return f"{where} {place}".strip()
 
 
-def score_of(staves: list[StaffReading], where: str = "",
-             resync_bars: bool = True) -> events.Score:
-  """The staves' tokens, one after the other, as one timed score (one melody); by default
-  bars that were read not to fill their meter are put back on its grid (`omr/events.py`)."""
-  tokens = [t for s in staves for t in s.tokens]
-  return events.score_from_tokens(tokens, where, resync_bars)
-
-
 def write_midi(reading: Reading, path: str, bpm: float = midi.DEFAULT_BPM,
                resync_bars: bool = True) -> Performance:
   """Writes the Reading as one MIDI file (a track per part); returns what was written."""
