@@ -1,7 +1,7 @@
 """Piano figures: generated two-staff systems and pages of them, engraved in a held-out font.
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
-      [--seed=20261205] [--timed=10]
+      [--seed=20261205] [--timed=10] [--chord_p=0]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -10,9 +10,9 @@ reads them as `ocr-jax omr` does (staves found, grouped into systems, read in on
 parts aligned bar by bar). Reports note-F1 (pitch equal, onset within 50 ms at 120 bpm = 48
 ticks, one-to-one) against the reference tokens timed the same way, the staff token error
 rate (SER), systems found right, and seconds per system and per page (one image at a time,
-median, after a first pass over the same images has compiled their shape buckets). What the
-generator draws today: one voice per staff (no chords, no second voice), so these figures
-measure systems and alignment, not chords.
+median, after a first pass over the same images has compiled their shape buckets).
+`--chord_p`: each note becomes a chord of 2-4 notes with this chance (`synth.add_chords`;
+0: one note at a time). Always one voice per staff: no second voices yet.
 """
 import argparse
 import json
@@ -32,6 +32,7 @@ def main():
   parser.add_argument("--font", default="Leipzig")
   parser.add_argument("--seed", type=int, default=20261205)
   parser.add_argument("--timed", type=int, default=10, help="images timed one at a time")
+  parser.add_argument("--chord_p", type=float, default=0.0, help="chance of a chord per note")
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
@@ -44,6 +45,9 @@ def main():
     upper = synth.random_incipit(rng, 0, clef="G2", n_bars=bars)
     lower = synth.random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
                                  n_bars=bars)
+    if args.chord_p:
+      synth.add_chords(upper, rng, args.chord_p)
+      synth.add_chords(lower, rng, args.chord_p)
     options = dict(engrave.random_options(rng), pageMarginLeft=60)
     return [upper.tokens(), lower.tokens()], engrave.engrave(
         synth.system_mei([upper, lower]), args.font, options)
@@ -58,7 +62,7 @@ def main():
   sets = {"system": [([t], g) for t, g in (system() for _ in range(args.systems))],
           "page": [page(int(rng.integers(3, 6))) for _ in range(args.pages)]}
   reader = music.load(args.model or None)
-  out = {"font": args.font, "model": args.model or "released",
+  out = {"font": args.font, "model": args.model or "released", "chord_p": args.chord_p,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   for name, items in sets.items():
     greys = [g for _, g in items]
@@ -98,7 +102,8 @@ def main():
   print("|---|---:|---:|---:|---:|---:|---:|---:|")
   for name in sets:
     f = out[name]
-    print(f"| {name} ({args.font}) | {f['images']} | {f['note_precision']:.4f} | "
+    print(f"| {name} ({args.font}, chord_p {args.chord_p}) | {f['images']} | "
+          f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
           f"{f['systems_found_right']} / {f['images']} | {f['median_seconds']:.3f} |")
   print(json.dumps(out))

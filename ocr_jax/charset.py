@@ -148,6 +148,9 @@ def get_charset(name: str) -> Charset:
     kept = sorted(t for t in tokens.vocabulary() if not t.startswith("multirest-"))
     return Charset(tuple(kept) + ("multirest-",) + tuple(DIGITS), separator=" ",
                    spelled=("multirest-",))
+  if name == "primus_piano":  # primus_semantic_spelled + `chord` (omr/tokens.py)
+    spelled = get_charset("primus_semantic_spelled")
+    return Charset(spelled.symbols + ("chord",), separator=" ", spelled=spelled.spelled)
   if name == "digits":
     return Charset.from_string(DIGITS)
   raise ValueError(f"unknown charset {name!r}")

@@ -148,3 +148,29 @@ def test_chord_tokens_sound_together_and_are_written_as_chords(tmp_path):
   back = midi.read_notes(str(tmp_path / "back.mid"), midi.TICKS_PER_QUARTER)
   assert [(n.pitch, n.onset) for n in back] == [(n.pitch, n.onset)
                                                 for n in midi.score_notes(score)]
+
+
+def test_piano_training_staves_hold_chords_and_are_cropped_as_read():
+  """`omr_synth/piano`: example i is the upper (even i) or lower staff of its own braced
+  system, chords labelled with `chord`, bars filling their meter; test staves in Leipzig;
+  the MEI engraves chords as chords."""
+  from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
+  cfg = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}["piano_quick"]
+  texts = []
+  for split, index in (("train", 0), ("train", 1), ("train", 2), ("train", 3), ("test", 1)):
+    ex = omr_synth.render_example(cfg, split, index)
+    tokens = ex["text"].split()
+    assert tokens[0] == ("clef-G2" if index % 2 == 0 else "clef-F4")
+    assert len(tokens) <= cfg.max_tokens and ex["font"] == (
+        "Leipzig" if split == "test" else omr_synth.TRAIN_FONTS[index % 4])
+    score = events.score_from_tokens(tokens)
+    assert score.bars_off_meter == 0
+    texts.append(tokens)
+  assert any("chord" in t for t in texts)
+  rng = np.random.default_rng(3)
+  inc = synth.add_chords(synth.random_incipit(rng, 0, clef="F4", n_bars=2), rng, 1.0)
+  chords = [e for bar in inc.bars for e in bar if e.chord]
+  assert chords and all(c.diatonic > e.diatonic for e in chords for c in e.chord)
+  assert inc.mei().count("<chord ") == len(chords)
+  onsets = [n.onset for n in events.score_from_tokens(inc.tokens()).notes]
+  assert len(onsets) > len(set(onsets))  # notes struck together

@@ -13,7 +13,11 @@ Configs: `default` (24k training staves, 12 % opening with a multirest), `multir
 fine-tuning: 12k training staves, 33 % with a multirest, half of those counted uniformly up
 to 40 bars; validation and test are default's), `more` and `more2` (second and third draws
 of 24k training staves for continued training; validation and test are default's) and
-`quick` (tests, smoke runs).
+`quick` (tests, smoke runs). `piano` (and `piano_quick`): staves of two-staff piano systems
+(treble and bass of one key, meter and 1-3 bars, joined by a brace, notes turned into chords
+of 2-4 notes, `synth.add_chords`), each example one staff of its own system, cropped right of
+the brace as `ocr-jax omr` crops it; labels use the `chord` token (`omr/tokens.py`);
+validation and test are drawn the same way (test in Leipzig).
 """
 from __future__ import annotations
 
@@ -43,6 +47,21 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   # multirest, and the share of those whose bar count is drawn uniformly (synth.py).
   train_multirest_p: float = synth.MULTIREST_P
   train_multirest_uniform: float = 0.0
+  piano: bool = False  # every split: staves of braced two-staff systems with chords
+  max_tokens: int = 60  # piano: a staff's labels fit the config's max_label_length (64)
+
+
+def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
+  """(tokens, MEI of its system, staff 0 or 1) of a piano example: the upper or the lower
+  staff of a fresh system by the parity of `index`."""
+  bars = int(rng.integers(1, 4))
+  upper = synth.random_incipit(rng, 0, clef="G2", n_bars=bars)
+  lower = synth.random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
+                               n_bars=bars)
+  synth.add_chords(upper, rng, rng.uniform(0.05, 0.5))
+  synth.add_chords(lower, rng, rng.uniform(0.1, 0.7))
+  which = index % 2
+  return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
 
 def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
@@ -53,13 +72,22 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
   for attempt in range(20):
     seed = cfg.seed if split == "train" else 0
     rng = np.random.default_rng([seed, _SPLIT_SEED[split], index, attempt])
-    inc = (synth.random_incipit(rng, cfg.train_multirest_p, cfg.train_multirest_uniform)
-           if split == "train" else synth.random_incipit(rng))
-    tokens = inc.tokens()
+    augment = None
+    if cfg.piano:
+      tokens, mei, which = _piano_staff(cfg, rng, index)
+      if len(tokens) > cfg.max_tokens:
+        continue
+      augment = split == "train" or rng.random() < 0.7
+    else:
+      inc = (synth.random_incipit(rng, cfg.train_multirest_p, cfg.train_multirest_uniform)
+             if split == "train" else synth.random_incipit(rng))
+      tokens, mei, which = inc.tokens(), inc.mei(), 0
     tk.parse(tokens)  # every token in the vocabulary, or preparation stops here
     try:
-      img = engrave.render_staff(inc.mei(), font, rng, height=cfg.height,
-                                 augment=split == "train" or rng.random() < 0.7)
+      img = engrave.render_staves(
+          mei, font, rng, height=cfg.height, count=2 if cfg.piano else 1,
+          augment=augment if augment is not None else split == "train" or rng.random() < 0.7
+      )[which]
     except engrave.EngraveError:
       continue
     if img.shape[1] <= cfg.max_width and img.shape[1] // 4 >= 1.5 * len(tokens) + 2:
@@ -93,6 +121,11 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      train_multirest_uniform=0.33),
       OmrSynthConfig(name="quick", description="Tiny set for tests and smoke runs.",
                      num_train=160, num_validation=32, num_test=32, max_width=768),
+      OmrSynthConfig(name="piano", description="Staves of two-staff piano systems with "
+                     "chords (the `chord` token): 16k train, 500 validation, 500 test staves "
+                     "(Leipzig).", num_train=16_000, piano=True),
+      OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
+                     num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]
   DEFAULT_CONFIG_NAME = "default"
   num_workers: int = 0  # rendering processes; 0 = one per core

@@ -60,24 +60,39 @@ def random_options(rng: np.random.Generator) -> dict:
 def render_staff(mei: str, font: str, rng: np.random.Generator, *, height: int = 64,
                  augment: bool = True) -> np.ndarray:
   """An engraved one-staff incipit as the recognizer sees it: uint8[height, W]."""
-  grey = engrave(mei, font, random_options(rng) if augment else None)
+  return render_staves(mei, font, rng, height=height, augment=augment)[0]
+
+
+def render_staves(mei: str, font: str, rng: np.random.Generator, *, height: int = 64,
+                  augment: bool = True, count: int = 1) -> list[np.ndarray]:
+  """The `count` staves of an engraved system as the recognizer sees them, top first: the
+  page degraded once, then each staff cropped as `ocr-jax omr` crops it (right of a system's
+  brace and barline, `staff.layout`) with its own jittered margins and effects."""
+  options = random_options(rng) if augment else {}
+  if count > 1:
+    options["pageMarginLeft"] = 60  # room for the brace
+  grey = engrave(mei, font, options or None)
   staves = staff_lib.find_staves(grey)
-  if len(staves) != 1:
-    raise EngraveError(f"expected one staff in the engraving, found {len(staves)}")
-  s = staves[0]
+  if len(staves) != count:
+    raise EngraveError(f"expected {count} staves in the engraving, found {len(staves)}")
+  if count > 1:
+    staves, grey = staff_lib.past_system_lines(grey, staves)
   if not augment:
-    return preprocess.resize_to_height(staff_lib.crop(grey, s), height)
+    return [preprocess.resize_to_height(staff_lib.crop(grey, s), height) for s in staves]
   paper = int(rng.integers(170, 256))
   ink = int(rng.integers(0, max(1, paper - 110)))
   img = Image.fromarray((ink + grey.astype(np.float32) / 255 * (paper - ink)).astype(np.uint8))
   img = degrade(img, rng, paper=paper)
-  jitter = lambda: staff_lib.MARGIN + rng.uniform(-0.4, 0.4)  # noqa: E731
-  arr = staff_lib.crop(np.asarray(img), s, top_margin=jitter(), bottom_margin=jitter(),
-                       side_margin=rng.uniform(0.1, 1.5))
-  stretch = rng.uniform(0.9, 1.15)
-  width = max(4, int(round(arr.shape[1] * height / arr.shape[0] * stretch)))
-  arr = np.asarray(Image.fromarray(arr).resize((width, height), Image.BILINEAR))
-  return finish(arr, rng)
+  out = []
+  for s in staves:
+    jitter = lambda: staff_lib.MARGIN + rng.uniform(-0.4, 0.4)  # noqa: E731
+    arr = staff_lib.crop(np.asarray(img), s, top_margin=jitter(), bottom_margin=jitter(),
+                         side_margin=rng.uniform(0.1, 1.5))
+    stretch = rng.uniform(0.9, 1.15)
+    width = max(4, int(round(arr.shape[1] * height / arr.shape[0] * stretch)))
+    arr = np.asarray(Image.fromarray(arr).resize((width, height), Image.BILINEAR))
+    out.append(finish(arr, rng))
+  return out
 
 
 def degrade(img: Image.Image, rng, *, paper: int) -> Image.Image:

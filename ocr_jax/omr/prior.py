@@ -40,6 +40,7 @@ class _State:
   accidentals: tuple = ()  # ((step, octave, alter), ...) set earlier in this bar
   tie: bool = False  # the previous token is a tie
   last_note: tuple | None = None  # (step, octave, alter)
+  chord: bool = False  # the previous token is `chord`: the next note takes no time
 
 
 @dataclasses.dataclass
@@ -113,9 +114,10 @@ class MusicPrior:
       if alter != expected or any(st == step and o == octave for st, o, _ in accidentals):
         accidentals = tuple(x for x in accidentals if x[:2] != (step, octave))
         accidentals += ((step, octave, alter),)
-      bar_time = s.bar_time + (0 if obj.grace else obj.duration)
+      bar_time = s.bar_time + (0 if obj.grace or s.chord else obj.duration)
       return dataclasses.replace(s, bar_time=bar_time, accidentals=accidentals, tie=False,
-                                 last_note=(step, octave, alter)), cost + self._overrun(s, bar_time)
+                                 chord=False, last_note=(step, octave, alter)), (
+                                     cost + self._overrun(s, bar_time))
     if isinstance(obj, tk.Rest):
       bar_time = s.bar_time + obj.duration
       return dataclasses.replace(s, bar_time=bar_time, tie=False), self._overrun(s, bar_time)
@@ -123,6 +125,8 @@ class MusicPrior:
       return dataclasses.replace(s, multirest=True, tie=False), 0.0
     if isinstance(obj, tk.Tie):
       return dataclasses.replace(s, tie=True), 0.0
+    if isinstance(obj, tk.Chord):
+      return dataclasses.replace(s, chord=True), 0.0
     if isinstance(obj, tk.Time):
       return dataclasses.replace(s, bar_length=obj.bar_length, bar_time=Fraction(0),
                                  tie=False), 0.0

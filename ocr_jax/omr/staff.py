@@ -179,10 +179,13 @@ def _systems(mask: np.ndarray, staves: list[Staff]) -> tuple[list[list[int]], li
   return groups, joints
 
 
-def _past_system_lines(grey, staves, groups, joints):
+def past_system_lines(grey: np.ndarray, staves: list[Staff], groups=None, joints=None
+                      ) -> tuple[list[Staff], np.ndarray]:
   """Staves of a multi-staff system start right of the brace and system barline that join
   them, which are painted paper (a training staff has neither: read, they turn into a
-  barline and hide the clef)."""
+  barline and hide the clef). `groups, joints` as `_systems` gives them (found if None)."""
+  if groups is None:
+    groups, joints = _systems(_ink(grey, 0.2), staves)
   grey, staves = grey.copy(), list(staves)
   paper = int(np.median(grey))
   for group, joint in zip(groups, joints):
@@ -229,7 +232,7 @@ def layout(grey: np.ndarray, deskew: bool = True, force: bool = False
   staves = find_staves(straight)
   if staves:
     groups, joints = _systems(_ink(straight, 0.2), staves)
-    staves, straight = _past_system_lines(straight, staves, groups, joints)
+    staves, straight = past_system_lines(straight, staves, groups, joints)
     return angle, staves, [crop(straight, s) for s in staves], groups
   h, w = straight.shape
   paper = float(np.median(straight))

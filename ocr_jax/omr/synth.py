@@ -68,6 +68,7 @@ class Event:
   alter: int = 0
   fermata: bool = False
   tie: bool = False  # tied to the next note
+  chord: tuple["Event", ...] = ()  # notes struck with this one, above it (piano staves)
 
   @property
   def step(self) -> str:
@@ -101,6 +102,8 @@ class Incipit:
     for bar in self.bars:
       for e in bar:
         out.append(e.token())
+        for c in e.chord:
+          out += ["chord", c.token()]
         if e.tie:
           out.append("tie")
       out.append("barline")
@@ -235,6 +238,36 @@ def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
 # ------------------------------------------------------------------------------------------
 # MEI.
 # ------------------------------------------------------------------------------------------
+# Chords added above a note, in diatonic steps: thirds, sixths, triads, octaves.
+CHORD_SHAPES = ((2,), (4,), (5,), (7,), (2, 4), (2, 5), (3, 5), (4, 7), (2, 4, 7))
+
+
+def add_chords(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
+  """Turns notes of `inc` into chords with chance `p` each (not grace notes, tied notes or
+  the note a tie ends on): 1-3 notes above it in the key (CHORD_SHAPES), kept within two
+  ledger lines above the staff; a chord note outside the vocabulary is left out. In place;
+  returns `inc`."""
+  vocab = tk.vocabulary()
+  step, octave = CLEFS[inc.clef][1]
+  hi = octave * 7 + _STEPS.index(step) + 12
+  alters = tk.key_alters(inc.key)
+  after_tie = False
+  for bar in inc.bars:
+    for e in bar:
+      if e.kind != "note" or e.tie or after_tie or rng.random() >= p:
+        after_tie = e.kind == "note" and e.tie
+        continue
+      shape = CHORD_SHAPES[rng.integers(len(CHORD_SHAPES))]
+      added = []
+      for up in shape:
+        c = Event("note", e.value, e.dots, e.diatonic + up)
+        c.alter = alters[c.step]
+        if c.diatonic <= hi and c.token() in vocab:
+          added.append(c)
+      e.chord, e.fermata = tuple(added), False
+  return inc
+
+
 def _beam_groups(bar: list[Event], beat: Fraction) -> list[list[int]]:
   """Runs of >= 2 consecutive flagged notes inside one beat (indices into `bar`)."""
   groups, run, t = [], [], Fraction(0)
@@ -290,6 +323,16 @@ def _layers(inc: Incipit) -> list[str]:
         attrs += ' fermata="above"'
       if e.kind == "rest":
         items.append(f"<rest {attrs}/>")
+        tied = False
+        continue
+      if e.chord:  # the chord's notes: pitch and displayed accidental each
+        notes = ""
+        for c in (e,) + e.chord:
+          current = shown.get((c.step, c.octave), key[c.step])
+          accid = f' accid="{_MEI_ACCID[c.alter]}"' if c.alter != current else ""
+          shown[(c.step, c.octave)] = c.alter
+          notes += f'<note pname="{c.step.lower()}" oct="{c.octave}"{accid}/>'
+        items.append(f"<chord {attrs}>{notes}</chord>")
         tied = False
         continue
       attrs += f' pname="{e.step.lower()}" oct="{e.octave}"'
