@@ -2,7 +2,7 @@
 
   python launch/evaluate_omr.py [--model=WORKDIR] [--split=test] [--limit=0] [--timed=50]
       [--decoder=music|beam|greedy] [--bar_weight=4] [--key_weight=1] [--pickup_weight=1]
-      [--beam_width=8] [--by_kind] [--frames=0] [--force]
+      [--beam_width=8] [--by_kind] [--frames=0] [--force] [--builder_config=NAME]
 
 Reads every staff of a split of the model's dataset (`omr_synth` test = the held-out font
 Leipzig) through the same path as `ocr-jax omr` (staff found in the image, cropped, read in
@@ -70,6 +70,9 @@ def main():
   parser.add_argument("--model", default="", help="training workdir (default: released)")
   parser.add_argument("--split", default="test", help="the dataset split to read")
   parser.add_argument("--data_dir", default="", help="tfds data dir (default: the config's)")
+  parser.add_argument("--builder_config", default="",
+                      help="the dataset's builder config (default: the model's; e.g. 'more' "
+                      "to read a piano model on the one-staff melodies)")
   parser.add_argument("--limit", type=int, default=0, help="first N staves only (0 = all)")
   parser.add_argument("--timed", type=int, default=50, help="staves timed one at a time")
   parser.add_argument("--errors", type=int, default=0, help="print this many sample errors")
@@ -97,6 +100,8 @@ def main():
   data_config = reader.config.data
   if args.data_dir:
     data_config.data_dir = args.data_dir
+  if args.builder_config:
+    data_config.builder_config = args.builder_config
   pipeline.prepare(data_config)
   source = pipeline.get_builder(data_config).as_data_source()[args.split]
   n = len(source) if not args.limit else min(args.limit, len(source))

@@ -82,7 +82,7 @@ class Recognizer:
                        "decoder (use 'greedy')")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
-    if decoder == "music" and not config.charset.startswith("primus_semantic"):
+    if decoder == "music" and not config.charset.startswith(("primus_semantic", "primus_piano")):
       raise ValueError(f"decoder 'music' needs a model of PrIMuS semantic tokens; this one "
                        f"reads {config.charset!r}")
     self.decoder, self.beam_width, self.words_trust = decoder, beam_width, words_trust

@@ -130,7 +130,8 @@ def perform(reading: Reading, where: str = "", resync_bars: bool = True) -> Perf
   """A Reading's staves as parts sounding together (module doc); by default bars that were
   read not to fill their meter are put back on its grid (`omr/events.py`). Systems with
   fewer staves than the most crowded one leave the lower parts silent (and are named in a
-  warning). Raises TokenError naming the system and staff of a bad token."""
+  warning). A `chord` mark the recognizer put where no chord can be is left out. Raises
+  TokenError naming the system and staff of a bad token."""
   systems = reading.system_list()
   parts = max((len(s) for s in systems), default=0)
   warnings = []
@@ -139,7 +140,8 @@ def perform(reading: Reading, where: str = "", resync_bars: bool = True) -> Perf
     if len(system) != parts:
       warnings.append(f"{where + ': ' if where else ''}system {m + 1} has {len(system)} of "
                       f"{parts} staves; the parts below it rest there")
-    objects.append([tk.parse(reading.staves[i].tokens, _staff_name(where, m, p, parts))
+    objects.append([tk.parse(tk.drop_stray_chords(reading.staves[i].tokens),
+                             _staff_name(where, m, p, parts))
                     for p, i in enumerate(system)] + [[]] * (parts - len(system)))
   scores, more = events.align_systems(objects, resync_bars, where)
   return Performance(scores, warnings + more)
@@ -164,7 +166,7 @@ def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int, int]
   written; the prediction as `write_midi` times it (bars resynced, `omr/events.py`) and, for
   the second count, as read. Resync moves onsets only, so the predicted count is one."""
   ref = midi.score_notes(events.score_from_tokens(reference_tokens))
-  objects = tk.parse(predicted_tokens)
+  objects = tk.parse(tk.drop_stray_chords(list(predicted_tokens)))
   hyp = midi.score_notes(events.to_score(objects, resync_bars=True))
   as_read = midi.score_notes(events.to_score(objects))
   return (midi.note_matches(ref, hyp), midi.note_matches(ref, as_read), len(ref), len(hyp))

@@ -59,7 +59,7 @@ class OnnxRecognizer:
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
     if decoder == "music":
-      if not str(meta.get("charset_name", "")).startswith("primus_semantic"):
+      if not str(meta.get("charset_name", "")).startswith(("primus_semantic", "primus_piano")):
         raise ValueError("decoder 'music' needs a model of PrIMuS semantic tokens")
       if music_prior is None:
         from ocr_jax.omr import prior  # pylint: disable=g-import-not-at-top

@@ -17,7 +17,9 @@ of 24k training staves for continued training; validation and test are default's
 (treble and bass of one key, meter and 1-3 bars, joined by a brace, notes turned into chords
 of 2-4 notes, `synth.add_chords`), each example one staff of its own system, cropped right of
 the brace as `ocr-jax omr` crops it; labels use the `chord` token (`omr/tokens.py`);
-validation and test are drawn the same way (test in Leipzig).
+validation and test are drawn the same way (test in Leipzig). `piano_mix`: half of its
+training staves are one-staff incipits (trained on piano staves alone, a model forgot
+melodies: one-staff Leipzig note-F1 0.964 -> 0.589).
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   train_multirest_p: float = synth.MULTIREST_P
   train_multirest_uniform: float = 0.0
   piano: bool = False  # every split: staves of braced two-staff systems with chords
+  train_mono: bool = False  # piano, training split: half the examples (index % 4 >= 2) are
+  # one-staff incipits as `more` draws them, so a piano model keeps reading melodies
   max_tokens: int = 60  # piano: a staff's labels fit the config's max_label_length (64)
 
 
@@ -73,7 +77,8 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
     seed = cfg.seed if split == "train" else 0
     rng = np.random.default_rng([seed, _SPLIT_SEED[split], index, attempt])
     augment = None
-    if cfg.piano:
+    piano = cfg.piano and not (split == "train" and cfg.train_mono and index % 4 >= 2)
+    if piano:
       tokens, mei, which = _piano_staff(cfg, rng, index)
       if len(tokens) > cfg.max_tokens:
         continue
@@ -85,7 +90,7 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
     tk.parse(tokens)  # every token in the vocabulary, or preparation stops here
     try:
       img = engrave.render_staves(
-          mei, font, rng, height=cfg.height, count=2 if cfg.piano else 1,
+          mei, font, rng, height=cfg.height, count=2 if piano else 1,
           augment=augment if augment is not None else split == "train" or rng.random() < 0.7
       )[which]
     except engrave.EngraveError:
@@ -124,6 +129,11 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
       OmrSynthConfig(name="piano", description="Staves of two-staff piano systems with "
                      "chords (the `chord` token): 16k train, 500 validation, 500 test staves "
                      "(Leipzig).", num_train=16_000, piano=True),
+      OmrSynthConfig(name="piano_mix", description="`piano`'s validation and test; 24k "
+                     "train staves (seed 3), half of them piano staves, half one-staff "
+                     "incipits drawn as `more` draws them (melodies are not forgotten).",
+                     num_train=24_000, seed=3, piano=True, train_mono=True,
+                     train_multirest_p=0.2, train_multirest_uniform=0.33),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

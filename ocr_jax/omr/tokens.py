@@ -162,6 +162,14 @@ def split_tokens(text: str) -> list[str]:
   return text.split()
 
 
+def drop_stray_chords(tokens: list[str]) -> list[str]:
+  """A recognizer's tokens without the `chord` marks that do not stand between two notes
+  (its best reading; `parse` rejects them in token files)."""
+  return [t for i, t in enumerate(tokens) if t != "chord" or (
+      0 < i < len(tokens) - 1 and tokens[i - 1].startswith(("note-", "gracenote-"))
+      and tokens[i + 1].startswith("note-"))]
+
+
 def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
   """Tokens (a list, or text) -> objects. The first bad token raises TokenError naming
   `where`, the token and its position (0-based)."""
