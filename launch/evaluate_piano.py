@@ -26,7 +26,8 @@ import numpy as np
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--model", default="", help="training workdir (default: released)")
+  parser.add_argument("--model", default="", help="a training workdir or released model "
+                      "(default: as ocr-jax omr reads, music_piano for systems)")
   parser.add_argument("--systems", type=int, default=60)
   parser.add_argument("--pages", type=int, default=15)
   parser.add_argument("--font", default="Leipzig")
@@ -61,7 +62,7 @@ def main():
 
   sets = {"system": [([t], g) for t, g in (system() for _ in range(args.systems))],
           "page": [page(int(rng.integers(3, 6))) for _ in range(args.pages)]}
-  reader = music.load(args.model or None)
+  reader = music.load(args.model) if args.model else music.Readers()
   out = {"font": args.font, "model": args.model or "released", "chord_p": args.chord_p,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   for name, items in sets.items():

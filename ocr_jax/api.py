@@ -84,7 +84,7 @@ class Score:
     return performance
 
 
-_LOADED: dict[tuple, inference.Recognizer] = {}
+_LOADED: dict[tuple, Any] = {}  # Recognizers, and music.Readers
 
 
 def _recognizer(model: str, decoder: str) -> inference.Recognizer:
@@ -152,7 +152,12 @@ def read_music(images: Any | Iterable[Any], model: str | None = None,
                decoder: str = "music") -> list[Score]:
   """Reads printed music: staff images or pages of staves (found, deskewed, read top to
   bottom). One Score per image, in order; `score.write_midi(path)` writes it."""
-  recognizer = _recognizer(released.resolve(model or released.MUSIC_MODEL), decoder)
+  if model:
+    recognizer = _recognizer(released.resolve(model), decoder)
+  else:  # as ocr-jax omr: the melody model, the piano model for piano systems
+    if ("readers", decoder) not in _LOADED:
+      _LOADED[("readers", decoder)] = music.Readers(decoder)
+    recognizer = _LOADED[("readers", decoder)]
   items = _inputs(images)
   good = [i for i, (_, g) in enumerate(items) if not isinstance(g, Exception)]
   outs = music.read_images(recognizer, [items[i][1] for i in good])

@@ -179,7 +179,8 @@ def cmd_omr(args) -> int:
     print("error: with several inputs, --musicxml must be an existing folder", file=sys.stderr)
     return 2
   try:
-    reader = music.load(args.model, decoder=args.decoder)
+    reader = (music.load(args.model, decoder=args.decoder) if args.model
+              else music.Readers(decoder=args.decoder))
   except (OSError, ValueError, KeyError) as e:
     print(f"error: {args.model or 'released music model'}: cannot load model ({e})",
           file=sys.stderr)
@@ -280,7 +281,8 @@ def main(argv=None) -> int:
   omr.add_argument("-o", "--output", help="the MIDI file (one input), or an existing folder; "
                    "default: X.mid beside each X.png")
   omr.add_argument("--model", default="", help="a training workdir or a released model's "
-                   "name; default: music_synth")
+                   "name, reading every staff; default: music_synth, and music_piano for the "
+                   "staves of systems of two or more staves")
   omr.add_argument("--tokens", action="store_true",
                    help="also print each staff's recognized PrIMuS tokens")
   omr.add_argument("--json", action="store_true",

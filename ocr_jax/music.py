@@ -88,22 +88,52 @@ def load(model_dir: str | None = None, decoder: str = "music", **kwargs):
       released.resolve(model_dir or released.MUSIC_MODEL), decoder=decoder, **kwargs)
 
 
+class Readers:
+  """The released melody model, and the released piano model for the staves of systems of
+  two or more staves (loaded on the first such staff): what `ocr-jax omr` reads with when
+  no model is named. The piano model (`music_piano`) reads chords; the melody model
+  (`music_synth`) reads one-staff melodies with fewer token errors (docs/music.md)."""
+
+  def __init__(self, decoder: str = "music", **kwargs):
+    from ocr_jax import released  # pylint: disable=g-import-not-at-top
+    self.melody = load(None, decoder, **kwargs)
+    self._piano = None
+    self._load_piano = lambda: load(released.PIANO_MODEL, decoder, **kwargs)
+
+  @property
+  def piano(self):
+    if self._piano is None:
+      self._piano = self._load_piano()
+    return self._piano
+
+
 def read_images(recognizer, greys, force: bool = False) -> list:
   """Images -> a Reading each, or the StaffError/ImageError that stopped that image. The
-  staves of all images are read in one batched pass. `force`: a wide image with no staff
-  found is read whole (`omr/staff.py`) instead of being an error."""
-  found, crops = [], []
+  staves of all images are read in one batched pass per model (`recognizer` reads all, or
+  a `Readers` sends the staves of multi-staff systems to its piano model). `force`: a wide
+  image with no staff found is read whole (`omr/staff.py`) instead of being an error."""
+  melody = recognizer.melody if isinstance(recognizer, Readers) else recognizer
+  found, crops, piano = [], [], []
   for grey in greys:
     try:
       angle, staves, images, systems = staff_lib.layout(preprocess.dark_on_light(grey),
                                                         force=force)
-      images = [recognizer.check_line(image) for image in images]
+      images = [melody.check_line(image) for image in images]
     except (staff_lib.StaffError, preprocess.ImageError) as e:
       found.append(e)
       continue
     found.append((angle, staves, systems, len(crops)))
+    in_systems = {i for system in systems if len(system) > 1 for i in system}
+    piano += [i in in_systems for i in range(len(images))]
     crops.extend(images)
-  results = recognizer.read_arrays(crops, checked=True) if crops else []
+  results = [None] * len(crops)
+  routes = [(melody, [i for i, p in enumerate(piano) if not p or melody is recognizer])]
+  if isinstance(recognizer, Readers) and any(piano):
+    routes.append((recognizer.piano, [i for i, p in enumerate(piano) if p]))
+  for reader, which in routes:
+    if which:
+      for i, r in zip(which, reader.read_arrays([crops[i] for i in which], checked=True)):
+        results[i] = r
   out = []
   for item in found:
     if isinstance(item, Exception):

@@ -126,7 +126,7 @@ def test_released_models_are_picked_by_name(tmp_path):
   from ocr_jax import cli, released
   assert released.resolve("english_print") == ocr_jax.ENGLISH_MODEL
   assert released.resolve("music_synth") == ocr_jax.MUSIC_MODEL
-  assert {"english_print", "music_synth", "korean"} <= set(released.names())
+  assert {"english_print", "music_synth", "music_piano", "korean"} <= set(released.names())
   assert released.resolve("korean") == released.KOREAN_MODEL
   assert released.resolve("no_such_model") == "no_such_model"  # left for the loader to report
   assert released.resolve(str(tmp_path)) == str(tmp_path)

@@ -176,3 +176,24 @@ def test_piano_training_staves_hold_chords_and_are_cropped_as_read():
   assert inc.mei().count("<chord ") == len(chords)
   onsets = [n.onset for n in events.score_from_tokens(inc.tokens()).notes]
   assert len(onsets) > len(set(onsets))  # notes struck together
+
+
+def test_default_reading_sends_piano_systems_to_the_piano_model():
+  """With no model named, staves of a multi-staff system are read by `music_piano`, which
+  reads chords (this system, Leipzig: 12 of its 13 chord marks, note-F1 0.876 measured), and
+  a one-staff image by the melody model `music_synth`, which has no `chord` class."""
+  import ocr_jax  # pylint: disable=import-outside-toplevel
+  rng = np.random.default_rng(4)
+  upper = synth.add_chords(synth.random_incipit(rng, 0, clef="G2", n_bars=3), rng, 0.4)
+  lower = synth.add_chords(synth.random_incipit(rng, 0, clef="F4", key=upper.key,
+                                                meter=upper.meter, n_bars=3), rng, 0.4)
+  grey = engrave.engrave(synth.system_mei([upper, lower]), "Leipzig", {"pageMarginLeft": 60})
+  melody = engrave.engrave(synth.random_incipit(rng).mei(), "Leipzig")
+  score, single = ocr_jax.read_music([grey, melody])
+  reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  assert score.systems == [[0, 1]] and score.tokens.count("chord") >= 8
+  assert midi.note_f1(midi.score_notes(reference), midi.score_notes(score.timed().parts),
+                      48)[2] >= 0.8
+  readers = ocr_jax.api._LOADED[("readers", "music")]  # pylint: disable=protected-access
+  assert readers.melody.charset.symbols[-1] != "chord" and single.systems == [[0]]
+  assert readers.piano.charset.symbols[-1] == "chord"

@@ -10,6 +10,7 @@ import os
 RELEASED_DIR = os.path.dirname(os.path.abspath(__file__))
 ENGLISH_MODEL = os.path.join(RELEASED_DIR, "english_print")
 MUSIC_MODEL = os.path.join(RELEASED_DIR, "music_synth")
+PIANO_MODEL = os.path.join(RELEASED_DIR, "music_piano")  # systems of 2+ staves, chords
 KOREAN_MODEL = os.path.join(RELEASED_DIR, "korean")
 
 
