@@ -150,8 +150,10 @@ def read_text(images: Any | Iterable[Any], model: str | None = None, layout: str
 
 def read_music(images: Any | Iterable[Any], model: str | None = None,
                decoder: str = "music") -> list[Score]:
-  """Reads printed music: staff images or pages of staves (found, deskewed, read top to
-  bottom). One Score per image, in order; `score.write_midi(path)` writes it."""
+  """Reads printed music: staff images or pages of staves (found, deskewed, grouped into
+  systems, read top to bottom). One Score per image, in order; `score.write_midi(path)` and
+  `score.write_musicxml(path)` write it. With no `model`, as `ocr-jax omr`: `music_synth`
+  reads one-staff systems and `music_piano` the staves of piano systems (`music.Readers`)."""
   if model:
     recognizer = _recognizer(released.resolve(model), decoder)
   else:  # as ocr-jax omr: the melody model, the piano model for piano systems
