@@ -42,14 +42,11 @@ def main():
   rng = np.random.default_rng(args.seed)
 
   def system():
-    bars = int(rng.integers(2, 6))
-    upper = synth.random_incipit(rng, 0, clef="G2", n_bars=bars)
-    lower = synth.random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
-                                 n_bars=bars)
+    upper, lower = synth.piano_pair(rng, int(rng.integers(2, 6)))
     if args.chord_p:
       synth.add_chords(upper, rng, args.chord_p)
       synth.add_chords(lower, rng, args.chord_p)
-    options = dict(engrave.random_options(rng), pageMarginLeft=60)
+    options = dict(engrave.random_options(rng), **engrave.SYSTEM)
     return [upper.tokens(), lower.tokens()], engrave.engrave(
         synth.system_mei([upper, lower]), args.font, options)
 

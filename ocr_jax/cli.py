@@ -153,16 +153,14 @@ def cmd_tokens2midi(args) -> int:
   return 1 if failed else 0
 
 
-def _musicxml_path(option: str | None, path: str, inputs: int) -> str | None:
+def _musicxml_path(option: str | None, path: str) -> str | None:
   """Where --musicxml writes an input's MusicXML: the file named (one input) or STEM.musicxml
   in the folder named."""
   if not option:
     return None
   if os.path.isdir(option):
     return os.path.join(option, os.path.splitext(os.path.basename(path))[0] + ".musicxml")
-  if inputs > 1:
-    raise ValueError("with several inputs, --musicxml must be an existing folder")
-  return option
+  return option  # one input (cmd_omr refuses a file name for several)
 
 
 def cmd_omr(args) -> int:
@@ -196,7 +194,7 @@ def cmd_omr(args) -> int:
         if isinstance(got, Exception):
           raise got
         score = music.write_midi(got, out, bpm=args.bpm, resync_bars=not args.no_resync)
-        xml = _musicxml_path(args.musicxml, path, len(paths) + len(errors))
+        xml = _musicxml_path(args.musicxml, path)
         if xml:
           from ocr_jax.omr import musicxml  # pylint: disable=g-import-not-at-top
           musicxml.write(score.parts, xml)

@@ -317,7 +317,7 @@ def _join(bands, median: float):
   return lines
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
   """[start, stop) of each run of True."""
   padded = np.concatenate([[False], flags, [False]])
   edges = np.flatnonzero(padded[1:] != padded[:-1])
@@ -336,15 +336,15 @@ def find_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
   # A row is text if it has more ink than isolated specks give.
   row_ink = mask.sum(axis=1)
   flags = row_ink > max(2, 0.002 * w)
-  runs = _runs(flags)
-  if not runs:
+  spans = runs(flags)
+  if not spans:
     return []
-  heights = np.array([b - a for a, b in runs])
+  heights = np.array([b - a for a, b in spans])
   tall = heights[heights >= max(3, 0.5 * heights.max())]  # text lines, not specks
   median = float(np.median(tall if tall.size else heights))
   # Merge fragments of one line (dots of i and j, accents) separated by a tiny gap.
   merged: list[list[int]] = []
-  for a, b in runs:
+  for a, b in spans:
     small = b - a < 0.5 * median or merged and merged[-1][1] - merged[-1][0] < 0.5 * median
     if merged and a - merged[-1][1] < 0.15 * median and small:
       merged[-1][1] = b

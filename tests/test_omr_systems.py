@@ -17,16 +17,9 @@ from ocr_jax.omr import engrave, events, midi, staff, synth, tokens as tk
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _piano(rng, bars=4):
-  upper = synth.random_incipit(rng, 0, clef="G2", n_bars=bars)
-  lower = synth.random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
-                               n_bars=bars)
-  return upper, lower
-
-
 def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   rng = np.random.default_rng(5)
-  upper, lower = _piano(rng)
+  upper, lower = synth.piano_pair(rng, 4)
   # One part: exactly the joined staff's timing (a melody's lines, as before systems).
   joined = tk.parse(upper.tokens() + lower.tokens())
   (alone,), warnings = events.align_systems([[tk.parse(upper.tokens())],
@@ -56,8 +49,8 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
 def test_systems_are_staves_joined_by_a_brace_or_system_barline():
   rng = np.random.default_rng(2)
   for font in ("Leipzig", "Petaluma"):
-    upper, lower = _piano(rng)
-    grey = engrave.engrave(synth.system_mei([upper, lower]), font, {"pageMarginLeft": 60})
+    upper, lower = synth.piano_pair(rng, 4)
+    grey = engrave.engrave(synth.system_mei([upper, lower]), font, engrave.SYSTEM)
     found = staff.find_staves(grey)
     assert len(found) == 2 and staff.systems(grey, found) == [[0, 1]], font
     # The same two staves engraved apart and stacked: two systems of one staff.
@@ -85,10 +78,10 @@ def test_piano_system_image_to_midi_and_musicxml_read_back_by_verovio(tmp_path):
   same notes. The F1 bound is a regression guard (measured 1.0 on this system)."""
   import verovio  # pylint: disable=import-outside-toplevel
   rng = np.random.default_rng(1)
-  upper, lower = _piano(rng)
+  upper, lower = synth.piano_pair(rng, 4)
   image = tmp_path / "system.png"
   Image.fromarray(engrave.engrave(synth.system_mei([upper, lower]), "Leipzig",
-                                  {"pageMarginLeft": 60})).save(image)
+                                  engrave.SYSTEM)).save(image)
   out, xml = tmp_path / "system.mid", tmp_path / "system.musicxml"
   proc = subprocess.run([sys.executable, "-m", "ocr_jax.cli", "omr", str(image), "-o",
                          str(out), "--musicxml", str(xml), "--json"],
@@ -187,7 +180,7 @@ def test_default_reading_sends_piano_systems_to_the_piano_model():
   upper = synth.add_chords(synth.random_incipit(rng, 0, clef="G2", n_bars=3), rng, 0.4)
   lower = synth.add_chords(synth.random_incipit(rng, 0, clef="F4", key=upper.key,
                                                 meter=upper.meter, n_bars=3), rng, 0.4)
-  grey = engrave.engrave(synth.system_mei([upper, lower]), "Leipzig", {"pageMarginLeft": 60})
+  grey = engrave.engrave(synth.system_mei([upper, lower]), "Leipzig", engrave.SYSTEM)
   melody = engrave.engrave(synth.random_incipit(rng).mei(), "Leipzig")
   score, single = ocr_jax.read_music([grey, melody])
   reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])

@@ -58,10 +58,7 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   """(tokens, MEI of its system, staff 0 or 1) of a piano example: the upper or the lower
   staff of a fresh system by the parity of `index`."""
-  bars = int(rng.integers(1, 4))
-  upper = synth.random_incipit(rng, 0, clef="G2", n_bars=bars)
-  lower = synth.random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
-                               n_bars=bars)
+  upper, lower = synth.piano_pair(rng, int(rng.integers(1, 4)))
   synth.add_chords(upper, rng, rng.uniform(0.05, 0.5))
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7))
   which = index % 2

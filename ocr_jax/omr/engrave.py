@@ -17,6 +17,7 @@ from ocr_jax.data import preprocess
 from ocr_jax.omr import staff as staff_lib
 
 FONTS = ("Leipzig", "Bravura", "Gootville", "Leland", "Petaluma")
+SYSTEM = {"pageMarginLeft": 60}  # options for a braced system: room for the brace
 
 
 class EngraveError(RuntimeError):
@@ -70,7 +71,7 @@ def render_staves(mei: str, font: str, rng: np.random.Generator, *, height: int 
   brace and barline, `staff.layout`) with its own jittered margins and effects."""
   options = random_options(rng) if augment else {}
   if count > 1:
-    options["pageMarginLeft"] = 60  # room for the brace
+    options.update(SYSTEM)
   grey = engrave(mei, font, options or None)
   staves = staff_lib.find_staves(grey)
   if len(staves) != count:

@@ -67,16 +67,10 @@ def staff_like(grey: np.ndarray) -> bool:
   Korean dev sets: 8 of 15 pass and no text line; then 6 of the 14 such test staves (Leipzig)
   and none of 1,127 wide lines of the English test sets."""
   for fraction in (0.15, 0.4):
-    coverage = _ink(grey, fraction).mean(axis=1)
-    bands = []
-    for r in np.flatnonzero(coverage >= 0.9):
-      if bands and r - bands[-1][1] <= 1:
-        bands[-1][1] = r
-      else:
-        bands.append([r, r])
-    if not 3 <= len(bands) <= 5 or any(b - a >= 5 for a, b in bands):
+    bands = page_lib.runs(_ink(grey, fraction).mean(axis=1) >= 0.9)
+    if not 3 <= len(bands) <= 5 or any(b - a > 5 for a, b in bands):
       continue
-    centres = np.array([(a + b) / 2 for a, b in bands])
+    centres = np.array([(a + b - 1) / 2 for a, b in bands])
     if abs((centres[0] + centres[-1]) / 2 - grey.shape[0] / 2) > 0.2 * grey.shape[0]:
       continue
     gaps = np.diff(centres)
@@ -186,6 +180,8 @@ def past_system_lines(grey: np.ndarray, staves: list[Staff], groups=None, joints
   barline and hide the clef). `groups, joints` as `_systems` gives them (found if None)."""
   if groups is None:
     groups, joints = _systems(_ink(grey, 0.2), staves)
+  if max(joints, default=-1) < 0:
+    return list(staves), grey
   grey, staves = grey.copy(), list(staves)
   paper = int(np.median(grey))
   for group, joint in zip(groups, joints):
@@ -231,8 +227,10 @@ def layout(grey: np.ndarray, deskew: bool = True, force: bool = False
   straight = page_lib.rotate(grey, angle)
   staves = find_staves(straight)
   if staves:
-    groups, joints = _systems(_ink(straight, 0.2), staves)
-    staves, straight = past_system_lines(straight, staves, groups, joints)
+    groups = [[0]]
+    if len(staves) > 1:  # a system needs two staves: one staff skips the second ink mask
+      groups, joints = _systems(_ink(straight, 0.2), staves)
+      staves, straight = past_system_lines(straight, staves, groups, joints)
     return angle, staves, [crop(straight, s) for s in staves], groups
   h, w = straight.shape
   paper = float(np.median(straight))

@@ -142,6 +142,14 @@ def _multirests() -> list[int]:
 MULTIREST_P = 0.12  # chance of a leading multirest in the released splits
 
 
+def piano_pair(rng: np.random.Generator, n_bars: int) -> tuple[Incipit, Incipit]:
+  """A treble and a bass staff of one key, meter and `n_bars` bars, no multirest: the hands
+  of a piano system (`system_mei`; `add_chords` makes chords of their notes)."""
+  upper = random_incipit(rng, 0, clef="G2", n_bars=n_bars)
+  return upper, random_incipit(rng, 0, clef="F4", key=upper.key, meter=upper.meter,
+                               n_bars=n_bars)
+
+
 def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
                    multirest_uniform: float = 0.0, *, clef: str | None = None,
                    key: str | None = None, meter: str | None = None,
