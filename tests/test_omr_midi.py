@@ -141,6 +141,12 @@ def test_resync_bars_keeps_a_misread_duration_in_its_bar():
   # No time signature, no grid: bars are timed as read.
   no_meter = bar + bar.replace("D5_quarter", "D5_eighth") + "note-F5_half"
   assert _onsets(no_meter, True) == _onsets(no_meter, False)
+  # A first bar longer than the meter is no pickup (a pickup is shorter): it is put back on
+  # the grid like any other bar.
+  full = head.replace("note-G4_quarter", "note-G4_half note-A4_quarter") + bar + bar
+  over = head.replace("note-G4_quarter", "note-G4_half note-A4_half") + bar + bar
+  assert _onsets(over, True)[2:] == _onsets(full, False)[2:] != _onsets(over, False)[2:]
+  assert events.score_from_tokens(over).bars_off == [1]
 
 
 def test_music_prior_penalties():

@@ -44,6 +44,15 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   assert warnings == ["p.png: system 1: its staves read 2, 1 bars; aligned bar by bar from "
                       "the left"]
   assert [n.onset for n in b.notes] == [0] and a.length == b.length == 4
+  # The grid is trusted on the bars of every part with the same meters: one part's first bar
+  # read an eighth long (half its checked bars off) is put back by the other part's evidence.
+  long = tk.parse("clef-G2 timeSignature-2/4 note-C5_half note-E5_eighth barline "
+                  "note-D5_half barline")
+  (a, b), _ = events.align_systems([[long, low]], resync_bars=True)
+  assert [(n.pitch, n.onset) for n in a.notes] == [(72, 0), (76, 2), (74, 2)]
+  assert [(n.pitch, n.onset) for n in b.notes] == [(48, 0), (50, 2)] and a.length == 4
+  (a, b), _ = events.align_systems([[long, low]])  # as read: the long bar delays bar 2
+  assert [n.onset for n in b.notes] == [0, Fraction(5, 2)]
 
 
 def test_systems_are_staves_joined_by_a_brace_or_system_barline():

@@ -17,9 +17,12 @@ Choices (PrIMuS is silent on performance):
   shortened to the nearest whole number of bars (at least one), so one misread duration
   moves the notes of its own bar, not those of the rest of the piece. Exempt: the first bar
   after a time signature (a pickup), bars holding a multirest, and the last bar (no barline
-  follows). On tokens whose bars fill their meter it changes nothing. The grid is trusted
-  only when most checked bars as read fill it: when they do not, the time signature itself
-  was probably misread, and the bars are timed as read.
+  follows). A first bar longer than its meter is no pickup (a pickup is shorter) and is
+  resynced like the others. On tokens whose bars fill their meter it changes nothing. The
+  grid is trusted only when most checked bars as read fill it: when they do not, the time
+  signature itself was probably misread, and the bars are timed as read. In a system of
+  parts (`align_systems`) the count runs over every part that read the same meters, so one
+  misread bar in a two-bar staff is put back by its partner's bars.
 """
 from __future__ import annotations
 
@@ -75,6 +78,7 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
   meter = tk.Time(4, 4)
   bar_start = Fraction(0)
   checked = False  # the current bar is checked by `resync_bars` (a barline since the meter)
+  pickup = False  # the current bar is the first after a time signature (no multirest)
   bars_checked = bars_off_meter = 0
   pending_graces: list[tk.Note] = []
   tie_from: NoteEvent | None = None
@@ -120,26 +124,26 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
     elif isinstance(obj, tk.MultiRest):
       t += meter.bar_length * obj.bars
       tie_from = None
-      checked = False
+      checked = pickup = False
     elif isinstance(obj, tk.Tie):
       tie_from = last
     elif isinstance(obj, tk.Time):
       meter = obj
       times.append((t, obj))
-      bar_start, checked = t, False
+      bar_start, checked, pickup = t, False, True
     elif isinstance(obj, tk.Key):
       keys.append((t, obj.name))
     elif isinstance(obj, tk.Clef):
       clefs.append((t, obj.name))
     elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync`
-      if checked:
+      if checked or (pickup and t - bar_start > meter.bar_length):  # no pickup is that long
         bars_checked += 1
         if t - bar_start != meter.bar_length:
           bars_off_meter += 1
           bars_off.append(len(barlines) + 1)
           if resync:
             t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
-      bar_start, checked = t, times != []
+      bar_start, checked, pickup = t, times != [], False
       barlines.append(t)
   for g in pending_graces:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
@@ -165,13 +169,21 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   read different numbers of bars is still aligned bar by bar (the missing bars are rests) and
   named in a warning. With one part the score is that part's, unchanged."""
   parts = len(systems[0]) if systems else 0
-  timed = []
+  joined = []  # (objects, starts of its systems) per part
   for p in range(parts):
     objects, starts = [], []
     for staves in systems:
       starts.append(len(objects))
       objects += staves[p]
-    timed.append(to_score(objects, resync_bars, breaks=starts))
+    joined.append((objects, starts))
+  timed = [_timed(objects, False, starts) for objects, starts in joined]
+  if resync_bars:  # the grid's evidence: the bars of every part that read the same meters
+    meters = [[m for _, m in score.time_signatures] for score in timed]
+    for p, (objects, starts) in enumerate(joined):
+      alike = [q for q in range(parts) if meters[q] == meters[p]]
+      if 2 * sum(timed[q].bars_off_meter for q in alike) < sum(
+          timed[q].bars_checked for q in alike):
+        timed[p] = _timed(objects, True, starts)
   if parts <= 1:
     return timed, []
   warnings = []
