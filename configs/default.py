@@ -60,7 +60,10 @@ def get_config(arg=None):
   config.model.transformation = ml_collections.ConfigDict({"name": "none",  # or 'tps'
                                                            "num_fiducial": 20})
   config.model.features = ml_collections.ConfigDict({"name": "vgg",  # lenet | vgg | resnet
-                                                     "channels": (16, 32, 64, 96)})
+                                                     "channels": (16, 32, 64, 96),
+                                                     # 4 or 2 (vgg, resnet): the line's
+                                                     # width / frames (models/features.py)
+                                                     "width_reduction": 4})
   # A one-layer transformer learns faster per step than a BiLSTM of the same width and speed
   # (docs/training.md, "Default config"); the derived configs that shipped models keep their
   # BiLSTM.

@@ -22,7 +22,6 @@ import jax.numpy as jnp
 from ocr_jax import charset as charset_lib
 from ocr_jax import finetune
 from ocr_jax import models
-from ocr_jax.models import recognizer
 
 
 def enabled(config) -> bool:
@@ -51,8 +50,8 @@ def frame_kl(student_logits, teacher_logits, paddings):
   """Per-line sum over real frames of KL(teacher || student): float32[B]."""
   if student_logits.shape != teacher_logits.shape:
     raise ValueError(f"distill: student frames {student_logits.shape} and teacher frames "
-                     f"{teacher_logits.shape} differ; both need features of width reduction "
-                     f"{recognizer.WIDTH_REDUCTION}")
+                     f"{teacher_logits.shape} differ; both need features of the same width "
+                     f"reduction (config.model.features.width_reduction)")
   teacher_logp = jax.nn.log_softmax(jax.lax.stop_gradient(teacher_logits), axis=-1)
   student_logp = jax.nn.log_softmax(student_logits, axis=-1)
   kl = jnp.sum(jnp.exp(teacher_logp) * (teacher_logp - student_logp), axis=-1)

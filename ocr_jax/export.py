@@ -60,11 +60,13 @@ class _Graph:
     return outs
 
 
-def _features(g: _Graph, name: str, params, stats, x: str, mask: str):
+def _features(g: _Graph, name: str, params, stats, x: str, mask: str,
+              width_reduction: int = features_lib.WIDTH_REDUCTION):
   """Conv blocks on x [B, C, H, W] with the column mask [B, 1, 1, W]; returns (x, mask)."""
   channels = len([k for k in params if k.startswith("conv")])
+  block_pools = features_lib.pools(width_reduction)
   for i in range(channels):
-    ph, pw = features_lib.POOLS[i] if i < len(features_lib.POOLS) else (1, 1)
+    ph, pw = block_pools[i] if i < len(block_pools) else (1, 1)
     if name == "lenet":
       ph = pw = 2
     conv = params[f"conv{i}"]
@@ -184,7 +186,8 @@ def build_graph(config, charset, params, batch_stats, name: str = "ocr_jax"):
   mask = g.op("Sub", [g.const(1.0, "one"), "paddings"])
   mask4 = g.op("Unsqueeze", [mask, g.const([1, 2], "axes_12", np.int64)])
   x, mask4 = _features(g, model_cfg.features.name, params["features"],
-                       batch_stats.get("features", {}), "image", mask4)
+                       batch_stats.get("features", {}), "image", mask4,
+                       model_cfg.features.get("width_reduction", 4))
   frames_mask = g.op("Squeeze", [mask4, g.const([1, 2], "axes_12b", np.int64)])  # [B, T]
   lengths = g.op("Cast", [g.op("ReduceSum", [frames_mask, g.const([1], "axis_1", np.int64)],
                                keepdims=0)], to=TensorProto.INT32)
@@ -234,7 +237,7 @@ def reading_metadata(config, charset) -> dict:
   from ocr_jax import inference  # pylint: disable=g-import-not-at-top
   return {"format": 1, "charset": charset.to_json(), "charset_name": str(config.charset),
           "height": int(config.data.height),
-          "width_reduction": features_lib.WIDTH_REDUCTION,
+          "width_reduction": int(config.model.features.get("width_reduction", 4)),
           "width_grid": "16 widths per octave, multiples of 16 px (any width works)",
           "max_width": inference.MAX_WIDTH,
           "fit_margins": bool(config.data.get("fit_margins", False)),

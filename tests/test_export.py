@@ -154,3 +154,30 @@ def test_unsupported_stages_are_named(tmp_path, capsys):
   assert cli.main(["export", "--model", str(tmp_path / "none"), "--out",
                    str(tmp_path / "m.onnx")]) == 2
   assert "cannot export" in capsys.readouterr().err and not (tmp_path / "m.onnx").exists()
+
+
+def test_a_model_of_width_reduction_2_exports_as_it_reads():
+  """configs/omr_piano_long.py pools the width once: the graph follows the config (twice the
+  frames, the same log-probabilities as JAX) and says so to readers."""
+  pytest.importorskip("onnx", reason="the test extra installs onnx")
+  import json
+  import jax
+  import onnxruntime as ort
+  from ocr_jax import export, model_state, models, released
+  state, charset, config, _ = model_state.load_run(released.PIANO_MODEL)
+  config = config.copy_and_resolve_references()
+  config.model.features.width_reduction = 2
+  proto = export.build_graph(config, charset, state.params, state.batch_stats)
+  meta = json.loads({p.key: p.value for p in proto.metadata_props}[onnx_reader.METADATA_KEY])
+  assert meta["width_reduction"] == 2
+  image = np.random.default_rng(0).random((1, 64, 96, 1)).astype(np.float32)
+  paddings = np.zeros((1, 96), np.float32)
+  paddings[:, 80:] = 1
+  model = models.get_model(config.model, charset.num_classes)
+  logits, _ = model.apply({"params": state.params, "batch_stats": state.batch_stats}, image,
+                          paddings)
+  session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+  log_probs, lengths = session.run(None, {"image": image.transpose(0, 3, 1, 2),
+                                          "paddings": paddings})
+  assert log_probs.shape[1] == 48 and lengths.tolist() == [40]
+  np.testing.assert_allclose(log_probs[0, :40], jax.nn.log_softmax(logits)[0, :40], atol=1e-3)

@@ -24,11 +24,13 @@ TINY = dict(channels=(8, 16, 16, 16), hidden=16, num_heads=2, max_length=6)
 
 
 @pytest.mark.parametrize("train_mode", [False, True])
-@pytest.mark.parametrize("features,sequence", [("vgg", "bilstm"), ("resnet", "transformer"),
-                                               ("lenet", "none"), ("vgg", "conv")])
+@pytest.mark.parametrize("features,sequence,reduction", [
+    ("vgg", "bilstm", 4), ("resnet", "transformer", 4), ("lenet", "none", 4), ("vgg", "conv", 4),
+    ("vgg", "transformer", 2), ("resnet", "bilstm", 2)])
 def test_padded_and_unpadded_line_give_same_logits_on_real_part(train_mode, features,
-                                                                sequence):
-  model = recognizer.Recognizer(num_classes=11, features=features, sequence=sequence, **TINY)
+                                                                sequence, reduction):
+  model = recognizer.Recognizer(num_classes=11, features=features, sequence=sequence,
+                                width_reduction=reduction, **TINY)
   rng = np.random.default_rng(0)
   real = rng.random((1, 32, 96, 1)).astype(np.float32)
   padded = np.zeros((1, 32, 160, 1), np.float32)
@@ -48,12 +50,18 @@ def test_padded_and_unpadded_line_give_same_logits_on_real_part(train_mode, feat
 
   logits_a, lp_a = run(real, np.zeros((1, 96), np.float32))
   logits_b, lp_b = run(padded, pad_mask)
-  assert logits_a.shape == (1, 24, 11) and logits_b.shape == (1, 40, 11)
-  assert lp_a.sum() == 0 and np.array_equal(lp_b[0, 24:], np.ones(16))
-  np.testing.assert_allclose(logits_a, logits_b[:, :24], atol=3e-5)
+  n = 96 // reduction  # frames of the real part
+  assert logits_a.shape == (1, n, 11) and logits_b.shape == (1, 160 // reduction, 11)
+  assert lp_a.sum() == 0 and np.array_equal(lp_b[0, n:], np.ones(64 // reduction))
+  np.testing.assert_allclose(logits_a, logits_b[:, :n], atol=3e-5)
   # And the padding is really there to be ignored: unmasked, the padded copy differs.
   logits_c, _ = run(padded, np.zeros((1, 160), np.float32))
-  assert np.abs(logits_c[:, :24] - logits_a).max() > 1e-3
+  assert np.abs(logits_c[:, :n] - logits_a).max() > 1e-3
+  if reduction != 4:  # the same parameters as at 4: init_model='config' copies them all
+    four = recognizer.Recognizer(num_classes=11, features=features, sequence=sequence, **TINY)
+    shapes = lambda m: jax.tree_util.tree_map(jnp.shape, jax.eval_shape(  # noqa: E731
+        lambda: m.init(jax.random.PRNGKey(0), jnp.asarray(real), jnp.zeros((1, 96)))))
+    assert shapes(four) == shapes(model)
 
 
 @pytest.mark.parametrize("sequence", ["bilstm", "transformer"])

@@ -13,6 +13,7 @@ def get_model(model_config, num_classes: int, max_length: int = 32):
       num_fiducial=get("transformation", "num_fiducial", 20),
       features=model_config.features.name,
       channels=tuple(model_config.features.channels),
+      width_reduction=model_config.features.get("width_reduction", 4),
       sequence=model_config.sequence.name,
       hidden=model_config.sequence.hidden,
       num_layers=model_config.sequence.get("num_layers", 1),

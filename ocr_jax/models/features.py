@@ -1,4 +1,5 @@
-"""Feature extractors: line image float32[B, 32, W, 1] -> feature map float32[B, h, W/4, C].
+"""Feature extractors: line image float32[B, 32, W, 1] -> feature map float32[B, h, W/4, C]
+(W/2 with `width_reduction=2`).
 
 Three families, picked by `config.model.features.name`:
   lenet   two 5x5 conv + ReLU + pool blocks, no normalisation (the small document-specific
@@ -29,7 +30,18 @@ import jax.numpy as jnp
 
 # (height, width) pooling after each block: height 32 -> 2, width / 4.
 POOLS = ((2, 2), (2, 2), (2, 1), (2, 1))
-WIDTH_REDUCTION = 4
+WIDTH_REDUCTION = 4  # the default; `config.model.features.width_reduction: 2` pools the
+# width once only: twice the frames for symbols that crowd one column (a piano staff's chord
+# is up to 7 tokens at one note head's x, under two frames at 4), ~1.7x the VGG's work.
+_POOLS = {4: POOLS, 2: ((2, 2), (2, 1), (2, 1), (2, 1))}
+
+
+def pools(width_reduction: int = WIDTH_REDUCTION) -> tuple:
+  """(height, width) pooling of each block for a width reduction of 4 or 2."""
+  if width_reduction not in _POOLS:
+    raise ValueError(f"width_reduction must be one of {sorted(_POOLS)}, not "
+                     f"{width_reduction!r}")
+  return _POOLS[width_reduction]
 
 
 def max_pool(x, ph: int, pw: int, *, train: bool):
@@ -96,12 +108,14 @@ def _masked_bn(x, mask, name: str, train: bool):
 
 class VGG(nn.Module):
   channels: Sequence[int] = (32, 64, 128, 128)
+  width_reduction: int = WIDTH_REDUCTION
 
   @nn.compact
   def __call__(self, x, paddings, *, train: bool):
     mask = 1.0 - paddings
+    block_pools = pools(self.width_reduction)
     for i, c in enumerate(self.channels):
-      ph, pw = POOLS[i] if i < len(POOLS) else (1, 1)
+      ph, pw = block_pools[i] if i < len(block_pools) else (1, 1)
       x = conv(x, c, use_bias=False, train=train, name=f"conv{i}")
       x = nn.relu(_masked_bn(x, mask, f"bn{i}", train)) * mask[:, None, :, None]
       x = max_pool(x, ph, pw, train=train)
@@ -112,9 +126,12 @@ class VGG(nn.Module):
 class LeNet(nn.Module):
   """Two conv5x5 + ReLU + 2x2 pool blocks; channels beyond the second are ignored."""
   channels: Sequence[int] = (20, 50)
+  width_reduction: int = WIDTH_REDUCTION  # 4 only
 
   @nn.compact
   def __call__(self, x, paddings, *, train: bool):
+    if self.width_reduction != 4:
+      raise ValueError("lenet features reduce the width by 4 only")
     mask = 1.0 - paddings
     for i, c in enumerate(self.channels[:2]):
       x = nn.relu(conv(x, c, (5, 5), train=train, name=f"conv{i}")) * mask[:, None, :, None]
@@ -125,6 +142,7 @@ class LeNet(nn.Module):
 
 class ResNet(nn.Module):
   channels: Sequence[int] = (32, 64, 128, 128)
+  width_reduction: int = WIDTH_REDUCTION
 
   @nn.compact
   def __call__(self, x, paddings, *, train: bool):
@@ -132,6 +150,7 @@ class ResNet(nn.Module):
     keep = lambda y: y * mask[:, None, :, None]  # noqa: E731
     x = conv(x, self.channels[0], use_bias=False, train=train, name="stem")
     x = keep(nn.relu(_masked_bn(x, mask, "stem_bn", train)))
+    block_pools = pools(self.width_reduction)
     for i, c in enumerate(self.channels):
       shortcut = x
       if x.shape[-1] != c:
@@ -141,7 +160,7 @@ class ResNet(nn.Module):
       y = nn.Conv(c, (3, 3), use_bias=False, name=f"block{i}_conv1")(y)
       y = _masked_bn(y, mask, f"block{i}_bn1", train)
       x = keep(nn.relu(y + shortcut))
-      ph, pw = POOLS[i] if i < len(POOLS) else (1, 1)
+      ph, pw = block_pools[i] if i < len(block_pools) else (1, 1)
       x = max_pool(x, ph, pw, train=train)
       mask = pool_mask(mask, pw)
     return x, 1.0 - mask
@@ -150,7 +169,8 @@ class ResNet(nn.Module):
 FEATURES = {"lenet": LeNet, "vgg": VGG, "resnet": ResNet}
 
 
-def get(name: str, channels, *, module_name: str = "features") -> nn.Module:
+def get(name: str, channels, *, width_reduction: int = WIDTH_REDUCTION,
+        module_name: str = "features") -> nn.Module:
   if name not in FEATURES:
     raise ValueError(f"unknown features {name!r}; choose from {sorted(FEATURES)}")
-  return FEATURES[name](tuple(channels), name=module_name)
+  return FEATURES[name](tuple(channels), width_reduction, name=module_name)

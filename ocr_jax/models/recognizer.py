@@ -45,12 +45,13 @@ def class_axis(path: tuple) -> int | None:
 
 class Recognizer(nn.Module):
   """Line image float32[B, H, W, 1] + paddings[B, W] -> (logits float32[B, S, num_classes],
-  paddings[B, S]): S = W/4 frames for CTC, max_length+1 steps for attention."""
+  paddings[B, S]): S = W/4 (or W/`width_reduction`) frames for CTC, max_length+1 steps for attention."""
   num_classes: int
   transformation: str = "none"
   num_fiducial: int = 20
   features: str = "vgg"
   channels: Sequence[int] = (32, 64, 128, 128)
+  width_reduction: int = WIDTH_REDUCTION
   sequence: str = "bilstm"
   hidden: int = 128
   num_layers: int = 1
@@ -67,8 +68,9 @@ class Recognizer(nn.Module):
     tps = transformation_lib.get(self.transformation, self.num_fiducial)
     if tps is not None:
       images = tps(images, image_paddings, train=train)
-    x, paddings = features_lib.get(self.features, self.channels)(images, image_paddings,
-                                                                 train=train)
+    x, paddings = features_lib.get(self.features, self.channels,
+                                   width_reduction=self.width_reduction)(
+                                       images, image_paddings, train=train)
     x = sequence_lib.Sequence(self.sequence, self.hidden, self.num_layers, self.num_heads,
                               self.dropout, self.kernel_size, self.stride,
                               name="sequence")(x, paddings, train=train)
