@@ -19,7 +19,8 @@ of 2-4 notes, `synth.add_chords`), each example one staff of its own system, cro
 the brace as `ocr-jax omr` crops it; labels use the `chord` token (`omr/tokens.py`);
 validation and test are drawn the same way (test in Leipzig). `piano_mix`: half of its
 training staves are one-staff incipits (trained on piano staves alone, a model forgot
-melodies: one-staff Leipzig note-F1 0.964 -> 0.589).
+melodies: one-staff Leipzig note-F1 0.964 -> 0.589). `piano_long`: as `piano_mix`, a fresh
+draw of systems of 1-6 bars, staves of up to 96 tokens (all three splits drawn so).
 """
 from __future__ import annotations
 
@@ -53,12 +54,13 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   train_mono: bool = False  # piano, training split: half the examples (index % 4 >= 2) are
   # one-staff incipits as `more` draws them, so a piano model keeps reading melodies
   max_tokens: int = 60  # piano: a staff's labels fit the config's max_label_length (64)
+  max_bars: int = 3  # piano: systems of 1 to this many bars
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   """(tokens, MEI of its system, staff 0 or 1) of a piano example: the upper or the lower
   staff of a fresh system by the parity of `index`."""
-  upper, lower = synth.piano_pair(rng, int(rng.integers(1, 4)))
+  upper, lower = synth.piano_pair(rng, int(rng.integers(1, cfg.max_bars + 1)))
   synth.add_chords(upper, rng, rng.uniform(0.05, 0.5))
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7))
   which = index % 2
@@ -131,6 +133,12 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "incipits drawn as `more` draws them (melodies are not forgotten).",
                      num_train=24_000, seed=3, piano=True, train_mono=True,
                      train_multirest_p=0.2, train_multirest_uniform=0.33),
+      OmrSynthConfig(name="piano_long", description="As `piano_mix`, a fresh draw (seed 4) "
+                     "of systems of 1-6 bars whose staves hold up to 96 tokens (pages hold "
+                     "long systems; `piano` stops at 3 bars and 60 tokens); its own "
+                     "validation and test drawn the same way.", num_train=24_000, seed=4,
+                     piano=True, train_mono=True, train_multirest_p=0.2,
+                     train_multirest_uniform=0.33, max_bars=6, max_tokens=96),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]
