@@ -1,7 +1,7 @@
 """Piano figures: generated two-staff systems and pages of them, engraved in a held-out font.
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
-      [--seed=20261205] [--timed=10] [--chord_p=0]
+      [--seed=20261205] [--timed=10] [--chord_p=0] [--engraver=verovio]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -13,6 +13,9 @@ rate (SER), systems found right, and seconds per system and per page (one image 
 median, after a first pass over the same images has compiled their shape buckets).
 `--chord_p`: each note becomes a chord of 2-4 notes with this chance (`synth.add_chords`;
 0: one note at a time). Always one voice per staff: no second voices yet.
+`--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
+150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
+training image comes from (`--font` is then unused); a development set, not a test set.
 """
 import argparse
 import json
@@ -34,10 +37,11 @@ def main():
   parser.add_argument("--seed", type=int, default=20261205)
   parser.add_argument("--timed", type=int, default=10, help="images timed one at a time")
   parser.add_argument("--chord_p", type=float, default=0.0, help="chance of a chord per note")
+  parser.add_argument("--engraver", default="verovio", choices=("verovio", "abcm2ps"))
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
-  from ocr_jax.omr import engrave, events, midi, synth  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import abc, engrave, events, midi, synth  # pylint: disable=g-import-not-at-top
   from ocr_jax.omr import tokens as tk  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(args.seed)
 
@@ -46,6 +50,8 @@ def main():
     if args.chord_p:
       synth.add_chords(upper, rng, args.chord_p)
       synth.add_chords(lower, rng, args.chord_p)
+    if args.engraver == "abcm2ps":
+      return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
     return [upper.tokens(), lower.tokens()], engrave.engrave(
         synth.system_mei([upper, lower]), args.font, options)
@@ -60,7 +66,8 @@ def main():
   sets = {"system": [([t], g) for t, g in (system() for _ in range(args.systems))],
           "page": [page(int(rng.integers(3, 6))) for _ in range(args.pages)]}
   reader = music.load(args.model) if args.model else music.Readers()
-  out = {"font": args.font, "model": args.model or "released", "chord_p": args.chord_p,
+  font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
+  out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   for name, items in sets.items():
     greys = [g for _, g in items]
@@ -100,7 +107,7 @@ def main():
   print("|---|---:|---:|---:|---:|---:|---:|---:|")
   for name in sets:
     f = out[name]
-    print(f"| {name} ({args.font}, chord_p {args.chord_p}) | {f['images']} | "
+    print(f"| {name} ({font}, chord_p {args.chord_p}) | {f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
           f"{f['systems_found_right']} / {f['images']} | {f['median_seconds']:.3f} |")

@@ -199,3 +199,44 @@ def test_default_reading_sends_piano_systems_to_the_piano_model():
   readers = ocr_jax.api._LOADED[("readers", "music")]  # pylint: disable=protected-access
   assert readers.melody.charset.symbols[-1] != "chord" and single.systems == [[0]]
   assert readers.piano.charset.symbols[-1] == "chord"
+
+
+def test_abc_shows_what_the_mei_shows():
+  """The second engraver's input: accidentals from the key and the bar (none on a tie's end),
+  beams by spacing, chords, graces, and no tie drawn to a rest."""
+  from ocr_jax.omr import abc  # pylint: disable=import-outside-toplevel
+  note = lambda value, d, alter=0, **kw: synth.Event("note", value, 0, d, alter, **kw)  # noqa: E731
+  b4, f4, a4, c5 = 34, 31, 33, 35  # diatonic: octave * 7 + step
+  inc = synth.Incipit("G2", "F", "3/4", 0, [
+      [note("quarter", b4), note("quarter", b4), note("quarter", f4, 1, tie=True)],
+      [note("half", f4, 1), note("eighth", f4, chord=(note("eighth", a4),)),
+       note("eighth", a4)],
+      [synth.Event("grace", "sixteenth", 0, c5), note("quarter", b4, -1, tie=True),
+       synth.Event("rest", "half")]], beamed=True)
+  text = abc.to_abc([inc])
+  assert "K:F\nV:1 clef=treble\n=B32 B32 ^F32- | F64 [=FA]16A16 | {c/}B32 z64 |" in text
+  assert "M:3/4" in text and "%%score" not in text
+  upper, lower = synth.piano_pair(np.random.default_rng(1), 2)
+  assert "%%score {1 | 2}" in abc.to_abc([upper, lower], joined_bars=True)
+  with pytest.raises(ValueError, match="equal bar counts"):
+    abc.to_abc([upper, synth.piano_pair(np.random.default_rng(1), 3)[1]])
+
+
+def test_systems_engraved_by_abcm2ps_are_found_and_read():
+  """abcm2ps (Debian), an engraver no training image comes from: its systems are found as
+  systems and read by the default readers (this one-voice system: note-F1 1.0 measured)."""
+  from ocr_jax.omr import abc  # pylint: disable=import-outside-toplevel
+  try:
+    abc.check_requirements()
+  except abc.AbcError as e:
+    pytest.skip(str(e))
+  rng = np.random.default_rng(6)
+  upper, lower = synth.piano_pair(rng, 3)
+  grey = abc.engrave(abc.to_abc([upper, lower]), dpi=200)
+  assert staff.systems(grey, staff.find_staves(grey)) == [[0, 1]]
+  (reading,) = music.read_images(music.Readers(), [grey])
+  reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  assert midi.note_f1(midi.score_notes(reference),
+                      midi.score_notes(music.perform(reading).parts), 48)[2] >= 0.85
+  with pytest.raises(abc.AbcError, match="abcm2ps failed"):
+    abc.engrave("X:1\nK:C\nV:1 clef=nonsense\nC C- z |\n")
