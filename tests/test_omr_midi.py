@@ -147,6 +147,10 @@ def test_resync_bars_keeps_a_misread_duration_in_its_bar():
   over = head.replace("note-G4_quarter", "note-G4_half note-A4_half") + bar + bar
   assert _onsets(over, True)[2:] == _onsets(full, False)[2:] != _onsets(over, False)[2:]
   assert events.score_from_tokens(over).bars_off == [1]
+  # A whole rest alone in a bar fills it, whatever the meter (engravers draw bar rests so).
+  rests = "clef-G2 timeSignature-2/4 rest-whole barline note-C5_half barline rest-whole"
+  assert _onsets(rests, False) == _onsets(rests, True) == [(72, 2)]
+  assert events.score_from_tokens(rests).length == 8  # the last one, with no barline: 4
 
 
 def test_music_prior_penalties():

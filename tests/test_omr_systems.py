@@ -55,6 +55,38 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   assert [n.onset for n in b.notes] == [0, Fraction(5, 2)]
 
 
+
+def test_a_systems_staves_share_its_meter_and_bar_count():
+  """Read systems whose staves disagree: a time signature missed or misread in one staff, a
+  barline missed, a barline read where there is none. The other staves settle it, and a
+  warning names what was overruled."""
+  up = "clef-G2 timeSignature-3/4 note-C5_half. barline note-D5_half. barline note-E5_half."
+  low = ("clef-F4 timeSignature-3/4 note-C3_quarter note-E3_half barline note-D3_half. "
+         "barline note-C3_half.")
+  want = [[(72, 0), (74, 3), (76, 6)], [(48, 0), (52, 1), (50, 3), (48, 6)]]
+
+  def onsets(upper, lower):
+    parts, warnings = events.align_systems([[tk.parse(upper), tk.parse(lower)]],
+                                           resync_bars=True, where="s.png")
+    return [[(n.pitch, n.onset) for n in part.notes] for part in parts], warnings
+
+  assert onsets(up, low) == (want, [])
+  for misread in (low.replace("timeSignature-3/4 ", ""), low.replace("3/4", "2/4")):
+    got, warnings = onsets(up, misread)
+    assert got == want and len(warnings) == 1, warnings
+    assert warnings[0].startswith("s.png: system 1 staff 2: time signature ")
+    assert warnings[0].endswith("; timed in 3/4 with the rest of its system")
+  # The upper staff's first barline missed: its 6-beat bar is two of the lower staff's.
+  got, warnings = onsets(up.replace("barline ", "", 1), low)
+  assert got == want and not warnings
+  # A barline read inside the lower staff's first bar (a quarter and a half: neither fills
+  # 3/4, together they do) is left out.
+  got, warnings = onsets(up, low.replace("note-C3_quarter ", "note-C3_quarter barline "))
+  assert got == want
+  assert warnings == ["s.png: system 1 staff 2: barline 1 left out (the bars on either side "
+                      "fill one)"]
+
+
 def test_systems_are_staves_joined_by_a_brace_or_system_barline():
   rng = np.random.default_rng(2)
   for font in ("Leipzig", "Petaluma"):

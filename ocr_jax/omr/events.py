@@ -9,6 +9,7 @@ Choices (PrIMuS is silent on performance):
 - `chord` (the piano extension of `omr/tokens.py`): the next note starts with the previous
   one and takes no time of its own; a tie from a chord ties its last-named note.
 - A fermata keeps the notated timing (onsets stay on the written grid) and is flagged.
+- A whole rest alone in a bar fills the bar, whatever the meter (engravers draw bar rests so).
 - Grace notes take no notated time: they sound on the beat as 32nd notes (1/8 quarter each,
   at most half of the main note together), delaying the main note, which is shortened by the
   same amount so the following onsets do not move.
@@ -85,6 +86,7 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
   last: NoteEvent | None = None
   barlines, break_times, breaks, bars_off = [], [], set(breaks), []
   in_chord = False
+  alone = None  # a bar's only note or rest so far; False once it holds two
   for i, obj in enumerate(objects):
     if i in breaks:
       break_times.append(t)
@@ -104,6 +106,7 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
       if tie_from is not None and tie_from.pitch == obj.pitch and not pending_graces:
         tie_from.duration += obj.duration
         t += obj.duration
+        alone = False
         last, tie_from = tie_from, None
         continue
       tie_from = None
@@ -118,12 +121,14 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
       last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata, name=obj.name)
       notes.append(last)
       t += obj.duration
+      alone = False
     elif isinstance(obj, tk.Rest):
       t += obj.duration
       tie_from = None
+      alone = obj if alone is None else False
     elif isinstance(obj, tk.MultiRest):
       t += meter.bar_length * obj.bars
-      tie_from = None
+      tie_from, alone = None, False
       checked = pickup = False
     elif isinstance(obj, tk.Tie):
       tie_from = last
@@ -136,6 +141,8 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
     elif isinstance(obj, tk.Clef):
       clefs.append((t, obj.name))
     elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync`
+      if alone and alone.duration == 4 and times:  # a whole rest alone fills any bar
+        t = bar_start + meter.bar_length
       if checked or (pickup and t - bar_start > meter.bar_length):  # no pickup is that long
         bars_checked += 1
         if t - bar_start != meter.bar_length:
@@ -143,7 +150,7 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
           bars_off.append(len(barlines) + 1)
           if resync:
             t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
-      bar_start, checked, pickup = t, times != [], False
+      bar_start, checked, pickup, alone = t, times != [], False, None
       barlines.append(t)
   for g in pending_graces:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
@@ -167,8 +174,18 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   bar k of the system lasts as long as the longest part's bar k, and the notes of each part's
   bar k start where the system's does, at their own offsets in the bar. A system whose parts
   read different numbers of bars is still aligned bar by bar (the missing bars are rests) and
-  named in a warning. With one part the score is that part's, unchanged."""
+  named in a warning. With one part the score is that part's, unchanged.
+
+  With `resync_bars` (a recognizer's reading) the staves of a system first settle what one
+  of them misread: they share a meter (`_shared_meters`), a barline read where two short bars
+  make one is left out (`_spurious_barlines`), and a bar of n whole bars where the other
+  staves have more bars counts as n (`_whole_bars`); each overruled reading is warned of."""
   parts = len(systems[0]) if systems else 0
+  warnings = []
+  if resync_bars and parts > 1:
+    systems, warnings = _shared_meters(systems, where)
+    systems, more = _spurious_barlines(systems, where)
+    warnings += more
   joined = []  # (objects, starts of its systems) per part
   for p in range(parts):
     objects, starts = [], []
@@ -186,7 +203,6 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
         timed[p] = _timed(objects, True, starts)
   if parts <= 1:
     return timed, []
-  warnings = []
   # Per part and system: the bar boundaries, from the system's start to the next system's.
   shifts = [[] for _ in range(parts)]  # (part time, clock time) at each bar start
   clock = Fraction(0)
@@ -198,6 +214,10 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
       inside = [b for b in score.barlines if start < b < end]
       bounds.append([start] + inside + [end])
     bars = [len(b) - 1 for b in bounds]
+    if len(set(bars)) > 1:  # a barline missed: a bar of n whole bars counts as n bars
+      bounds = [_whole_bars(b, score) if n < max(bars) else b
+                for b, n, score in zip(bounds, bars, timed)]
+      bars = [len(b) - 1 for b in bounds]
     if len(set(bars)) > 1:
       warnings.append(f"{where + ': ' if where else ''}system {m + 1}: its staves read "
                       f"{', '.join(map(str, bars))} bars; aligned bar by bar from the left")
@@ -221,4 +241,104 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
                      [(moved(t), x) for t, x in score.clefs], score.bars_checked,
                      score.bars_off_meter, [moved(t) for t in score.barlines],
                      [moved(t) for t in score.breaks], score.bars_off))
+  return out, warnings
+
+
+def _head_meter(objects) -> tuple[int, tk.Time | None]:
+  """(index, Time) of a staff's time signature, before its first note, rest or barline;
+  (index where one would go, None) when it has none there."""
+  for i, obj in enumerate(objects):
+    if isinstance(obj, tk.Time):
+      return i, obj
+    if not isinstance(obj, (tk.Clef, tk.Key)):
+      return i, None
+  return len(objects), None
+
+
+def _with_meter(objects, meter: tk.Time) -> list:
+  i, read = _head_meter(objects)
+  return objects[:i] + [meter] + objects[i + (read is not None):]
+
+
+def _meter_name(meter: tk.Time | None) -> str:
+  if meter is None:
+    return "none"
+  return meter.symbol or f"{meter.numerator}/{meter.denominator}"
+
+
+def _shared_meters(systems, where: str):
+  """The staves of a system share its meter: where they read different time signatures (or
+  one read none), each is timed in the one that most of the system's bars fill (ties: the
+  one more staves read), and a warning names it."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    read = [_head_meter(objects)[1] for objects in staves]
+    candidates = list(dict.fromkeys(r for r in read if r is not None))
+    if not candidates or all(r == candidates[0] for r in read):
+      out.append(staves)
+      continue
+    meter = min(candidates, key=lambda c: (
+        sum(_timed(_with_meter(objects, c), False).bars_off_meter for objects in staves),
+        -read.count(c)))
+    out.append([objects if r == meter else _with_meter(objects, meter)
+                for objects, r in zip(staves, read)])
+    for p, r in enumerate(read):
+      if r != meter:
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1}: time "
+                        f"signature {_meter_name(r)} as read; timed in {_meter_name(meter)} "
+                        "with the rest of its system")
+  return out, warnings
+
+
+def _whole_bars(bounds: list, score: Score) -> list:
+  """Bar boundaries with each bar that lasts n >= 2 whole bars of its meter cut into n."""
+  out = [bounds[0]]
+  for start, end in zip(bounds, bounds[1:]):
+    meters = [t for t in score.time_signatures if t[0] <= start]
+    length = meters[-1][1].bar_length if meters else tk.Time(4, 4).bar_length
+    n = (end - start) / length
+    if n.denominator == 1 and n >= 2:
+      out += [start + k * length for k in range(1, int(n))]
+    out.append(end)
+  return out
+
+
+def _bar_count(objects) -> int:
+  barlines = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)]
+  tail = objects[barlines[-1] + 1:] if barlines else objects
+  return len(barlines) + any(isinstance(o, (tk.Note, tk.Rest, tk.MultiRest)) for o in tail)
+
+
+def _spurious_barlines(systems, where: str):
+  """Where a staff reads more bars than another staff of its system, a barline between two
+  bars that as read do not fill the meter but together fill exactly one bar was read where
+  there is none: it is left out (named in a warning), before timing."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    counts = [_bar_count(objects) for objects in staves]
+    fixed = []
+    for p, objects in enumerate(staves):
+      extra = counts[p] - min(counts)
+      while extra > 0:
+        score = _timed(objects, False)
+        if not score.time_signatures:
+          break
+        bounds = [Fraction(0)] + score.barlines
+        drop = None
+        for k in range(1, len(bounds) - 1):
+          meter = [t for at, t in score.time_signatures if at <= bounds[k - 1]]
+          length = (meter[-1] if meter else score.time_signatures[0][1]).bar_length
+          first, second = bounds[k] - bounds[k - 1], bounds[k + 1] - bounds[k]
+          if first != length and second != length and first + second == length:
+            drop = k - 1  # the k-th barline, 0-based
+            break
+        if drop is None:
+          break
+        index = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][drop]
+        objects = objects[:index] + objects[index + 1:]
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1}: "
+                        f"barline {drop + 1} left out (the bars on either side fill one)")
+        extra -= 1
+      fixed.append(objects)
+    out.append(fixed)
   return out, warnings
