@@ -119,22 +119,32 @@ def find_staves(grey: np.ndarray, min_coverage: float = 0.55) -> list[Staff]:
     # Sub-row centre: the vertex of the parabola through the peak and its neighbours.
     lo, hi = c[max(r - 1, 0)], c[min(r + 1, len(c) - 1)]
     bend = lo - 2 * c[r] + hi
-    lines.append((r + (0.5 * (lo - hi) / bend if bend < 0 else 0.0), a, b + 1))
-  staves, i = [], 0
-  while i + 5 <= len(lines):
+    lines.append((r + (0.5 * (lo - hi) / bend if bend < 0 else 0.0), a, b + 1, c[r]))
+
+  def staff_at(i):  # lines[i:i + 5] as a Staff, or None
     group = lines[i:i + 5]
     centres = np.array([g_[0] for g_ in group])
     gaps = np.diff(centres)
-    if gaps.min() >= 3 and gaps.max() <= 1.4 * gaps.min():
-      # Horizontal extent: columns where most of the five lines have ink.
-      votes = sum(mask[a:b].any(axis=0) for _, a, b in group)
-      cols = np.flatnonzero(votes >= 4)
-      if cols.size:
-        staves.append(Staff(tuple(float(c) for c in centres), int(cols[0]),
-                            int(cols[-1]) + 1))
-        i += 5
-        continue
-    i += 1
+    if len(group) < 5 or not (gaps.min() >= 3 and gaps.max() <= 1.4 * gaps.min()):
+      return None
+    # Horizontal extent: columns where most of the five lines have ink.
+    votes = sum(mask[a:b].any(axis=0) for _, a, b, _ in group)
+    cols = np.flatnonzero(votes >= 4)
+    if not cols.size:
+      return None
+    return Staff(tuple(float(c) for c in centres), int(cols[0]), int(cols[-1]) + 1)
+
+  staves, i = [], 0
+  while i + 5 <= len(lines):
+    if staff_at(i) is None:
+      i += 1
+      continue
+    # Ledger lines far above or below a staff are spaced like its lines: of the five-line
+    # groups that overlap this one, the staff is the one whose weakest line is strongest.
+    best = max((j for j in range(i, min(i + 5, len(lines) - 4)) if staff_at(j) is not None),
+               key=lambda j: min(line[3] for line in lines[j:j + 5]))
+    staves.append(staff_at(best))
+    i = best + 5
   return staves
 
 
