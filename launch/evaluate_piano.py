@@ -1,7 +1,7 @@
 """Piano figures: generated two-staff systems and pages of them, engraved in a held-out font.
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
-      [--seed=20261205] [--timed=10] [--chord_p=0] [--engraver=verovio]
+      [--seed=20261205] [--timed=10] [--chord_p=0] [--engraver=verovio] [--staves=2]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -16,6 +16,8 @@ median, after a first pass over the same images has compiled their shape buckets
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.
+`--staves 1`: one-staff melodies as the released music splits draw them (multirests, any
+clef), pages of 3-5 of them, read by the melody model; `--chord_p` is then unused.
 """
 import argparse
 import json
@@ -38,6 +40,8 @@ def main():
   parser.add_argument("--timed", type=int, default=10, help="images timed one at a time")
   parser.add_argument("--chord_p", type=float, default=0.0, help="chance of a chord per note")
   parser.add_argument("--engraver", default="verovio", choices=("verovio", "abcm2ps"))
+  parser.add_argument("--staves", type=int, default=2, choices=(1, 2),
+                      help="1: one-staff melodies (synth.random_incipit) instead of systems")
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
@@ -46,6 +50,11 @@ def main():
   rng = np.random.default_rng(args.seed)
 
   def system():
+    if args.staves == 1:
+      inc = synth.random_incipit(rng)
+      if args.engraver == "abcm2ps":
+        return [inc.tokens()], abc.engrave_random([inc], rng)
+      return [inc.tokens()], engrave.engrave(inc.mei(), args.font, engrave.random_options(rng))
     upper, lower = synth.piano_pair(rng, int(rng.integers(2, 6)))
     if args.chord_p:
       synth.add_chords(upper, rng, args.chord_p)
@@ -68,6 +77,7 @@ def main():
   reader = music.load(args.model) if args.model else music.Readers()
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
+         "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   for name, items in sets.items():
     greys = [g for _, g in items]
@@ -82,7 +92,9 @@ def main():
       if isinstance(got, Exception):
         edits += sum(len(t) for t in ref_staves)
         continue
-      right += got.system_list() == [[2 * m, 2 * m + 1] for m in range(len(ref_systems))]
+      k = args.staves
+      right += got.system_list() == [list(range(k * m, k * m + k))
+                                     for m in range(len(ref_systems))]
       hyp_staves = [s.tokens for s in got.staves]
       edits += metrics.edit_distance([t for s in ref_staves for t in s + ["|"]],
                                      [t for s in hyp_staves for t in s + ["|"]])
@@ -102,7 +114,7 @@ def main():
       timed.append(time.perf_counter() - start)
     out[name] = {"images": len(items), "note_precision": p, "note_recall": r,
                  "note_f1": 2 * p * r / (p + r) if p + r else 0.0, "ser": edits / n_tokens,
-                 "systems_found_right": right, "median_seconds": statistics.median(timed)}
+                 "systems_found_right": right, "median_seconds": statistics.median(timed) if timed else None}
   print("| set | images | note P | note R | note F1 | SER | systems found right | s/image |")
   print("|---|---:|---:|---:|---:|---:|---:|---:|")
   for name in sets:
@@ -110,7 +122,8 @@ def main():
     print(f"| {name} ({font}, chord_p {args.chord_p}) | {f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
-          f"{f['systems_found_right']} / {f['images']} | {f['median_seconds']:.3f} |")
+          f"{f['systems_found_right']} / {f['images']} | "
+          f"{'-' if f['median_seconds'] is None else format(f['median_seconds'], '.3f')} |")
   print(json.dumps(out))
 
 

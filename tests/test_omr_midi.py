@@ -141,6 +141,13 @@ def test_resync_bars_keeps_a_misread_duration_in_its_bar():
   # No time signature, no grid: bars are timed as read.
   no_meter = bar + bar.replace("D5_quarter", "D5_eighth") + "note-F5_half"
   assert _onsets(no_meter, True) == _onsets(no_meter, False)
+  # ... unless most bars between barlines share a length: its meter is the grid (a missed
+  # time signature), and none is reported.
+  unread = right.replace("timeSignature-3/4 ", "")
+  assert _onsets(unread, True) == truth
+  missed = short.replace("timeSignature-3/4 ", "")
+  assert _onsets(missed, True) == resynced != _onsets(missed, False)
+  assert events.score_from_tokens(missed, resync_bars=True).time_signatures == []
   # A first bar longer than the meter is no pickup (a pickup is shorter): it is put back on
   # the grid like any other bar.
   full = head.replace("note-G4_quarter", "note-G4_half note-A4_quarter") + bar + bar

@@ -72,14 +72,37 @@ def to_score(objects, resync_bars: bool = False, breaks=()) -> Score:
   return as_read
 
 
-def _timed(objects, resync: bool, breaks=()) -> Score:
+def _assumed_meter(objects) -> tk.Time | None:
+  """For a staff with no time signature read: the meter of the bar length that most of its
+  bars (between two barlines) share, when at least two do; else None."""
+  if any(isinstance(obj, tk.Time) for obj in objects):
+    return None
+  barlines = _timed(objects, False, infer=False).barlines
+  lengths = [b - a for a, b in zip(barlines, barlines[1:])]
+  if not lengths:
+    return None
+  length = max(set(lengths), key=lengths.count)
+  if lengths.count(length) < 2 or 2 * lengths.count(length) <= len(lengths):
+    return None
+  for unit in (4, 8, 16):
+    count = length * unit / 4
+    if count.denominator == 1 and count > 0:
+      return tk.Time(int(count), unit)
+  return None
+
+
+def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
   notes: list[NoteEvent] = []
   times, keys, clefs = [], [], []
   t = Fraction(0)
-  meter = tk.Time(4, 4)
+  # No time signature read: the grid of the bar length most bars share (checks and resync
+  # only; no time signature is reported).
+  assumed = _assumed_meter(objects) if infer else None
+  meter = assumed or tk.Time(4, 4)
   bar_start = Fraction(0)
   checked = False  # the current bar is checked by `resync_bars` (a barline since the meter)
-  pickup = False  # the current bar is the first after a time signature (no multirest)
+  pickup = assumed is not None  # the current bar is the first after a time signature
+  # (no multirest)
   bars_checked = bars_off_meter = 0
   pending_graces: list[tk.Note] = []
   tie_from: NoteEvent | None = None
@@ -141,7 +164,8 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
     elif isinstance(obj, tk.Clef):
       clefs.append((t, obj.name))
     elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync`
-      if alone and alone.duration == 4 and times:  # a whole rest alone fills any bar
+      # A whole rest alone fills any bar.
+      if alone and alone.duration == 4 and (times or assumed):
         t = bar_start + meter.bar_length
       if checked or (pickup and t - bar_start > meter.bar_length):  # no pickup is that long
         bars_checked += 1
@@ -150,7 +174,7 @@ def _timed(objects, resync: bool, breaks=()) -> Score:
           bars_off.append(len(barlines) + 1)
           if resync:
             t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
-      bar_start, checked, pickup, alone = t, times != [], False, None
+      bar_start, checked, pickup, alone = t, times != [] or assumed is not None, False, None
       barlines.append(t)
   for g in pending_graces:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
