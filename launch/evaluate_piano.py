@@ -114,7 +114,8 @@ def main():
       timed.append(time.perf_counter() - start)
     out[name] = {"images": len(items), "note_precision": p, "note_recall": r,
                  "note_f1": 2 * p * r / (p + r) if p + r else 0.0, "ser": edits / n_tokens,
-                 "systems_found_right": right, "median_seconds": statistics.median(timed) if timed else None}
+                 "systems_found_right": right,
+                 "median_seconds": statistics.median(timed) if timed else None}
   print("| set | images | note P | note R | note F1 | SER | systems found right | s/image |")
   print("|---|---:|---:|---:|---:|---:|---:|---:|")
   for name in sets:

@@ -154,6 +154,11 @@ def test_resync_bars_keeps_a_misread_duration_in_its_bar():
   over = head.replace("note-G4_quarter", "note-G4_half note-A4_half") + bar + bar
   assert _onsets(over, True)[2:] == _onsets(full, False)[2:] != _onsets(over, False)[2:]
   assert events.score_from_tokens(over).bars_off == [1]
+  # Only the piece's first bar may be a pickup: the bar after a later meter is checked.
+  change = ("clef-G2 timeSignature-3/4 note-C5_half. barline timeSignature-2/4 note-D5_quarter "
+            "barline note-E5_half barline note-F5_half barline")
+  assert _onsets(change, True) == [(72, 0), (74, 3), (76, 5), (77, 7)]
+  assert _onsets(change, False)[2:] == [(76, 4), (77, 6)]
   # A whole rest alone in a bar fills it, whatever the meter (engravers draw bar rests so).
   rests = "clef-G2 timeSignature-2/4 rest-whole barline note-C5_half barline rest-whole"
   assert _onsets(rests, False) == _onsets(rests, True) == [(72, 2)]

@@ -16,14 +16,14 @@ Choices (PrIMuS is silent on performance):
 - `resync_bars=True` (what `ocr-jax omr` writes; off for reference tokens) keeps the bars on
   the meter's grid: at a barline, a bar that does not fill its meter is lengthened or
   shortened to the nearest whole number of bars (at least one), so one misread duration
-  moves the notes of its own bar, not those of the rest of the piece. Exempt: the first bar
-  after a time signature (a pickup), bars holding a multirest, and the last bar (no barline
-  follows). A first bar longer than its meter is no pickup (a pickup is shorter) and is
-  resynced like the others. On tokens whose bars fill their meter it changes nothing. The
+  moves the notes of its own bar, not those of the rest of the piece. Exempt: the piece's
+  first bar when shorter than its meter (a pickup), bars holding a multirest, and the last
+  bar (no barline follows). On tokens whose bars fill their meter it changes nothing. The
   grid is trusted only when most checked bars as read fill it: when they do not, the time
-  signature itself was probably misread, and the bars are timed as read. In a system of
-  parts (`align_systems`) the count runs over every part that read the same meters, so one
-  misread bar in a two-bar staff is put back by its partner's bars.
+  signature itself was probably misread, and the bars are timed as read. A staff with no
+  time signature read takes as its grid the bar length most of its bars share. In a system
+  of parts (`align_systems`) the count runs over every part that read the same meters, so
+  one misread bar in a two-bar staff is put back by its partner's bars.
 """
 from __future__ import annotations
 
@@ -158,7 +158,8 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
     elif isinstance(obj, tk.Time):
       meter = obj
       times.append((t, obj))
-      bar_start, checked, pickup = t, False, True
+      # Only a piece's first bar can be a pickup: a meter set later starts a checked bar.
+      bar_start, checked, pickup = t, t > 0, t == 0
     elif isinstance(obj, tk.Key):
       keys.append((t, obj.name))
     elif isinstance(obj, tk.Clef):
