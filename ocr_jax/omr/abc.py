@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-from fractions import Fraction
 
 import numpy as np
 from PIL import Image
@@ -53,9 +52,7 @@ def _length(value: str, dots: int) -> int:
 
 def _bars(inc: synth.Incipit) -> list[str]:
   """The ABC of each bar of the incipit (a leading multirest is a bar)."""
-  _, count, unit, _ = synth.METERS[inc.meter]
-  compound = unit == 8 and count % 3 == 0 and count > 3
-  beat = Fraction(3, 2) if compound else Fraction(1)
+  beat = synth.beat_of(inc.meter)
   key = tk.key_alters(inc.key)
   out = [f"Z{inc.multirest}"] if inc.multirest else []
   flat = [e for bar in inc.bars for e in bar]
@@ -90,7 +87,7 @@ def _bars(inc: synth.Incipit) -> list[str]:
       items.append(f"{fermata}{notes}{_length(e.value, e.dots)}{'-' if tied else ''}")
     beamed = set()
     if inc.beamed:
-      for group in synth._beam_groups(bar, beat):  # pylint: disable=protected-access
+      for group in synth.beam_groups(bar, beat):
         beamed.update(group[:-1])
     text = ""
     for i, item in enumerate(items):  # a grace note sticks to the note it ornaments

@@ -319,8 +319,7 @@ def _whole_bars(bounds: list, score: Score) -> list:
   """Bar boundaries with each bar that lasts n >= 2 whole bars of its meter cut into n."""
   out = [bounds[0]]
   for start, end in zip(bounds, bounds[1:]):
-    meters = [t for t in score.time_signatures if t[0] <= start]
-    length = meters[-1][1].bar_length if meters else tk.Time(4, 4).bar_length
+    length = _meter_at(score, start).bar_length
     n = (end - start) / length
     if n.denominator == 1 and n >= 2:
       out += [start + k * length for k in range(1, int(n))]
@@ -351,8 +350,7 @@ def _spurious_barlines(systems, where: str):
         bounds = [Fraction(0)] + score.barlines
         drop = None
         for k in range(1, len(bounds) - 1):
-          meter = [t for at, t in score.time_signatures if at <= bounds[k - 1]]
-          length = (meter[-1] if meter else score.time_signatures[0][1]).bar_length
+          length = _meter_at(score, bounds[k - 1]).bar_length
           first, second = bounds[k] - bounds[k - 1], bounds[k + 1] - bounds[k]
           if first != length and second != length and first + second == length:
             drop = k - 1  # the k-th barline, 0-based
@@ -367,3 +365,12 @@ def _spurious_barlines(systems, where: str):
       fixed.append(objects)
     out.append(fixed)
   return out, warnings
+
+
+def _meter_at(score: Score, t: Fraction) -> tk.Time:
+  """The meter in force at time `t`: the last time signature at or before it, else the
+  first (or 4/4 with none)."""
+  before = [m for at, m in score.time_signatures if at <= t]
+  if before:
+    return before[-1]
+  return score.time_signatures[0][1] if score.time_signatures else tk.Time(4, 4)

@@ -276,7 +276,14 @@ def add_chords(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
-def _beam_groups(bar: list[Event], beat: Fraction) -> list[list[int]]:
+def beat_of(meter: str) -> Fraction:
+  """The beat beams group by, in quarters: a dotted quarter in compound meters (6/8, 9/8,
+  12/8), else a quarter."""
+  _, count, unit, _ = METERS[meter]
+  return Fraction(3, 2) if unit == 8 and count % 3 == 0 and count > 3 else Fraction(1)
+
+
+def beam_groups(bar: list[Event], beat: Fraction) -> list[list[int]]:
   """Runs of >= 2 consecutive flagged notes inside one beat (indices into `bar`)."""
   groups, run, t = [], [], Fraction(0)
   for i, e in enumerate(bar):
@@ -315,9 +322,7 @@ def _staff_def(inc: Incipit, n: int) -> str:
 
 def _layers(inc: Incipit) -> list[str]:
   """The MEI layer content of each bar of the incipit (a leading multirest is a bar)."""
-  _, count, unit, _ = METERS[inc.meter]
-  compound = unit == 8 and count % 3 == 0 and count > 3
-  beat = Fraction(3, 2) if compound else Fraction(1)
+  beat = beat_of(inc.meter)
   key = tk.key_alters(inc.key)
   out = [f'<multiRest num="{inc.multirest}"/>'] if inc.multirest else []
   tied = False
@@ -357,7 +362,7 @@ def _layers(inc: Incipit) -> list[str]:
         tied = e.tie
       items.append(f"<note {attrs}/>")
     if inc.beamed:
-      for group in reversed(_beam_groups(bar, beat)):
+      for group in reversed(beam_groups(bar, beat)):
         first, last = group[0], group[-1]
         items[first:last + 1] = ["<beam>" + "".join(items[first:last + 1]) + "</beam>"]
     out.append("".join(items))
