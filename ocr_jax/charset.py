@@ -151,6 +151,9 @@ def get_charset(name: str) -> Charset:
   if name == "primus_piano":  # primus_semantic_spelled + `chord` (omr/tokens.py)
     spelled = get_charset("primus_semantic_spelled")
     return Charset(spelled.symbols + ("chord",), separator=" ", spelled=spelled.spelled)
+  if name == "primus_piano_voices":  # primus_piano + `voice2` (omr/tokens.py)
+    piano = get_charset("primus_piano")
+    return Charset(piano.symbols + ("voice2",), separator=" ", spelled=piano.spelled)
   if name == "digits":
     return Charset.from_string(DIGITS)
   raise ValueError(f"unknown charset {name!r}")

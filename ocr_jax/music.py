@@ -170,7 +170,7 @@ def perform(reading: Reading, where: str = "", resync_bars: bool = True) -> Perf
     if len(system) != parts:
       warnings.append(f"{where + ': ' if where else ''}system {m + 1} has {len(system)} of "
                       f"{parts} staves; the parts below it rest there")
-    objects.append([tk.parse(tk.drop_stray_chords(reading.staves[i].tokens),
+    objects.append([tk.parse(tk.drop_stray_marks(reading.staves[i].tokens),
                              _staff_name(where, m, p, parts))
                     for p, i in enumerate(system)] + [[]] * (parts - len(system)))
   scores, more = events.align_systems(objects, resync_bars, where)
@@ -196,7 +196,7 @@ def note_counts(reference_tokens, predicted_tokens) -> tuple[int, int, int, int]
   written; the prediction as `write_midi` times it (bars resynced, `omr/events.py`) and, for
   the second count, as read. Resync moves onsets only, so the predicted count is one."""
   ref = midi.score_notes(events.score_from_tokens(reference_tokens))
-  objects = tk.parse(tk.drop_stray_chords(list(predicted_tokens)))
+  objects = tk.parse(tk.drop_stray_marks(list(predicted_tokens)))
   hyp = midi.score_notes(events.to_score(objects, resync_bars=True))
   as_read = midi.score_notes(events.to_score(objects))
   return (midi.note_matches(ref, hyp), midi.note_matches(ref, as_read), len(ref), len(hyp))

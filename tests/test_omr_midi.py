@@ -186,6 +186,11 @@ def test_music_prior_penalties():
   # A tie carries its note's alteration across the barline.
   assert p.penalty(head + ["note-A4_quarter", "note-C5_quarter", "tie", "barline",
                            "note-C5_quarter", "note-A4_quarter", "barline"]) == 1
+  # A second voice runs on its own clock: it may fill the bar beside the first, not overrun.
+  assert p.penalty(head + ["note-A4_half", "voice2", "note-F#4_quarter", "voice2",
+                           "note-F#4_quarter", "barline"]) == 0
+  assert p.penalty(head + ["note-A4_half", "voice2", "note-F#4_half", "voice2",
+                           "note-F#4_quarter", "barline"]) == 4
   # Our synthetic incipits always fill their bars.
   for i in range(100):
     toks = synth.random_incipit(np.random.default_rng([3, i])).tokens()

@@ -8,6 +8,9 @@ Choices (PrIMuS is silent on performance):
 - `multirest-N` lasts N bars of the current meter (C = 4/4, C/ = 2/2; 4/4 before any meter).
 - `chord` (the piano extension of `omr/tokens.py`): the next note starts with the previous
   one and takes no time of its own; a tie from a chord ties its last-named note.
+- `voice2` (the same extension): the next note or rest runs on the second voice's clock,
+  which starts at each barline; ties join notes of one voice. Bars are as long as their
+  first voice (barlines, meter checks and resync follow it alone).
 - A fermata keeps the notated timing (onsets stay on the written grid) and is flagged.
 - A whole rest alone in a bar fills the bar, whatever the meter (engravers draw bar rests so).
 - Grace notes take no notated time: they sound on the beat as 32nd notes (1/8 quarter each,
@@ -58,8 +61,8 @@ class Score:
   barlines: list[Fraction] = dataclasses.field(default_factory=list)  # times, as timed
   breaks: list[Fraction] = dataclasses.field(default_factory=list)  # times of `to_score`'s
   # `breaks` (object indices: where the staves of a part's later systems begin)
-  bars_off: list[int] = dataclasses.field(default_factory=list)  # the bars_off_meter, by
-  # number (1 = the bar before the first barline)
+  bars_off: list[int] = dataclasses.field(default_factory=list)  # the bars_off_meter and
+  # the bars whose second voice does not fill them, by number (1 = before the first barline)
 
 
 def to_score(objects, resync_bars: bool = False, breaks=()) -> Score:
@@ -104,11 +107,14 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
   pickup = assumed is not None  # the current bar is the first after a time signature
   # (no multirest)
   bars_checked = bars_off_meter = 0
-  pending_graces: list[tk.Note] = []
-  tie_from: NoteEvent | None = None
+  pending_graces: dict[int, list[tk.Note]] = {1: [], 2: []}  # by voice
+  tie_from: dict[int, NoteEvent | None] = {1: None, 2: None}
   last: NoteEvent | None = None
+  last_voice = 1
   barlines, break_times, breaks, bars_off = [], [], set(breaks), []
   in_chord = False
+  voice = 1  # of the next note or rest (`voice2` marks the second)
+  t2 = None  # the second voice's clock in this bar (None: it has not started)
   alone = None  # a bar's only note or rest so far; False once it holds two
   for i, obj in enumerate(objects):
     if i in breaks:
@@ -116,45 +122,55 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
     if isinstance(obj, tk.Chord):
       in_chord = last is not None
       continue
+    if isinstance(obj, tk.Voice):
+      voice = 2
+      continue
     if in_chord and isinstance(obj, tk.Note):  # struck with the chord's first note
       in_chord = False
       last = NoteEvent(obj.pitch, last.onset, last.duration, fermata=obj.fermata,
                        name=obj.name)
       notes.append(last)
       continue
-    if isinstance(obj, tk.Note) and obj.grace:
-      pending_graces.append(obj)
-      continue
-    if isinstance(obj, tk.Note):
-      if tie_from is not None and tie_from.pitch == obj.pitch and not pending_graces:
-        tie_from.duration += obj.duration
-        t += obj.duration
-        alone = False
-        last, tie_from = tie_from, None
+    if isinstance(obj, (tk.Note, tk.Rest)):  # in the first voice's time or the second's
+      v, voice = voice, 1
+      now = t if v == 1 else (bar_start if t2 is None else t2)
+      graces = pending_graces[v]
+      if isinstance(obj, tk.Note) and obj.grace:
+        graces.append(obj)
         continue
-      tie_from = None
-      start, length = t, obj.duration
-      if pending_graces:
-        each = min(GRACE_LENGTH, obj.duration / (2 * len(pending_graces)))
-        for g in pending_graces:
-          notes.append(NoteEvent(g.pitch, start, each, grace=True, name=g.name))
-          start += each
-        length -= each * len(pending_graces)
-        pending_graces = []
-      last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata, name=obj.name)
-      notes.append(last)
-      t += obj.duration
-      alone = False
-    elif isinstance(obj, tk.Rest):
-      t += obj.duration
-      tie_from = None
-      alone = obj if alone is None else False
+      if isinstance(obj, tk.Rest):
+        tie_from[v] = None
+        if v == 1:
+          alone = obj if alone is None else False
+      elif (tie_from[v] is not None and tie_from[v].pitch == obj.pitch and not graces):
+        tie_from[v].duration += obj.duration
+        last, tie_from[v] = tie_from[v], None
+      else:
+        tie_from[v] = None
+        start, length = now, obj.duration
+        if graces:
+          each = min(GRACE_LENGTH, obj.duration / (2 * len(graces)))
+          for g in graces:
+            notes.append(NoteEvent(g.pitch, start, each, grace=True, name=g.name))
+            start += each
+          length -= each * len(graces)
+          pending_graces[v] = []
+        last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata, name=obj.name)
+        notes.append(last)
+      if isinstance(obj, tk.Note) and v == 1:
+        alone = False
+      now += obj.duration
+      if v == 1:
+        t = now
+      else:
+        t2 = now
+      last_voice = v
     elif isinstance(obj, tk.MultiRest):
       t += meter.bar_length * obj.bars
-      tie_from, alone = None, False
+      tie_from, alone = {1: None, 2: None}, False
       checked = pickup = False
     elif isinstance(obj, tk.Tie):
-      tie_from = last
+      tie_from[last_voice] = last
     elif isinstance(obj, tk.Time):
       meter = obj
       times.append((t, obj))
@@ -175,9 +191,15 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
           bars_off.append(len(barlines) + 1)
           if resync:
             t = bar_start + max(1, round((t - bar_start) / meter.bar_length)) * meter.bar_length
+        elif t2 is not None and t2 != t:  # the second voice, as read, does not fill the bar
+          bars_off.append(len(barlines) + 1)
       bar_start, checked, pickup, alone = t, times != [] or assumed is not None, False, None
+      t2 = None
       barlines.append(t)
-  for g in pending_graces:  # graces at the very end: played as short notes
+  for g in pending_graces[2]:  # graces at the very end: played as short notes
+    notes.append(NoteEvent(g.pitch, bar_start if t2 is None else t2, GRACE_LENGTH, grace=True,
+                           name=g.name))
+  for g in pending_graces[1]:
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
     t += GRACE_LENGTH
   break_times += [t] * (len(breaks) - len(break_times))  # breaks past the last object

@@ -9,7 +9,8 @@ checked here instead, as log-score penalties added while the beam search extends
   bar, which may be a pickup and costs only `pickup_weight` (real incipits often start with
   one; our synthetic ones never do, so this weight is set by hand, not tuned). The last bar
   may stop short (incipits are cut). Bars with a multirest, and everything before a time
-  signature, are not checked.
+  signature, are not checked. A second voice's notes and rests (`voice2`) run on their own
+  clock from the barline and cost `bar_weight` too when they run past the meter.
 - Notes follow the key: a note's alteration is expected to be the key signature's for its
   step, or the accidental an earlier note of the same bar set on that step and octave, or the
   tied note's when it continues a tie. Any other alteration costs `key_weight`.
@@ -41,6 +42,9 @@ class _State:
   tie: bool = False  # the previous token is a tie
   last_note: tuple | None = None  # (step, octave, alter)
   chord: bool = False  # the previous token is `chord`: the next note takes no time
+  voice2: bool = False  # the previous token is `voice2`: the next note or rest is the
+  # second voice's
+  voice2_time: Fraction = Fraction(0)  # the second voice's time in the bar
 
 
 @dataclasses.dataclass
@@ -91,6 +95,17 @@ class MusicPrior:
       return 0.0
     return self.bar_weight
 
+  def _advance(self, s: _State, duration: Fraction, cost: float) -> tuple[_State, float]:
+    """A note or rest of `duration` in its voice: the first voice's runs the bar (and may
+    overrun it); the second voice's may not overrun it either."""
+    if s.voice2:
+      time = s.voice2_time + duration
+      probe = dataclasses.replace(s, bar_time=s.voice2_time)
+      return dataclasses.replace(s, voice2_time=time, voice2=False, tie=False, chord=False), (
+          cost + self._overrun(probe, time))
+    return dataclasses.replace(s, bar_time=s.bar_time + duration, tie=False, chord=False), (
+        cost + self._overrun(s, s.bar_time + duration))
+
   def _apply(self, s: _State, obj, note=None) -> tuple[_State, float]:
     """The state after one token (`note`: its (step, octave, alter) if a note) and the
     penalty it costs."""
@@ -100,7 +115,8 @@ class MusicPrior:
         cost = self.bar_weight if s.barlines else self.pickup_weight
       # A tie (and the tied note) reaches across the barline; accidentals do not.
       return dataclasses.replace(s, bar_time=Fraction(0), barlines=s.barlines + 1,
-                                 multirest=False, accidentals=()), cost
+                                 multirest=False, accidentals=(),
+                                 voice2_time=Fraction(0)), cost
     if isinstance(obj, tk.Note):
       step, octave, alter = note
       expected = s.key[step]
@@ -114,19 +130,20 @@ class MusicPrior:
       if alter != expected or any(st == step and o == octave for st, o, _ in accidentals):
         accidentals = tuple(x for x in accidentals if x[:2] != (step, octave))
         accidentals += ((step, octave, alter),)
-      bar_time = s.bar_time + (0 if obj.grace or s.chord else obj.duration)
-      return dataclasses.replace(s, bar_time=bar_time, accidentals=accidentals, tie=False,
-                                 chord=False, last_note=(step, octave, alter)), (
-                                     cost + self._overrun(s, bar_time))
+      s = dataclasses.replace(s, accidentals=accidentals, last_note=(step, octave, alter))
+      if obj.grace or s.chord:
+        return dataclasses.replace(s, tie=False, chord=False, voice2=False), cost
+      return self._advance(s, obj.duration, cost)
     if isinstance(obj, tk.Rest):
-      bar_time = s.bar_time + obj.duration
-      return dataclasses.replace(s, bar_time=bar_time, tie=False), self._overrun(s, bar_time)
+      return self._advance(s, obj.duration, 0.0)
     if isinstance(obj, tk.MultiRest):
       return dataclasses.replace(s, multirest=True, tie=False), 0.0
     if isinstance(obj, tk.Tie):
       return dataclasses.replace(s, tie=True), 0.0
     if isinstance(obj, tk.Chord):
       return dataclasses.replace(s, chord=True), 0.0
+    if isinstance(obj, tk.Voice):
+      return dataclasses.replace(s, voice2=True), 0.0
     if isinstance(obj, tk.Time):
       return dataclasses.replace(s, bar_length=obj.bar_length, bar_time=Fraction(0),
                                  tie=False), 0.0

@@ -6,7 +6,12 @@ Grammar (third_party/primus/README in the shared reference, summarised):
   gracenote-...  (same as note)   rest-<duration><dots><_fermata>   multirest-<bars>
 Extension for piano music (not in PrIMuS): `chord` between two notes strikes the second with
 the first (`note-C4_quarter chord note-E4_quarter chord note-G4_quarter`, lowest first; the
-chord lasts as long as its first note).
+chord lasts as long as its first note). `voice2` before a note, grace note or rest puts it
+(and the notes chorded to it) in the staff's second voice, which keeps its own clock from each
+barline: two voices with their own rhythms on one staff (stems up: the first voice, unmarked;
+stems down: the second). Tokens stay in the order the eye meets them, left to right; events of
+both voices struck together are written first voice first (`note-E5_half voice2
+note-C5_quarter`). A bar's length is its first voice's.
 """
 from __future__ import annotations
 
@@ -98,6 +103,11 @@ class Chord:
   """The next note sounds with the previous one (the chord extension, module doc)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Voice:
+  """The next note or rest belongs to the staff's second voice (module doc)."""
+
+
 @functools.lru_cache(maxsize=None)
 def key_alters(key: str) -> dict[str, int]:
   """The alteration (+1 sharp, -1 flat, 0) the key signature of major key `key` gives each
@@ -123,6 +133,8 @@ def parse_token(token: str):
     return Tie()
   if token == "chord":
     return Chord()
+  if token == "voice2":
+    return Voice()
   kind, _, value = token.partition("-")
   if kind in ("note", "gracenote"):
     m = _NOTE.match(token)
@@ -162,12 +174,17 @@ def split_tokens(text: str) -> list[str]:
   return text.split()
 
 
-def drop_stray_chords(tokens: list[str]) -> list[str]:
-  """A recognizer's tokens without the `chord` marks that do not stand between two notes
-  (its best reading; `parse` rejects them in token files)."""
-  return [t for i, t in enumerate(tokens) if t != "chord" or (
+_EVENTS = ("note-", "gracenote-", "rest-")
+
+
+def drop_stray_marks(tokens: list[str]) -> list[str]:
+  """A recognizer's tokens without the `chord` marks that do not stand between two notes and
+  the `voice2` marks that stand before no note or rest (its best reading; `parse` rejects
+  them in token files)."""
+  return [t for i, t in enumerate(tokens) if (t != "chord" or (
       0 < i < len(tokens) - 1 and tokens[i - 1].startswith(("note-", "gracenote-"))
-      and tokens[i + 1].startswith("note-"))]
+      and tokens[i + 1].startswith("note-"))) and (t != "voice2" or (
+          i < len(tokens) - 1 and tokens[i + 1].startswith(_EVENTS)))]
 
 
 def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
@@ -185,11 +202,14 @@ def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
       raise TokenError(f"{prefix}token {i}: {e}") from None
     # Any count is a multirest (the vocabulary lists only the counts PrIMuS happens to hold).
     if (vocab is not None and token not in vocab
-        and not isinstance(obj, (MultiRest, Chord))):
+        and not isinstance(obj, (MultiRest, Chord, Voice))):
       raise TokenError(f"{prefix}token {i}: {token!r} is not in the PrIMuS semantic "
                        f"vocabulary")
     if isinstance(obj, Chord) and not (out and isinstance(out[-1], Note) and i + 1 < len(tokens)
                                        and tokens[i + 1].startswith("note-")):
       raise TokenError(f"{prefix}token {i}: 'chord' stands between two notes")
+    if isinstance(obj, Voice) and not (i + 1 < len(tokens)
+                                       and tokens[i + 1].startswith(_EVENTS)):
+      raise TokenError(f"{prefix}token {i}: 'voice2' stands before a note or rest")
     out.append(obj)
   return out
