@@ -1,7 +1,8 @@
 """Piano figures: generated two-staff systems and pages of them, engraved in a held-out font.
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
-      [--seed=20261205] [--timed=10] [--chord_p=0] [--engraver=verovio] [--staves=2]
+      [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--engraver=verovio]
+      [--staves=2]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -12,7 +13,8 @@ ticks, one-to-one) against the reference tokens timed the same way, the staff to
 rate (SER), systems found right, and seconds per system and per page (one image at a time,
 median, after a first pass over the same images has compiled their shape buckets).
 `--chord_p`: each note becomes a chord of 2-4 notes with this chance (`synth.add_chords`;
-0: one note at a time). Always one voice per staff: no second voices yet.
+0: one note at a time). `--voice_p`: each staff has second voices in some bars with this
+chance (`synth.add_voices`, the `voice2` token; read by a model whose charset has it).
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.
@@ -39,6 +41,8 @@ def main():
   parser.add_argument("--seed", type=int, default=20261205)
   parser.add_argument("--timed", type=int, default=10, help="images timed one at a time")
   parser.add_argument("--chord_p", type=float, default=0.0, help="chance of a chord per note")
+  parser.add_argument("--voice_p", type=float, default=0.0,
+                      help="chance that a staff has second voices")
   parser.add_argument("--engraver", default="verovio", choices=("verovio", "abcm2ps"))
   parser.add_argument("--staves", type=int, default=2, choices=(1, 2),
                       help="1: one-staff melodies (synth.random_incipit) instead of systems")
@@ -59,6 +63,9 @@ def main():
     if args.chord_p:
       synth.add_chords(upper, rng, args.chord_p)
       synth.add_chords(lower, rng, args.chord_p)
+    if args.voice_p:
+      synth.add_voices(upper, rng, args.voice_p)
+      synth.add_voices(lower, rng, args.voice_p)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
@@ -77,6 +84,7 @@ def main():
   reader = music.load(args.model) if args.model else music.Readers()
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
+         "voice_p": args.voice_p,
          "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   for name, items in sets.items():
@@ -120,7 +128,8 @@ def main():
   print("|---|---:|---:|---:|---:|---:|---:|---:|")
   for name in sets:
     f = out[name]
-    print(f"| {name} ({font}, chord_p {args.chord_p}) | {f['images']} | "
+    print(f"| {name} ({font}, chord_p {args.chord_p}, voice_p {args.voice_p}) | "
+          f"{f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
           f"{f['systems_found_right']} / {f['images']} | "

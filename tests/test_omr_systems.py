@@ -174,7 +174,7 @@ def test_chord_tokens_sound_together_and_are_written_as_chords(tmp_path):
     with pytest.raises(tk.TokenError, match="'chord' stands between two notes"):
       tk.parse(bad)
     # A recognizer's stray mark is left out of its reading instead (music.perform).
-    assert "chord" not in tk.drop_stray_chords(bad.split())
+    assert "chord" not in tk.drop_stray_marks(bad.split())
   xml = tmp_path / "chord.musicxml"
   musicxml.write([score], str(xml))
   assert open(xml, encoding="utf-8").read().count("<chord") == 1  # E3 joins C3; G3 is longer
@@ -248,6 +248,10 @@ def test_abc_shows_what_the_mei_shows():
   text = abc.to_abc([inc])
   assert "K:F\nV:1 clef=treble\n=B32 B32 ^F32- | F64 [=FA]16A16 | {c/}B32 z64 |" in text
   assert "M:3/4" in text and "%%score" not in text
+  # A second voice is an overlay of its bar; an accidental shown in one voice holds for the
+  # other's later notes of that bar.
+  inc.voices = {0: [note("half", f4, 1), note("quarter", f4, 1)]}
+  assert "=B32 B32 F32- & ^F64 F32 | F64" in abc.to_abc([inc])  # ^F: the half, first met
   upper, lower = synth.piano_pair(np.random.default_rng(1), 2)
   assert "%%score {1 | 2}" in abc.to_abc([upper, lower], joined_bars=True)
   with pytest.raises(ValueError, match="equal bar counts"):
@@ -272,3 +276,58 @@ def test_systems_engraved_by_abcm2ps_are_found_and_read():
                       midi.score_notes(music.perform(reading).parts), 48)[2] >= 0.85
   with pytest.raises(abc.AbcError, match="abcm2ps failed"):
     abc.engrave("X:1\nK:C\nV:1 clef=nonsense\nC C- z |\n")
+
+
+def test_second_voices_keep_their_own_clock(tmp_path):
+  """`voice2` puts a note or rest on the staff's second clock, restarted at each barline;
+  ties join notes of one voice across the other's. Generated second voices lie below the
+  first, fill their bars, and mean what Verovio engraves: the MEI's timing (Verovio's own
+  MIDI of it) and the MusicXML written from the tokens (read back by Verovio) give the
+  tokens' notes."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import musicxml  # pylint: disable=import-outside-toplevel
+  text = ("clef-G2 keySignature-CM timeSignature-2/4 note-E5_half voice2 note-C5_quarter "
+          "voice2 note-D5_eighth tie voice2 note-D5_eighth barline note-G5_eighth tie "
+          "voice2 rest-quarter note-G5_eighth note-F5_quarter voice2 note-B4_quarter barline")
+  score = events.score_from_tokens(text)
+  assert [(n.pitch, n.onset, n.duration) for n in score.notes] == [
+      (76, 0, 2), (72, 0, 1), (74, 1, 1), (79, 2, 1), (77, 3, 1), (71, 3, 1)]
+  assert score.length == 4 and score.bars_off_meter == 0 and score.bars_off == []
+  # A second voice that does not fill its bar is named (`--json`), and times nothing else.
+  short = events.score_from_tokens("clef-G2 keySignature-CM timeSignature-2/4 note-E5_half "
+                                   "barline note-E5_half voice2 note-C5_quarter barline")
+  assert short.bars_off == [2] and short.bars_off_meter == 0 and short.length == 4
+  for bad in ("note-C5_quarter voice2", "voice2 barline note-C5_quarter",
+              "voice2 voice2 note-C5_quarter"):
+    with pytest.raises(tk.TokenError, match="'voice2' stands before a note or rest"):
+      tk.parse(bad)
+    assert tk.parse(tk.drop_stray_marks(bad.split()))  # a recognizer's stray mark: left out
+  toolkit = verovio.toolkit()
+  for seed in (2, 4):  # systems without grace notes (Verovio plays those before the beat)
+    rng = np.random.default_rng(seed)
+    upper, lower = synth.piano_pair(rng, 3)
+    synth.add_chords(upper, rng, 0.2)
+    for inc in (synth.add_voices(upper, rng, 1.0), synth.add_voices(lower, rng, 1.0)):
+      assert inc.voices and "gracenote" not in " ".join(inc.tokens())
+      assert inc.tokens().count("voice2") == sum(len(v) for v in inc.voices.values())
+      assert events.score_from_tokens(inc.tokens()).bars_off_meter == 0
+      for k, second in inc.voices.items():
+        length = synth._length  # pylint: disable=protected-access
+        first = [(t, t + length(e.value, e.dots), e.diatonic)
+                 for t, e in zip(synth.onsets(inc.bars[k]), inc.bars[k]) if e.kind == "note"]
+        for t, e in zip(synth.onsets(second), second):
+          end = t + length(e.value, e.dots)
+          assert e.kind == "rest" or all(e.diatonic < d for a, b, d in first if a < end and t < b)
+    parts, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+    ours = midi.score_notes(parts)
+    assert toolkit.loadData(synth.system_mei([upper, lower]))
+    toolkit.renderToMIDIFile(str(tmp_path / "mei.mid"))
+    engraved = midi.read_notes(str(tmp_path / "mei.mid"), midi.TICKS_PER_QUARTER)
+    assert sorted(n.onset for n in engraved) == [n.onset for n in ours]
+    xml = tmp_path / "voices.musicxml"
+    musicxml.write(parts, str(xml))
+    assert "<voice>2</voice>" in xml.read_text(encoding="utf-8")
+    assert toolkit.loadFile(str(xml))
+    toolkit.renderToMIDIFile(str(tmp_path / "back.mid"))
+    back = midi.read_notes(str(tmp_path / "back.mid"), midi.TICKS_PER_QUARTER)
+    assert [(n.pitch, n.onset) for n in back] == [(n.pitch, n.onset) for n in ours]

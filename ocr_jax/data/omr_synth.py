@@ -21,6 +21,8 @@ validation and test are drawn the same way (test in Leipzig). `piano_mix`: half 
 training staves are one-staff incipits (trained on piano staves alone, a model forgot
 melodies: one-staff Leipzig note-F1 0.964 -> 0.589). `piano_long`: as `piano_mix`, a fresh
 draw of systems of 1-6 bars, staves of up to 96 tokens (all three splits drawn so).
+`piano_voices`: as `piano_long` (16k, seed 5), with second voices in some bars of 60 % of the
+system staves (`synth.add_voices`, the `voice2` token).
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   # one-staff incipits as `more` draws them, so a piano model keeps reading melodies
   max_tokens: int = 60  # piano: a staff's labels fit the config's max_label_length (64)
   max_bars: int = 3  # piano: systems of 1 to this many bars
+  voice_p: float = 0.0  # piano: chance that a staff has second voices (`synth.add_voices`)
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
@@ -63,6 +66,9 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   upper, lower = synth.piano_pair(rng, int(rng.integers(1, cfg.max_bars + 1)))
   synth.add_chords(upper, rng, rng.uniform(0.05, 0.5))
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7))
+  if cfg.voice_p:
+    synth.add_voices(upper, rng, cfg.voice_p)
+    synth.add_voices(lower, rng, cfg.voice_p)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
@@ -139,6 +145,12 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "validation and test drawn the same way.", num_train=24_000, seed=4,
                      piano=True, train_mono=True, train_multirest_p=0.2,
                      train_multirest_uniform=0.33, max_bars=6, max_tokens=96),
+      OmrSynthConfig(name="piano_voices", description="As `piano_long`, a fresh draw (seed "
+                     "5) in which 60 % of the staves of systems hold second voices with their "
+                     "own rhythms in some of their bars (the `voice2` token); its own validation "
+                     "and test drawn the same way.", num_train=16_000, seed=5, piano=True,
+                     train_mono=True, train_multirest_p=0.2, train_multirest_uniform=0.33,
+                     max_bars=6, max_tokens=96, voice_p=0.6),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

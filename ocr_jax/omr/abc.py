@@ -10,7 +10,8 @@ That makes development sets that measure how reading carries to another engraver
 The ABC is written the way the MEI is (`synth._layers`): the same displayed accidentals
 (from the key and earlier notes of the bar, none on a tie's end), beams over the same
 groups (ABC beams notes written without a space between them), graces as slashed eighths
-(`{/c}`) or sixteenths (`{c/}`), fermatas, ties, chords (`[CEG]`), multirests (`Z4`).
+(`{/c}`) or sixteenths (`{c/}`), fermatas, ties, chords (`[CEG]`), multirests (`Z4`), and
+second voices as overlays of their bars (`c4 d4 & A8`).
 """
 from __future__ import annotations
 
@@ -61,38 +62,43 @@ def _bars(inc: synth.Incipit) -> list[str]:
   drawn = {id(e) for e, nxt in zip(flat, flat[1:]) if e.tie and nxt.kind == "note"
            and (nxt.diatonic, nxt.alter) == (e.diatonic, e.alter)}
   tied = False
-  for bar in inc.bars:
+  for k, bar in enumerate(inc.bars):
     shown: dict[tuple[str, int], int] = {}
-    items = []
-    for e in bar:
+    items = {}  # id(event) -> its ABC
+    for v, e in inc.merged(k):  # accidentals as a reader meets both voices' notes
       fermata = "!fermata!" if e.fermata else ""
       if e.kind == "rest":
-        items.append(f"{fermata}z{_length(e.value, e.dots)}")
-        tied = False
+        items[id(e)] = f"{fermata}z{_length(e.value, e.dots)}"
+        tied = tied and v == 2
         continue
       notes = ""
       for c in (e,) + e.chord:
         current = shown.get((c.step, c.octave), key[c.step])
-        shown_now = c.alter != current and not (tied and not e.chord and e.kind == "note")
+        shown_now = c.alter != current and not (
+            v == 1 and tied and not e.chord and e.kind == "note")
         notes += (_ACCID[c.alter] if shown_now else "") + _pitch(c)
         shown[(c.step, c.octave)] = c.alter
       if e.kind == "grace":
-        items.append("{/" + notes + "}" if e.value == "eighth" else "{" + notes + "/}")
+        items[id(e)] = "{/" + notes + "}" if e.value == "eighth" else "{" + notes + "/}"
         continue
       if e.chord:
         notes = f"[{notes}]"
-        tied = False
-      else:
-        tied = id(e) in drawn
-      items.append(f"{fermata}{notes}{_length(e.value, e.dots)}{'-' if tied else ''}")
-    beamed = set()
-    if inc.beamed:
-      for group in synth.beam_groups(bar, beat):
-        beamed.update(group[:-1])
-    text = ""
-    for i, item in enumerate(items):  # a grace note sticks to the note it ornaments
-      text += item + ("" if i in beamed or item.startswith("{") else " ")
-    out.append(text.strip())
+      if v == 1:
+        tied = id(e) in drawn and not e.chord
+      items[id(e)] = (f"{fermata}{notes}{_length(e.value, e.dots)}"
+                      f"{'-' if v == 1 and tied else ''}")
+    voices = []
+    for events in [bar] + ([inc.voices[k]] if k in inc.voices else []):
+      beamed = set()
+      if inc.beamed:
+        for group in synth.beam_groups(events, beat):
+          beamed.update(group[:-1])
+      text = ""
+      for i, e in enumerate(events):  # a grace note sticks to the note it ornaments
+        item = items[id(e)]
+        text += item + ("" if i in beamed or item.startswith("{") else " ")
+      voices.append(text.strip())
+    out.append(" & ".join(voices))  # a second voice is an overlay of its bar
   return out
 
 

@@ -94,13 +94,26 @@ class Incipit:
   multirest: int
   bars: list[list[Event]]
   beamed: bool
+  # bar index -> the second voice of that bar (below the first, `add_voices`), filling it
+  voices: dict[int, list[Event]] = dataclasses.field(default_factory=dict)
+
+  def merged(self, k: int) -> list[tuple[int, Event]]:
+    """(voice, event) of bar `k` of both voices in the order the eye meets them: by onset;
+    at one onset a grace note first, then the first voice, then the second."""
+    keyed = []
+    for v, events in ((1, self.bars[k]), (2, self.voices.get(k, []))):
+      keyed += [((t, e.kind != "grace", v, i), v, e)
+                for i, (t, e) in enumerate(zip(onsets(events), events))]
+    return [(v, e) for _, v, e in sorted(keyed, key=lambda x: x[0])]
 
   def tokens(self) -> list[str]:
     out = [f"clef-{self.clef}", f"keySignature-{self.key}M", f"timeSignature-{self.meter}"]
     if self.multirest:
       out += [f"multirest-{self.multirest}", "barline"]
-    for bar in self.bars:
-      for e in bar:
+    for k in range(len(self.bars)):
+      for v, e in self.merged(k):
+        if v == 2:
+          out.append("voice2")
         out.append(e.token())
         for c in e.chord:
           out += ["chord", c.token()]
@@ -111,6 +124,16 @@ class Incipit:
 
   def mei(self) -> str:
     return to_mei(self)
+
+
+def onsets(events: list[Event]) -> list[Fraction]:
+  """The onset of each event in its bar, in quarters (grace notes take no time)."""
+  out, t = [], Fraction(0)
+  for e in events:
+    out.append(t)
+    if e.kind != "grace":
+      t += _length(e.value, e.dots)
+  return out
 
 
 def _choose(rng, weights: dict):
@@ -276,6 +299,70 @@ def add_chords(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
+# Rhythms of second voices (weights over (value, dots)): mostly slower than a melody, as
+# an alto under a soprano or a bass under a tenor; the second style moves in eighths.
+VOICE_STYLES = (
+    {("half", 0): 4, ("quarter", 0): 5, ("whole", 0): 1, ("half", 1): 1, ("eighth", 0): 1},
+    {("quarter", 0): 4, ("eighth", 0): 5, ("quarter", 1): 1, ("half", 0): 1,
+     ("sixteenth", 0): 0.5},
+)
+
+
+def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
+  """With chance `p`, gives bars of `inc` (each with chance 0.5-1) a second voice with its
+  own rhythm below the first (`Incipit.voices`, `voice2` tokens): each of its notes lies a
+  step to a sixth below the lowest first-voice note it sounds against, moving by steps; a
+  note that would fall more than two ledger lines below the staff is a rest, as are some
+  others (an alto that enters late); some bars take the first voice's rhythm, as chorale
+  voices do. No ties, chords or grace notes in second voices. In
+  place; returns `inc`."""
+  if rng.random() >= p:
+    return inc
+  vocab = tk.vocabulary()
+  _, count, unit, _ = METERS[inc.meter]
+  bar_length = Fraction(4 * count, unit)
+  step, octave = CLEFS[inc.clef][1]
+  lo = octave * 7 + _STEPS.index(step) - 4
+  alters = tk.key_alters(inc.key)
+  share = rng.uniform(0.5, 1.0)
+  rest_p = rng.uniform(0.0, 0.15)
+  style = VOICE_STYLES[int(rng.random() < 0.35)]
+  same_rhythm = rng.choice([0.0, 0.3, 0.8])  # chance a bar's voices move together (chorales)
+  if bar_length <= Fraction(3, 2):
+    style = VOICE_STYLES[1]
+  pos = None
+  for k, bar in enumerate(inc.bars):
+    if rng.random() >= share:
+      continue
+    first = [(t, t + _length(e.value, e.dots), e) for t, e in zip(onsets(bar), bar)
+             if e.kind == "note"]
+    voice, t = [], Fraction(0)
+    rhythm = ([(e.value, e.dots) for e in bar if e.kind != "grace"]
+              if rng.random() < same_rhythm else _fill_bar(rng, bar_length, style))
+    for value, dots in rhythm:
+      end = t + _length(value, dots)
+      above = [e.diatonic for a, b, e in first if a < end and t < b]
+      top = min(above) - 1 if above else None  # strictly below the first voice
+      if pos is None:
+        pos = (top if top is not None else lo + 8) - int(rng.integers(1, 5))
+      d = pos + int(rng.choice([-2, -1, -1, 0, 1, 1, 2]))
+      if top is not None and d > top:
+        d = top - int(rng.integers(0, 3))
+      note = Event("note", value, dots, d, alters[_STEPS[d % 7]])
+      if rng.random() < 0.04:
+        note.alter = int(rng.choice([a for a in (-1, 0, 1) if abs(a - note.alter) == 1]))
+      if note.token() not in vocab:
+        note.alter = alters[note.step]
+      if d < lo or rng.random() < rest_p or note.token() not in vocab:
+        voice.append(Event("rest", value, dots))
+      else:
+        voice.append(note)
+        pos = d
+      t = end
+    inc.voices[k] = voice
+  return inc
+
+
 def beat_of(meter: str) -> Fraction:
   """The beat beams group by, in quarters: a dotted quarter in compound meters (6/8, 9/8,
   12/8), else a quarter."""
@@ -320,23 +407,25 @@ def _staff_def(inc: Incipit, n: int) -> str:
   return f'<staffDef n="{n}" lines="5" clef.shape="{inc.clef[0]}" clef.line="{inc.clef[1]}"/>'
 
 
-def _layers(inc: Incipit) -> list[str]:
-  """The MEI layer content of each bar of the incipit (a leading multirest is a bar)."""
+def _layers(inc: Incipit) -> list[list[str]]:
+  """The MEI layer contents of each bar of the incipit: one, or two where the bar has a
+  second voice (a leading multirest is a bar). Accidentals are shown as one reader of both
+  voices meets the notes, left to right (`Incipit.merged`)."""
   beat = beat_of(inc.meter)
   key = tk.key_alters(inc.key)
-  out = [f'<multiRest num="{inc.multirest}"/>'] if inc.multirest else []
-  tied = False
-  for bar in inc.bars:
+  out = [[f'<multiRest num="{inc.multirest}"/>']] if inc.multirest else []
+  tied = {1: False, 2: False}  # the voice's previous note is tied to its next
+  for k, bar in enumerate(inc.bars):
     shown: dict[tuple[str, int], int] = {}
-    items = []
-    for e in bar:
+    items = {}  # id(event) -> its MEI
+    for v, e in inc.merged(k):
       dur = VALUES[e.value]
       attrs = f'dur="{dur}"' + (f' dots="{e.dots}"' if e.dots else "")
       if e.fermata:
         attrs += ' fermata="above"'
       if e.kind == "rest":
-        items.append(f"<rest {attrs}/>")
-        tied = False
+        items[id(e)] = f"<rest {attrs}/>"
+        tied[v] = False
         continue
       if e.chord:  # the chord's notes: pitch and displayed accidental each
         notes = ""
@@ -345,28 +434,37 @@ def _layers(inc: Incipit) -> list[str]:
           accid = f' accid="{_MEI_ACCID[c.alter]}"' if c.alter != current else ""
           shown[(c.step, c.octave)] = c.alter
           notes += f'<note pname="{c.step.lower()}" oct="{c.octave}"{accid}/>'
-        items.append(f"<chord {attrs}>{notes}</chord>")
-        tied = False
+        items[id(e)] = f"<chord {attrs}>{notes}</chord>"
+        tied[v] = False
         continue
       attrs += f' pname="{e.step.lower()}" oct="{e.octave}"'
       current = shown.get((e.step, e.octave), key[e.step])
-      if e.alter != current and not (tied and e.kind == "note"):
+      if e.alter != current and not (tied[v] and e.kind == "note"):
         attrs += f' accid="{_MEI_ACCID[e.alter]}"'
       shown[(e.step, e.octave)] = e.alter
       if e.kind == "grace":
         attrs += ' grace="unacc"' if e.value == "eighth" else ' grace="acc"'
       else:
-        tie = ("m" if e.tie else "t") if tied else ("i" if e.tie else "")
+        tie = ("m" if e.tie else "t") if tied[v] else ("i" if e.tie else "")
         if tie:
           attrs += f' tie="{tie}"'
-        tied = e.tie
-      items.append(f"<note {attrs}/>")
-    if inc.beamed:
-      for group in reversed(beam_groups(bar, beat)):
-        first, last = group[0], group[-1]
-        items[first:last + 1] = ["<beam>" + "".join(items[first:last + 1]) + "</beam>"]
-    out.append("".join(items))
+        tied[v] = e.tie
+      items[id(e)] = f"<note {attrs}/>"
+    layers = []
+    for events in [bar] + ([inc.voices[k]] if k in inc.voices else []):
+      layer = [items[id(e)] for e in events]
+      if inc.beamed:
+        for group in reversed(beam_groups(events, beat)):
+          first, last = group[0], group[-1]
+          layer[first:last + 1] = ["<beam>" + "".join(layer[first:last + 1]) + "</beam>"]
+      layers.append("".join(layer))
+    out.append(layers)
   return out
+
+
+def _staff_xml(n: int, layers: list[str]) -> str:
+  return f'<staff n="{n}">' + "".join(
+      f'<layer n="{j + 1}">{body}</layer>' for j, body in enumerate(layers)) + "</staff>"
 
 
 _MEI_TAIL = "</section></score></mdiv></body></music></mei>"
@@ -374,8 +472,8 @@ _MEI_TAIL = "</section></score></mdiv></body></music></mei>"
 
 def to_mei(inc: Incipit) -> str:
   return (_mei_head(inc) + _staff_def(inc, 1) + "</staffGrp></scoreDef><section>"
-          + "".join(f'<measure right="single"><staff n="1"><layer n="1">{body}</layer>'
-                    "</staff></measure>" for body in _layers(inc)) + _MEI_TAIL)
+          + "".join(f'<measure right="single">{_staff_xml(1, layers)}</measure>'
+                    for layers in _layers(inc)) + _MEI_TAIL)
 
 
 def system_mei(staves: list[Incipit]) -> str:
@@ -388,6 +486,6 @@ def system_mei(staves: list[Incipit]) -> str:
           + "".join(_staff_def(inc, n + 1) for n, inc in enumerate(staves))
           + "</staffGrp></scoreDef><section>"
           + "".join('<measure right="single">' + "".join(
-              f'<staff n="{n + 1}"><layer n="1">{b[k]}</layer></staff>'
-              for n, b in enumerate(bars)) + "</measure>" for k in range(len(bars[0])))
+              _staff_xml(n + 1, b[k]) for n, b in enumerate(bars)) + "</measure>"
+              for k in range(len(bars[0])))
           + _MEI_TAIL)
