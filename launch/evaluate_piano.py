@@ -1,8 +1,8 @@
 """Piano figures: generated two-staff systems and pages of them, engraved in a held-out font.
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
-      [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--engraver=verovio]
-      [--staves=2]
+      [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
+      [--engraver=verovio] [--staves=2]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -15,6 +15,8 @@ median, after a first pass over the same images has compiled their shape buckets
 `--chord_p`: each note becomes a chord of 2-4 notes with this chance (`synth.add_chords`;
 0: one note at a time). `--voice_p`: each staff has second voices in some bars with this
 chance (`synth.add_voices`, the `voice2` token; read by a model whose charset has it).
+`--marks_p`: each staff carries performance markings (articulations, dynamics, hairpins,
+slurs, pedal; `synth.add_markings`) with this chance (Verovio only).
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.
@@ -43,6 +45,8 @@ def main():
   parser.add_argument("--chord_p", type=float, default=0.0, help="chance of a chord per note")
   parser.add_argument("--voice_p", type=float, default=0.0,
                       help="chance that a staff has second voices")
+  parser.add_argument("--marks_p", type=float, default=0.0,
+                      help="chance that a staff carries performance markings")
   parser.add_argument("--engraver", default="verovio", choices=("verovio", "abcm2ps"))
   parser.add_argument("--staves", type=int, default=2, choices=(1, 2),
                       help="1: one-staff melodies (synth.random_incipit) instead of systems")
@@ -56,6 +60,8 @@ def main():
   def system():
     if args.staves == 1:
       inc = synth.random_incipit(rng)
+      if args.marks_p:
+        synth.add_markings(inc, rng, args.marks_p)
       if args.engraver == "abcm2ps":
         return [inc.tokens()], abc.engrave_random([inc], rng)
       return [inc.tokens()], engrave.engrave(inc.mei(), args.font, engrave.random_options(rng))
@@ -66,6 +72,9 @@ def main():
     if args.voice_p:
       synth.add_voices(upper, rng, args.voice_p)
       synth.add_voices(lower, rng, args.voice_p)
+    if args.marks_p:
+      synth.add_markings(upper, rng, args.marks_p)
+      synth.add_markings(lower, rng, args.marks_p)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
@@ -84,7 +93,7 @@ def main():
   reader = music.load(args.model) if args.model else music.Readers()
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
-         "voice_p": args.voice_p,
+         "voice_p": args.voice_p, "marks_p": args.marks_p,
          "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   for name, items in sets.items():
@@ -128,7 +137,8 @@ def main():
   print("|---|---:|---:|---:|---:|---:|---:|---:|")
   for name in sets:
     f = out[name]
-    print(f"| {name} ({font}, chord_p {args.chord_p}, voice_p {args.voice_p}) | "
+    print(f"| {name} ({font}, chord_p {args.chord_p}, voice_p {args.voice_p}, marks_p "
+          f"{args.marks_p}) | "
           f"{f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "

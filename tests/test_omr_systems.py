@@ -331,3 +331,22 @@ def test_second_voices_keep_their_own_clock(tmp_path):
     toolkit.renderToMIDIFile(str(tmp_path / "back.mid"))
     back = midi.read_notes(str(tmp_path / "back.mid"), midi.TICKS_PER_QUARTER)
     assert [(n.pitch, n.onset) for n in back] == [(n.pitch, n.onset) for n in ours]
+
+
+def test_performance_markings_are_drawn_and_change_no_token():
+  """`synth.add_markings`: articulations, dynamics, hairpins, slurs and pedal marks are
+  engraved (MEI control events Verovio draws) while the tokens stay those of the notes, and
+  the staves of the marked system are still found and cropped."""
+  rng = np.random.default_rng(3)
+  upper, lower = synth.piano_pair(rng, 4)
+  before = upper.tokens() + lower.tokens()
+  for inc in (upper, lower):
+    synth.add_markings(inc, rng, 1.0)
+  assert upper.tokens() + lower.tokens() == before
+  mei = synth.system_mei([upper, lower])
+  kinds = {tag for inc in (upper, lower) for marks in inc.marks.values() for tag, _, _ in marks}
+  assert len(kinds) >= 3 and all(f"<{kind} staff=" in mei for kind in kinds)
+  artics = [e for inc in (upper, lower) for bar in inc.bars for e in bar if e.artic]
+  assert artics and mei.count(' artic="') == len(artics)
+  staves = engrave.render_staves(mei, "Bravura", rng, count=2)
+  assert len(staves) == 2 and all(s.shape[0] == 64 for s in staves)

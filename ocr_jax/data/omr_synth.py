@@ -22,7 +22,8 @@ training staves are one-staff incipits (trained on piano staves alone, a model f
 melodies: one-staff Leipzig note-F1 0.964 -> 0.589). `piano_long`: as `piano_mix`, a fresh
 draw of systems of 1-6 bars, staves of up to 96 tokens (all three splits drawn so).
 `piano_voices`: as `piano_long` (16k, seed 5), with second voices in some bars of 60 % of the
-system staves (`synth.add_voices`, the `voice2` token).
+system staves (`synth.add_voices`, the `voice2` token). `piano_marked`: as `piano_voices` (seed
+6), 60 % of all staves with performance markings (`synth.add_markings`).
 """
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   max_tokens: int = 60  # piano: a staff's labels fit the config's max_label_length (64)
   max_bars: int = 3  # piano: systems of 1 to this many bars
   voice_p: float = 0.0  # piano: chance that a staff has second voices (`synth.add_voices`)
+  marks_p: float = 0.0  # every split: chance that a staff carries performance markings
+  # (articulations, dynamics, hairpins, slurs, pedal: `synth.add_markings`; no tokens)
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
@@ -69,6 +72,9 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   if cfg.voice_p:
     synth.add_voices(upper, rng, cfg.voice_p)
     synth.add_voices(lower, rng, cfg.voice_p)
+  if cfg.marks_p:
+    synth.add_markings(upper, rng, cfg.marks_p)
+    synth.add_markings(lower, rng, cfg.marks_p)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
@@ -91,6 +97,8 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
     else:
       inc = (synth.random_incipit(rng, cfg.train_multirest_p, cfg.train_multirest_uniform)
              if split == "train" else synth.random_incipit(rng))
+      if cfg.marks_p:
+        synth.add_markings(inc, rng, cfg.marks_p)
       tokens, mei, which = inc.tokens(), inc.mei(), 0
     tk.parse(tokens)  # every token in the vocabulary, or preparation stops here
     try:
@@ -151,6 +159,13 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "and test drawn the same way.", num_train=16_000, seed=5, piano=True,
                      train_mono=True, train_multirest_p=0.2, train_multirest_uniform=0.33,
                      max_bars=6, max_tokens=96, voice_p=0.6),
+      OmrSynthConfig(name="piano_marked", description="As `piano_voices`, a fresh draw "
+                     "(seed 6) in which 60 % of all staves also carry the performance markings "
+                     "real scores print and no token names (articulations, dynamics, "
+                     "hairpins, slurs, pedal); its own validation and test drawn the same "
+                     "way.", num_train=16_000, seed=6, piano=True, train_mono=True,
+                     train_multirest_p=0.2, train_multirest_uniform=0.33, max_bars=6,
+                     max_tokens=96, voice_p=0.6, marks_p=0.6),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

@@ -69,6 +69,7 @@ class Event:
   fermata: bool = False
   tie: bool = False  # tied to the next note
   chord: tuple["Event", ...] = ()  # notes struck with this one, above it (piano staves)
+  artic: str = ""  # an MEI articulation drawn on the note (`add_markings`; no token)
 
   @property
   def step(self) -> str:
@@ -96,6 +97,8 @@ class Incipit:
   beamed: bool
   # bar index -> the second voice of that bar (below the first, `add_voices`), filling it
   voices: dict[int, list[Event]] = dataclasses.field(default_factory=dict)
+  # bar index -> its performance markings as (MEI element, attributes, text) (`add_markings`)
+  marks: dict[int, list[tuple[str, str, str]]] = dataclasses.field(default_factory=dict)
 
   def merged(self, k: int) -> list[tuple[int, Event]]:
     """(voice, event) of bar `k` of both voices in the order the eye meets them: by onset;
@@ -363,6 +366,56 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
+ARTICS = {"stacc": 6, "acc": 2, "ten": 1.5, "marc": 0.5, "stacciss": 0.5}
+DYNAMICS = ("pp", "p", "mp", "mf", "f", "ff", "sf", "fp", "sfz")
+
+
+def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
+  """With chance `p`, the performance markings real scores print and no token names:
+  articulations on notes (staccato most), dynamics, hairpins, slurs (never between two notes
+  of one pitch, which would look like a tie) and, on bass staves, pedal marks, each at a
+  rate drawn for the staff. The tokens do not change: a recognizer learns to look past the
+  marks (a staccato dot is no augmentation dot, a slur no tie). In place; returns `inc`."""
+  if rng.random() >= p:
+    return inc
+  artic_p, slur_p = rng.uniform(0, 0.35), rng.uniform(0, 0.6)
+  dynam_p, hairpin_p = rng.uniform(0, 0.4), rng.uniform(0, 0.3)
+  pedal = inc.clef.startswith("F") and rng.random() < 0.3
+  unit = METERS[inc.meter][2]
+  place = "below" if inc.clef.startswith("G") or rng.random() < 0.5 else "above"
+
+  def tstamp(t: Fraction) -> str:  # MEI beats: 1 + the onset in the meter's units
+    return f"{1 + float(t) * unit / 4:g}"
+
+  for k, bar in enumerate(inc.bars):
+    notes = [(t, e) for t, e in zip(onsets(bar), bar) if e.kind == "note"]
+    for _, e in notes:
+      if rng.random() < artic_p:
+        e.artic = _choose(rng, ARTICS)
+    marks = []
+    if notes and rng.random() < dynam_p:
+      t = notes[int(rng.integers(len(notes)))][0]
+      marks.append(("dynam", f'tstamp="{tstamp(t)}" place="{place}"',
+                    str(rng.choice(DYNAMICS))))
+    if len(notes) >= 2 and rng.random() < hairpin_p:
+      i = int(rng.integers(len(notes) - 1))
+      j = int(rng.integers(i + 1, len(notes)))
+      form = "cres" if rng.random() < 0.5 else "dim"
+      marks.append(("hairpin", f'form="{form}" tstamp="{tstamp(notes[i][0])}" '
+                    f'tstamp2="0m+{tstamp(notes[j][0])}" place="{place}"', ""))
+    if len(notes) >= 2 and rng.random() < slur_p:
+      i = int(rng.integers(len(notes) - 1))
+      j = min(len(notes) - 1, i + int(rng.integers(1, 4)))
+      if notes[i][1].diatonic != notes[j][1].diatonic:
+        marks.append(("slur", f'tstamp="{tstamp(notes[i][0])}" '
+                      f'tstamp2="0m+{tstamp(notes[j][0])}"', ""))
+    if pedal and rng.random() < 0.5:
+      marks.append(("pedal", 'tstamp="1" dir="down"', ""))
+    if marks:
+      inc.marks[k] = marks
+  return inc
+
+
 def beat_of(meter: str) -> Fraction:
   """The beat beams group by, in quarters: a dotted quarter in compound meters (6/8, 9/8,
   12/8), else a quarter."""
@@ -423,6 +476,8 @@ def _layers(inc: Incipit) -> list[list[str]]:
       attrs = f'dur="{dur}"' + (f' dots="{e.dots}"' if e.dots else "")
       if e.fermata:
         attrs += ' fermata="above"'
+      if e.artic:
+        attrs += f' artic="{e.artic}"'
       if e.kind == "rest":
         items[id(e)] = f"<rest {attrs}/>"
         tied[v] = False
@@ -470,10 +525,18 @@ def _staff_xml(n: int, layers: list[str]) -> str:
 _MEI_TAIL = "</section></score></mdiv></body></music></mei>"
 
 
+def _controls(inc: Incipit, n: int) -> list[str]:
+  """The performance markings of each bar as MEI control events on staff `n` (aligned with
+  `_layers`: a leading multirest is a bar without any)."""
+  return [""] * bool(inc.multirest) + ["".join(
+      f'<{tag} staff="{n}" {attrs}>{text}</{tag}>' for tag, attrs, text in inc.marks.get(k, ()))
+      for k in range(len(inc.bars))]
+
+
 def to_mei(inc: Incipit) -> str:
   return (_mei_head(inc) + _staff_def(inc, 1) + "</staffGrp></scoreDef><section>"
-          + "".join(f'<measure right="single">{_staff_xml(1, layers)}</measure>'
-                    for layers in _layers(inc)) + _MEI_TAIL)
+          + "".join(f'<measure right="single">{_staff_xml(1, layers)}{controls}</measure>'
+                    for layers, controls in zip(_layers(inc), _controls(inc, 1))) + _MEI_TAIL)
 
 
 def system_mei(staves: list[Incipit]) -> str:
@@ -482,10 +545,11 @@ def system_mei(staves: list[Incipit]) -> str:
   bars = [_layers(inc) for inc in staves]
   if len({len(b) for b in bars}) != 1 or any(inc.multirest for inc in staves):
     raise ValueError("the staves of a system need equal bar counts and no multirests")
+  controls = [_controls(inc, n + 1) for n, inc in enumerate(staves)]
   return (_mei_head(staves[0], len(staves))
           + "".join(_staff_def(inc, n + 1) for n, inc in enumerate(staves))
           + "</staffGrp></scoreDef><section>"
           + "".join('<measure right="single">' + "".join(
-              _staff_xml(n + 1, b[k]) for n, b in enumerate(bars)) + "</measure>"
-              for k in range(len(bars[0])))
+              _staff_xml(n + 1, b[k]) for n, b in enumerate(bars))
+              + "".join(c[k] for c in controls) + "</measure>" for k in range(len(bars[0])))
           + _MEI_TAIL)
