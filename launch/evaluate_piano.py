@@ -16,7 +16,7 @@ median, after a first pass over the same images has compiled their shape buckets
 0: one note at a time). `--voice_p`: each staff has second voices in some bars with this
 chance (`synth.add_voices`, the `voice2` token; read by a model whose charset has it).
 `--marks_p`: each staff carries performance markings (articulations, dynamics, hairpins,
-slurs, pedal; `synth.add_markings`) with this chance (Verovio only).
+slurs, pedal; `synth.add_markings`) with this chance.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.

@@ -252,6 +252,11 @@ def test_abc_shows_what_the_mei_shows():
   # other's later notes of that bar.
   inc.voices = {0: [note("half", f4, 1), note("quarter", f4, 1)]}
   assert "=B32 B32 F32- & ^F64 F32 | F64" in abc.to_abc([inc])  # ^F: the half, first met
+  # Performance markings (`synth.add_markings`) as decorations and slurs.
+  inc.bars[1][2].artic = "stacc"
+  inc.marks = {1: [("slur", 'tstamp="1" tstamp2="0m+3"', ""),
+                   ("dynam", 'tstamp="3.5" place="below"', "p")]}
+  assert "| (F64 [=FA]16)!p!.A16 |" in abc.to_abc([inc])
   upper, lower = synth.piano_pair(np.random.default_rng(1), 2)
   assert "%%score {1 | 2}" in abc.to_abc([upper, lower], joined_bars=True)
   with pytest.raises(ValueError, match="equal bar counts"):

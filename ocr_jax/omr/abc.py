@@ -10,8 +10,9 @@ That makes development sets that measure how reading carries to another engraver
 The ABC is written the way the MEI is (`synth._layers`): the same displayed accidentals
 (from the key and earlier notes of the bar, none on a tie's end), beams over the same
 groups (ABC beams notes written without a space between them), graces as slashed eighths
-(`{/c}`) or sixteenths (`{c/}`), fermatas, ties, chords (`[CEG]`), multirests (`Z4`), and
-second voices as overlays of their bars (`c4 d4 & A8`).
+(`{/c}`) or sixteenths (`{c/}`), fermatas, ties, chords (`[CEG]`), multirests (`Z4`),
+second voices as overlays of their bars (`c4 d4 & A8`), and performance markings as
+decorations (`.c`, `!p!`, `!crescendo(!`) and slurs.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from fractions import Fraction
 
 import numpy as np
 from PIL import Image
@@ -31,6 +33,8 @@ _CLEFS = {"G2": "treble", "G1": "treble1", "F4": "bass", "F3": "bass3", "F5": "b
           "C1": "alto1", "C2": "alto2", "C3": "alto", "C4": "tenor", "C5": "alto5"}
 _METERS = {"C": "C", "C/": "C|"}
 _ACCID = {-1: "_", 0: "=", 1: "^"}
+_ARTICS = {"stacc": ".", "acc": "!>!", "ten": "!tenuto!", "marc": "!>!", "stacciss": "!wedge!"}
+_HAIRPINS = {"cres": "crescendo", "dim": "diminuendo"}
 
 
 class AbcError(RuntimeError):
@@ -65,8 +69,9 @@ def _bars(inc: synth.Incipit) -> list[str]:
   for k, bar in enumerate(inc.bars):
     shown: dict[tuple[str, int], int] = {}
     items = {}  # id(event) -> its ABC
+    before, after = _markings(inc, k)
     for v, e in inc.merged(k):  # accidentals as a reader meets both voices' notes
-      fermata = "!fermata!" if e.fermata else ""
+      fermata = before.get(id(e), "") + ("!fermata!" if e.fermata else "")
       if e.kind == "rest":
         items[id(e)] = f"{fermata}z{_length(e.value, e.dots)}"
         tied = tied and v == 2
@@ -86,7 +91,7 @@ def _bars(inc: synth.Incipit) -> list[str]:
       if v == 1:
         tied = id(e) in drawn and not e.chord
       items[id(e)] = (f"{fermata}{notes}{_length(e.value, e.dots)}"
-                      f"{'-' if v == 1 and tied else ''}")
+                      f"{'-' if v == 1 and tied else ''}{after.get(id(e), '')}")
     voices = []
     for events in [bar] + ([inc.voices[k]] if k in inc.voices else []):
       beamed = set()
@@ -100,6 +105,38 @@ def _bars(inc: synth.Incipit) -> list[str]:
       voices.append(text.strip())
     out.append(" & ".join(voices))  # a second voice is an overlay of its bar
   return out
+
+
+def _markings(inc: synth.Incipit, k: int) -> tuple[dict, dict]:
+  """The performance markings of bar `k` (`synth.add_markings`) as ABC written before and
+  after the first voice's notes (id(event) -> text): articulations and dynamics as
+  decorations, hairpins as !crescendo(! ... !crescendo)!, slurs as ( ... )."""
+  unit = synth.METERS[inc.meter][2]
+  notes = {t: e for t, e in zip(synth.onsets(inc.bars[k]), inc.bars[k]) if e.kind == "note"}
+  before = {id(e): _ARTICS[e.artic] for e in notes.values() if e.artic}
+  after: dict[int, str] = {}
+
+  def at(attrs: str, name: str):  # the note at an MEI tstamp (1 + onset in meter units)
+    value = attrs.split(f'{name}="')[1].split('"')[0].removeprefix("0m+")
+    return notes.get((Fraction(value) - 1) * 4 / unit)
+
+  for tag, attrs, text in inc.marks.get(k, ()):
+    start = at(attrs, "tstamp") if tag != "pedal" else next(iter(notes.values()), None)
+    end = at(attrs, "tstamp2") if tag in ("slur", "hairpin") else None
+    if start is None or (tag in ("slur", "hairpin") and end is None):
+      continue
+    if tag == "dynam":
+      before[id(start)] = f"!{'sfz' if text == 'sf' else text}!" + before.get(id(start), "")
+    elif tag == "pedal":
+      before[id(start)] = "!ped!" + before.get(id(start), "")
+    elif tag == "hairpin":
+      form = _HAIRPINS["cres" if 'form="cres"' in attrs else "dim"]
+      before[id(start)] = f"!{form}(!" + before.get(id(start), "")
+      before[id(end)] = before.get(id(end), "") + f"!{form})!"
+    elif tag == "slur":
+      before[id(start)] = "(" + before.get(id(start), "")
+      after[id(end)] = after.get(id(end), "") + ")"
+  return before, after
 
 
 def to_abc(staves: list[synth.Incipit], *, brace: bool = True, joined_bars: bool = False,
