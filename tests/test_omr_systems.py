@@ -210,6 +210,14 @@ def test_piano_training_staves_hold_chords_and_are_cropped_as_read():
   assert inc.mei().count("<chord ") == len(chords)
   onsets = [n.onset for n in events.score_from_tokens(inc.tokens()).notes]
   assert len(onsets) > len(set(onsets))  # notes struck together
+  # Keyboard shapes (`piano_marked`): seconds and tenths too, chord notes off the key.
+  wide = synth.add_chords(synth.random_incipit(rng, 0, clef="G2", n_bars=4), rng, 1.0,
+                          synth.WIDE_CHORD_SHAPES, chromatic=0.5)
+  keys = tk.key_alters(wide.key)
+  added = [(c.diatonic - e.diatonic, c.alter != keys[c.step])
+           for bar in wide.bars for e in bar for c in e.chord]
+  assert {1, 9} & {up for up, _ in added} and any(off for _, off in added)
+  tk.parse(wide.tokens())
 
 
 def test_default_reading_sends_piano_systems_to_the_piano_model():

@@ -23,7 +23,8 @@ melodies: one-staff Leipzig note-F1 0.964 -> 0.589). `piano_long`: as `piano_mix
 draw of systems of 1-6 bars, staves of up to 96 tokens (all three splits drawn so).
 `piano_voices`: as `piano_long` (16k, seed 5), with second voices in some bars of 60 % of the
 system staves (`synth.add_voices`, the `voice2` token). `piano_marked`: as `piano_voices` (seed
-6), 60 % of all staves with performance markings (`synth.add_markings`).
+6), 60 % of all staves with performance markings (`synth.add_markings`), chords of keyboard
+shapes (`synth.WIDE_CHORD_SHAPES`).
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   max_tokens: int = 60  # piano: a staff's labels fit the config's max_label_length (64)
   max_bars: int = 3  # piano: systems of 1 to this many bars
   voice_p: float = 0.0  # piano: chance that a staff has second voices (`synth.add_voices`)
+  wide_chords: bool = False  # piano: `synth.WIDE_CHORD_SHAPES`, chord notes 5 % chromatic
   marks_p: float = 0.0  # every split: chance that a staff carries performance markings
   # (articulations, dynamics, hairpins, slurs, pedal: `synth.add_markings`; no tokens)
 
@@ -67,8 +69,10 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   """(tokens, MEI of its system, staff 0 or 1) of a piano example: the upper or the lower
   staff of a fresh system by the parity of `index`."""
   upper, lower = synth.piano_pair(rng, int(rng.integers(1, cfg.max_bars + 1)))
-  synth.add_chords(upper, rng, rng.uniform(0.05, 0.5))
-  synth.add_chords(lower, rng, rng.uniform(0.1, 0.7))
+  shapes = synth.WIDE_CHORD_SHAPES if cfg.wide_chords else synth.CHORD_SHAPES
+  chromatic = 0.05 if cfg.wide_chords else 0.0
+  synth.add_chords(upper, rng, rng.uniform(0.05, 0.5), shapes, chromatic)
+  synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
   if cfg.voice_p:
     synth.add_voices(upper, rng, cfg.voice_p)
     synth.add_voices(lower, rng, cfg.voice_p)
@@ -162,10 +166,12 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
       OmrSynthConfig(name="piano_marked", description="As `piano_voices`, a fresh draw "
                      "(seed 6) in which 60 % of all staves also carry the performance markings "
                      "real scores print and no token names (articulations, dynamics, "
-                     "hairpins, slurs, pedal); its own validation and test drawn the same "
-                     "way.", num_train=16_000, seed=6, piano=True, train_mono=True,
-                     train_multirest_p=0.2, train_multirest_uniform=0.33, max_bars=6,
-                     max_tokens=96, voice_p=0.6, marks_p=0.6),
+                     "hairpins, slurs, pedal), and chords take the shapes of keyboard music "
+                     "(seconds, sevenths, tenths, four notes, some chromatic); its own "
+                     "validation and test drawn the same way.", num_train=16_000, seed=6,
+                     piano=True, train_mono=True, train_multirest_p=0.2,
+                     train_multirest_uniform=0.33, max_bars=6, max_tokens=96, voice_p=0.6,
+                     marks_p=0.6, wide_chords=True),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

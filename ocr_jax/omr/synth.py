@@ -274,13 +274,19 @@ def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
 # ------------------------------------------------------------------------------------------
 # Chords added above a note, in diatonic steps: thirds, sixths, triads, octaves.
 CHORD_SHAPES = ((2,), (4,), (5,), (7,), (2, 4), (2, 5), (3, 5), (4, 7), (2, 4, 7))
+# ... and what keyboard music adds: seconds (heads either side of the stem), seventh chords
+# and their inversions, open fifths and tenths, octaves filled in, four-note chords.
+WIDE_CHORD_SHAPES = CHORD_SHAPES + (
+    (1,), (3,), (6,), (9,), (2, 4, 6), (2, 3, 5), (1, 3, 5), (3, 4), (1, 3), (4, 9),
+    (2, 7), (4, 7, 9), (2, 4, 7, 9), (4, 6), (3, 5, 7), (2, 5, 7))
 
 
-def add_chords(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
+def add_chords(inc: Incipit, rng: np.random.Generator, p: float,
+               shapes: tuple = CHORD_SHAPES, chromatic: float = 0.0) -> Incipit:
   """Turns notes of `inc` into chords with chance `p` each (not grace notes, tied notes or
-  the note a tie ends on): 1-3 notes above it in the key (CHORD_SHAPES), kept within two
-  ledger lines above the staff; a chord note outside the vocabulary is left out. In place;
-  returns `inc`."""
+  the note a tie ends on): 1-4 notes above it in the key (`shapes`), kept within two
+  ledger lines above the staff, each altered a semitone off the key with chance
+  `chromatic`; a chord note outside the vocabulary is left out. In place; returns `inc`."""
   vocab = tk.vocabulary()
   step, octave = CLEFS[inc.clef][1]
   hi = octave * 7 + _STEPS.index(step) + 12
@@ -291,11 +297,13 @@ def add_chords(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
       if e.kind != "note" or e.tie or after_tie or rng.random() >= p:
         after_tie = e.kind == "note" and e.tie
         continue
-      shape = CHORD_SHAPES[rng.integers(len(CHORD_SHAPES))]
+      shape = shapes[rng.integers(len(shapes))]
       added = []
       for up in shape:
         c = Event("note", e.value, e.dots, e.diatonic + up)
         c.alter = alters[c.step]
+        if chromatic and rng.random() < chromatic:
+          c.alter = int(rng.choice([a for a in (-1, 0, 1) if abs(a - c.alter) == 1]))
         if c.diatonic <= hi and c.token() in vocab:
           added.append(c)
       e.chord, e.fermata = tuple(added), False
