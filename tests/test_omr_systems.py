@@ -310,6 +310,12 @@ def test_second_voices_keep_their_own_clock(tmp_path):
   short = events.score_from_tokens("clef-G2 keySignature-CM timeSignature-2/4 note-E5_half "
                                    "barline note-E5_half voice2 note-C5_quarter barline")
   assert short.bars_off == [2] and short.bars_off_meter == 0 and short.length == 4
+  # Voices read stay voices in MusicXML, also where they move together (no chord of them).
+  together = events.score_from_tokens("clef-G2 keySignature-CM timeSignature-2/4 "
+                                      "note-E5_half voice2 note-C5_half barline")
+  assert [n.voice for n in together.notes] == [1, 2]
+  text = musicxml.to_text([together])
+  assert "<voice>2</voice>" in text and "<chord" not in text
   for bad in ("note-C5_quarter voice2", "voice2 barline note-C5_quarter",
               "voice2 voice2 note-C5_quarter"):
     with pytest.raises(tk.TokenError, match="'voice2' stands before a note or rest"):

@@ -47,6 +47,7 @@ class NoteEvent:
   grace: bool = False
   fermata: bool = False
   name: str = ""  # the spelling read, e.g. 'F#4' (MusicXML keeps it)
+  voice: int = 1  # 2: the staff's second voice (`voice2`)
 
 
 @dataclasses.dataclass
@@ -128,7 +129,7 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
     if in_chord and isinstance(obj, tk.Note):  # struck with the chord's first note
       in_chord = False
       last = NoteEvent(obj.pitch, last.onset, last.duration, fermata=obj.fermata,
-                       name=obj.name)
+                       name=obj.name, voice=last.voice)
       notes.append(last)
       continue
     if isinstance(obj, (tk.Note, tk.Rest)):  # in the first voice's time or the second's
@@ -151,11 +152,12 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
         if graces:
           each = min(GRACE_LENGTH, obj.duration / (2 * len(graces)))
           for g in graces:
-            notes.append(NoteEvent(g.pitch, start, each, grace=True, name=g.name))
+            notes.append(NoteEvent(g.pitch, start, each, grace=True, name=g.name, voice=v))
             start += each
           length -= each * len(graces)
           pending_graces[v] = []
-        last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata, name=obj.name)
+        last = NoteEvent(obj.pitch, start, length, fermata=obj.fermata, name=obj.name,
+                         voice=v)
         notes.append(last)
       if isinstance(obj, tk.Note) and v == 1:
         alone = False
@@ -198,7 +200,7 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
       barlines.append(t)
   for g in pending_graces[2]:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, bar_start if t2 is None else t2, GRACE_LENGTH, grace=True,
-                           name=g.name))
+                           name=g.name, voice=2))
   for g in pending_graces[1]:
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
     t += GRACE_LENGTH

@@ -5,7 +5,8 @@ time signatures, notes split and tied across barlines, rests in the gaps, note t
 dots) and writes MusicXML that notation programs open, also compressed (.mxl). Verovio reads
 MusicXML but does not write it. Parts of one system become the staves of one instrument
 joined by a brace (a piano's two hands); notes of a part struck together with the same
-length are a chord, and notes that overlap otherwise go to separate voices; a note keeps the
+length are a chord, notes read in a staff's second voice (`voice2`) go to a second voice,
+and notes that overlap otherwise go to separate voices; a note keeps the
 spelling read (F#4, not Gb4). Grace notes are written as
 grace notes, fermatas as fermatas. No JAX.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from fractions import Fraction
 
 from ocr_jax.omr import events as ev
 
@@ -44,9 +46,10 @@ def to_music21(parts: list[ev.Score]):
           {"C": "c", "C/": "cut"}.get(time.symbol, f"{time.numerator}/{time.denominator}")))
     groups: dict[tuple, list[ev.NoteEvent]] = {}
     for n in part.notes:
-      groups.setdefault((n.onset, n.duration, n.grace), []).append(n)
+      groups.setdefault((n.onset, n.duration, n.grace, n.voice), []).append(n)
     voices, ends = [], []  # notes that overlap without sharing onset and length: voices
-    for (onset, duration, grace), notes in sorted(groups.items(), key=lambda kv: kv[0][:2]):
+    for (onset, duration, grace, read), notes in sorted(groups.items(),
+                                                         key=lambda kv: kv[0][:2]):
       pitches = [_pitch(n) for n in sorted(notes, key=lambda n: n.pitch)]
       item = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(pitches)
       item.quarterLength = float(duration)
@@ -54,7 +57,12 @@ def to_music21(parts: list[ev.Score]):
         item = item.getGrace()
       if any(n.fermata for n in notes):
         item.expressions.append(expressions.Fermata())
-      v = next((k for k, end in enumerate(ends) if end <= onset), len(voices))
+      # A second voice read (`voice2`) never shares the first voice's stream.
+      first = 1 if read == 2 else 0
+      while len(voices) < first:
+        voices.append(stream.Voice())
+        ends.append(Fraction(0))
+      v = next((k for k, end in enumerate(ends) if k >= first and end <= onset), len(voices))
       if v == len(voices):
         voices.append(stream.Voice())
         ends.append(onset)
