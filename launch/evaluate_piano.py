@@ -69,12 +69,7 @@ def main():
     if args.chord_p:
       synth.add_chords(upper, rng, args.chord_p)
       synth.add_chords(lower, rng, args.chord_p)
-    if args.voice_p:
-      synth.add_voices(upper, rng, args.voice_p)
-      synth.add_voices(lower, rng, args.voice_p)
-    if args.marks_p:
-      synth.add_markings(upper, rng, args.marks_p)
-      synth.add_markings(lower, rng, args.marks_p)
+    synth.add_voices_and_markings([upper, lower], rng, args.voice_p, args.marks_p)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)

@@ -73,12 +73,7 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   chromatic = 0.05 if cfg.wide_chords else 0.0
   synth.add_chords(upper, rng, rng.uniform(0.05, 0.5), shapes, chromatic)
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
-  if cfg.voice_p:
-    synth.add_voices(upper, rng, cfg.voice_p)
-    synth.add_voices(lower, rng, cfg.voice_p)
-  if cfg.marks_p:
-    synth.add_markings(upper, rng, cfg.marks_p)
-    synth.add_markings(lower, rng, cfg.marks_p)
+  synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 

@@ -424,6 +424,16 @@ def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
+def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
+                            voice_p: float, marks_p: float) -> None:
+  """`add_voices` on each staff of a system, then `add_markings` on each (a chance of 0
+  draws nothing). In place."""
+  for p, add in ((voice_p, add_voices), (marks_p, add_markings)):
+    if p:
+      for inc in staves:
+        add(inc, rng, p)
+
+
 def beat_of(meter: str) -> Fraction:
   """The beat beams group by, in quarters: a dotted quarter in compound meters (6/8, 9/8,
   12/8), else a quarter."""
