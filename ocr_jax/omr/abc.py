@@ -149,6 +149,7 @@ def to_abc(staves: list[synth.Incipit], *, brace: bool = True, joined_bars: bool
     raise ValueError("the staves of a system need equal bar counts and no multirests")
   first = staves[0]
   lines = ["X:1", f"L:1/{UNIT}", f"M:{_METERS.get(first.meter, first.meter)}",
+           "%%deco fp 6 pf 18 1 1 fp",  # abcm2ps has no fp (forte-piano) of its own
            f"%%scale {scale:.3f}", f"%%notespacingfactor {spacing:.3f}", "%%pagewidth 200cm",
            "%%graceslurs 0", "%%topspace 0", "%%titlespace 0"]
   if len(staves) > 1:
