@@ -20,7 +20,7 @@ def get_config(arg=None):
     return config
   config.data.builder_config = "piano_marked"
   config.init_from = "music_piano"
-  config.num_train_steps = 1500
+  config.num_train_steps = 1000
   config.optimizer.learning_rate = 4e-4
   config.optimizer.warmup_steps = 50
   config.seed = 4
