@@ -44,6 +44,9 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   assert warnings == ["p.png: system 1: its staves read 2, 1 bars; aligned bar by bar from "
                       "the left"]
   assert [n.onset for n in b.notes] == [0] and a.length == b.length == 4
+  # A staff read empty in a middle system rests there; the next system still aligns.
+  (a, b), _ = events.align_systems([[up, low], [up[2:], []], [up[2:], low[2:]]])
+  assert [n.onset for n in b.notes] == [0, 2, 8, 10] and a.length == 12
   # The grid is trusted on the bars of every part with the same meters: one part's first bar
   # read an eighth long (half its checked bars off) is put back by the other part's evidence.
   long = tk.parse("clef-G2 timeSignature-2/4 note-C5_half note-E5_eighth barline "

@@ -31,6 +31,7 @@ Choices (PrIMuS is silent on performance):
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 from fractions import Fraction
 
@@ -112,14 +113,15 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
   tie_from: dict[int, NoteEvent | None] = {1: None, 2: None}
   last: NoteEvent | None = None
   last_voice = 1
-  barlines, break_times, breaks, bars_off = [], [], set(breaks), []
+  # A staff read empty starts its system where the next one starts: one time per break.
+  barlines, break_times, bars_off = [], [], []
+  n_breaks, breaks = len(breaks), collections.Counter(breaks)
   in_chord = False
   voice = 1  # of the next note or rest (`voice2` marks the second)
   t2 = None  # the second voice's clock in this bar (None: it has not started)
   alone = None  # a bar's only note or rest so far; False once it holds two
   for i, obj in enumerate(objects):
-    if i in breaks:
-      break_times.append(t)
+    break_times += [t] * breaks[i]
     if isinstance(obj, tk.Chord):
       in_chord = last is not None
       continue
@@ -204,7 +206,7 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
   for g in pending_graces[1]:
     notes.append(NoteEvent(g.pitch, t, GRACE_LENGTH, grace=True, name=g.name))
     t += GRACE_LENGTH
-  break_times += [t] * (len(breaks) - len(break_times))  # breaks past the last object
+  break_times += [t] * (n_breaks - len(break_times))  # breaks past the last object
   return Score(notes, t, times, keys, clefs, bars_checked, bars_off_meter, barlines,
                break_times, bars_off)
 
