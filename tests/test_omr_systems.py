@@ -275,8 +275,8 @@ def test_abc_shows_what_the_mei_shows():
   assert "=B32 B32 F32- & ^F64 F32 | F64" in abc.to_abc([inc])  # ^F: the half, first met
   # Performance markings (`synth.add_markings`) as decorations and slurs.
   inc.bars[1][2].artic = "stacc"
-  inc.marks = {1: [("slur", 'tstamp="1" tstamp2="0m+3"', ""),
-                   ("dynam", 'tstamp="3.5" place="below"', "p")]}
+  inc.marks = {1: [synth.Mark("slur", Fraction(0), Fraction(2)),
+                   synth.Mark("dynam", Fraction(5, 2), text="p", place="below")]}
   assert "| (F64 [=FA]16)!p!.A16 |" in abc.to_abc([inc])
   upper, lower = synth.piano_pair(np.random.default_rng(1), 2)
   assert "%%score {1 | 2}" in abc.to_abc([upper, lower], joined_bars=True)
@@ -376,7 +376,7 @@ def test_performance_markings_are_drawn_and_change_no_token():
     synth.add_markings(inc, rng, 1.0)
   assert upper.tokens() + lower.tokens() == before
   mei = synth.system_mei([upper, lower])
-  kinds = {tag for inc in (upper, lower) for marks in inc.marks.values() for tag, _, _ in marks}
+  kinds = {m.kind for inc in (upper, lower) for marks in inc.marks.values() for m in marks}
   assert len(kinds) >= 3 and all(f"<{kind} staff=" in mei for kind in kinds)
   artics = [e for inc in (upper, lower) for bar in inc.bars for e in bar if e.artic]
   assert artics and mei.count(' artic="') == len(artics)

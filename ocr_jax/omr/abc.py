@@ -20,7 +20,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-from fractions import Fraction
 
 import numpy as np
 from PIL import Image
@@ -111,29 +110,24 @@ def _markings(inc: synth.Incipit, k: int) -> tuple[dict, dict]:
   """The performance markings of bar `k` (`synth.add_markings`) as ABC written before and
   after the first voice's notes (id(event) -> text): articulations and dynamics as
   decorations, hairpins as !crescendo(! ... !crescendo)!, slurs as ( ... )."""
-  unit = synth.METERS[inc.meter][2]
   notes = {t: e for t, e in zip(synth.onsets(inc.bars[k]), inc.bars[k]) if e.kind == "note"}
   before = {id(e): _ARTICS[e.artic] for e in notes.values() if e.artic}
   after: dict[int, str] = {}
-
-  def at(attrs: str, name: str):  # the note at an MEI tstamp (1 + onset in meter units)
-    value = attrs.split(f'{name}="')[1].split('"')[0].removeprefix("0m+")
-    return notes.get((Fraction(value) - 1) * 4 / unit)
-
-  for tag, attrs, text in inc.marks.get(k, ()):
-    start = at(attrs, "tstamp") if tag != "pedal" else next(iter(notes.values()), None)
-    end = at(attrs, "tstamp2") if tag in ("slur", "hairpin") else None
-    if start is None or (tag in ("slur", "hairpin") and end is None):
+  for mark in inc.marks.get(k, ()):
+    start = notes.get(mark.start) if mark.kind != "pedal" else next(iter(notes.values()), None)
+    end = notes.get(mark.end) if mark.kind in ("slur", "hairpin") else None
+    if start is None or (mark.kind in ("slur", "hairpin") and end is None):
       continue
-    if tag == "dynam":
-      before[id(start)] = f"!{'sfz' if text == 'sf' else text}!" + before.get(id(start), "")
-    elif tag == "pedal":
+    if mark.kind == "dynam":
+      text = "sfz" if mark.text == "sf" else mark.text
+      before[id(start)] = f"!{text}!" + before.get(id(start), "")
+    elif mark.kind == "pedal":
       before[id(start)] = "!ped!" + before.get(id(start), "")
-    elif tag == "hairpin":
-      form = _HAIRPINS["cres" if 'form="cres"' in attrs else "dim"]
+    elif mark.kind == "hairpin":
+      form = _HAIRPINS[mark.text]
       before[id(start)] = f"!{form}(!" + before.get(id(start), "")
       before[id(end)] = before.get(id(end), "") + f"!{form})!"
-    elif tag == "slur":
+    elif mark.kind == "slur":
       before[id(start)] = "(" + before.get(id(start), "")
       after[id(end)] = after.get(id(end), "") + ")"
   return before, after

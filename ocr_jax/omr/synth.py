@@ -97,8 +97,8 @@ class Incipit:
   beamed: bool
   # bar index -> the second voice of that bar (below the first, `add_voices`), filling it
   voices: dict[int, list[Event]] = dataclasses.field(default_factory=dict)
-  # bar index -> its performance markings as (MEI element, attributes, text) (`add_markings`)
-  marks: dict[int, list[tuple[str, str, str]]] = dataclasses.field(default_factory=dict)
+  # bar index -> its performance markings (`add_markings`)
+  marks: dict[int, list["Mark"]] = dataclasses.field(default_factory=dict)
 
   def merged(self, k: int) -> list[tuple[int, Event]]:
     """(voice, event) of bar `k` of both voices in the order the eye meets them: by onset;
@@ -374,6 +374,18 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
+@dataclasses.dataclass(frozen=True)
+class Mark:
+  """A performance marking of a bar (`add_markings`): 'dynam' (text: the dynamic),
+  'hairpin' (text: 'cres' or 'dim'), 'slur' or 'pedal', from the note at onset `start` (in
+  quarters from the bar's start) to the one at `end` (hairpins and slurs)."""
+  kind: str
+  start: Fraction
+  end: Fraction | None = None
+  text: str = ""
+  place: str = ""  # 'above' or 'below' the staff (dynamics, hairpins)
+
+
 ARTICS = {"stacc": 6, "acc": 2, "ten": 1.5, "marc": 0.5, "stacciss": 0.5}
 DYNAMICS = ("pp", "p", "mp", "mf", "f", "ff", "sf", "fp", "sfz")
 
@@ -389,12 +401,7 @@ def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   artic_p, slur_p = rng.uniform(0, 0.35), rng.uniform(0, 0.6)
   dynam_p, hairpin_p = rng.uniform(0, 0.4), rng.uniform(0, 0.3)
   pedal = inc.clef.startswith("F") and rng.random() < 0.3
-  unit = METERS[inc.meter][2]
   place = "below" if inc.clef.startswith("G") or rng.random() < 0.5 else "above"
-
-  def tstamp(t: Fraction) -> str:  # MEI beats: 1 + the onset in the meter's units
-    return f"{1 + float(t) * unit / 4:g}"
-
   for k, bar in enumerate(inc.bars):
     notes = [(t, e) for t, e in zip(onsets(bar), bar) if e.kind == "note"]
     for _, e in notes:
@@ -403,22 +410,19 @@ def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
     marks = []
     if notes and rng.random() < dynam_p:
       t = notes[int(rng.integers(len(notes)))][0]
-      marks.append(("dynam", f'tstamp="{tstamp(t)}" place="{place}"',
-                    str(rng.choice(DYNAMICS))))
+      marks.append(Mark("dynam", t, text=str(rng.choice(DYNAMICS)), place=place))
     if len(notes) >= 2 and rng.random() < hairpin_p:
       i = int(rng.integers(len(notes) - 1))
       j = int(rng.integers(i + 1, len(notes)))
       form = "cres" if rng.random() < 0.5 else "dim"
-      marks.append(("hairpin", f'form="{form}" tstamp="{tstamp(notes[i][0])}" '
-                    f'tstamp2="0m+{tstamp(notes[j][0])}" place="{place}"', ""))
+      marks.append(Mark("hairpin", notes[i][0], notes[j][0], form, place))
     if len(notes) >= 2 and rng.random() < slur_p:
       i = int(rng.integers(len(notes) - 1))
       j = min(len(notes) - 1, i + int(rng.integers(1, 4)))
       if notes[i][1].diatonic != notes[j][1].diatonic:
-        marks.append(("slur", f'tstamp="{tstamp(notes[i][0])}" '
-                      f'tstamp2="0m+{tstamp(notes[j][0])}"', ""))
+        marks.append(Mark("slur", notes[i][0], notes[j][0]))
     if pedal and rng.random() < 0.5:
-      marks.append(("pedal", 'tstamp="1" dir="down"', ""))
+      marks.append(Mark("pedal", Fraction(0)))
     if marks:
       inc.marks[k] = marks
   return inc
@@ -543,12 +547,29 @@ def _staff_xml(n: int, layers: list[str]) -> str:
 _MEI_TAIL = "</section></score></mdiv></body></music></mei>"
 
 
+def _control(mark: Mark, n: int, unit: int) -> str:
+  """One marking as an MEI control event on staff `n` (tstamps in the meter's `unit`s)."""
+  def tstamp(t: Fraction) -> str:  # MEI beats: 1 + the onset in the meter's units
+    return f"{1 + float(t) * unit / 4:g}"
+
+  if mark.kind == "dynam":
+    attrs, text = f'tstamp="{tstamp(mark.start)}" place="{mark.place}"', mark.text
+  elif mark.kind == "hairpin":
+    attrs, text = (f'form="{mark.text}" tstamp="{tstamp(mark.start)}" '
+                   f'tstamp2="0m+{tstamp(mark.end)}" place="{mark.place}"'), ""
+  elif mark.kind == "slur":
+    attrs, text = f'tstamp="{tstamp(mark.start)}" tstamp2="0m+{tstamp(mark.end)}"', ""
+  else:  # pedal
+    attrs, text = f'tstamp="{tstamp(mark.start)}" dir="down"', ""
+  return f'<{mark.kind} staff="{n}" {attrs}>{text}</{mark.kind}>'
+
+
 def _controls(inc: Incipit, n: int) -> list[str]:
   """The performance markings of each bar as MEI control events on staff `n` (aligned with
   `_layers`: a leading multirest is a bar without any)."""
+  unit = METERS[inc.meter][2]
   return [""] * bool(inc.multirest) + ["".join(
-      f'<{tag} staff="{n}" {attrs}>{text}</{tag}>' for tag, attrs, text in inc.marks.get(k, ()))
-      for k in range(len(inc.bars))]
+      _control(mark, n, unit) for mark in inc.marks.get(k, ())) for k in range(len(inc.bars))]
 
 
 def to_mei(inc: Incipit) -> str:
