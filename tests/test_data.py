@@ -1,4 +1,6 @@
 """The synth_text builder, preprocessing, bad image files, and the batch plan."""
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -136,6 +138,29 @@ def test_english_print_tech_adds_faces_prose_and_typesetting_to_training_only(mo
   monkeypatch.setattr(render, "SYSTEM_TRAIN_FONTS", ("/nonexistent/Face.otf",))
   with pytest.raises(FileNotFoundError, match="apt-get install fonts-adf"):
     render.check_system_fonts()
+
+
+def test_english_print_wide_trains_in_more_faces_only(monkeypatch):
+  """Its validation lines are english_print's; training lines cycle through 33 more faces
+  (true italics above all), none a validation, test or development face."""
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  wide, base = configs["english_print_wide"], configs["english_print"]
+  a, b = (synth_text.render_example(c, "validation", 3) for c in (wide, base))
+  assert a["text"] == b["text"] and a["image"] == b["image"]
+  faces = (render.TRAIN_FONTS + render.MORE_TRAIN_FONTS + render.SYSTEM_TRAIN_FONTS
+           + render.WIDE_TRAIN_FONTS)
+  assert len(set(faces)) == 115
+  held = {f.lower() for f in render.VALIDATION_FONTS + render.TEST_FONTS}
+  assert not {os.path.basename(f).lower() for f in render.WIDE_TRAIN_FONTS} & held
+  assert sum("ital" in f.lower() or f.endswith(("I.otf", "It.otf")) or "Oblique" in f
+             for f in render.WIDE_TRAIN_FONTS) >= 12
+  if all(os.path.exists(f) for f in render.WIDE_TRAIN_FONTS):
+    index = faces.index(render.WIDE_TRAIN_FONTS[1])  # the example drawn in that face
+    assert synth_text.render_example(wide, "train", index)["font"] == faces[index]
+  monkeypatch.setattr(render, "WIDE_TRAIN_FONTS", ("/nonexistent/Face.otf",))
+  render.check_system_fonts()  # only asked for where a config trains on them
+  with pytest.raises(FileNotFoundError, match="apt-get install fonts-ebgaramond"):
+    render.check_system_fonts(wide=True)
 
 
 def test_validation_text_is_held_out():

@@ -58,7 +58,8 @@ def test_same_seed_same_lines(dev_root, tmp_path):
 
 
 def test_no_dev_face_or_text_trains():
-  train = set(render.TRAIN_FONTS + render.MORE_TRAIN_FONTS + render.SYSTEM_TRAIN_FONTS)
+  train = set(render.TRAIN_FONTS + render.MORE_TRAIN_FONTS + render.SYSTEM_TRAIN_FONTS
+              + render.WIDE_TRAIN_FONTS)
   held = set(render.VALIDATION_FONTS + render.TEST_FONTS)
   names = {os.path.basename(f) for f in devsets.DEV_FONTS}
   assert not names & {os.path.basename(f) for f in train | held}

@@ -76,12 +76,50 @@ SYSTEM_TRAIN_FONTS = (
 )
 
 
-def check_system_fonts() -> None:
-  """Raises FileNotFoundError naming the Debian packages when a system face is missing."""
-  missing = [f for f in SYSTEM_TRAIN_FONTS if not os.path.exists(f)]
-  if missing:
-    raise FileNotFoundError(f"{len(missing)} training faces missing (e.g. {missing[0]}); "
-                            f"apt-get install {SYSTEM_FONT_PACKAGES}")
+# 33 more faces from Debian packages (builder configs with `wide_faces`), chosen for what the
+# development sets showed: true italics (Latin Modern's and TeX Gyre's italics read worst),
+# bold and condensed cuts, a Times-like serif (Doulos), a Century, Didot and Garamond, old-style
+# figures (Prociono) and monos. Left out on purpose: fonts-cmu (Computer Modern: Latin Modern's
+# twin, a development face), fonts-liberation2 (twins of croscore's Tinos/Arimo/Cousine),
+# fonts-noto-* (Noto Serif and Sans are test faces), DejaVu Serif's cuts (validation),
+# Dustismo (its 1 is its l) and OSP-DIN (lacks # $ & * _).
+WIDE_FONT_PACKAGES = ("fonts-ebgaramond fonts-linuxlibertine fonts-century-catalogue "
+                      "fonts-sil-doulos fonts-sil-gentiumplus fonts-gfs-artemisia "
+                      "fonts-gfs-didot fonts-prociono fonts-averia-serif-gwf "
+                      "fonts-averia-sans-gwf fonts-clear-sans fonts-roboto-unhinted "
+                      "fonts-dejavu-extra fonts-mononoki fonts-firacode")
+_OT, _TT = "/usr/share/fonts/opentype/", "/usr/share/fonts/truetype/"
+WIDE_TRAIN_FONTS = (
+    _OT + "ebgaramond/EBGaramond12-Regular.otf", _OT + "ebgaramond/EBGaramond12-Italic.otf",
+    _OT + "ebgaramond/EBGaramond12-Bold.otf", _OT + "linux-libertine/LinLibertine_RI.otf",
+    _OT + "linux-libertine/LinLibertine_RB.otf", _OT + "linux-libertine/LinLibertine_RBI.otf",
+    _OT + "linux-libertine/LinBiolinum_RI.otf", _OT + "linux-libertine/LinBiolinum_RB.otf",
+    _TT + "fonts-century-catalogue/Century-Catalogue.ttf", _TT + "doulos/DoulosSIL-Regular.ttf",
+    _TT + "gentiumplus/GentiumBookPlus-Regular.ttf",
+    _TT + "gentiumplus/GentiumBookPlus-Italic.ttf", _TT + "gentiumplus/GentiumPlus-BoldItalic.ttf",
+    _OT + "artemisia/GFSArtemisia.otf", _OT + "artemisia/GFSArtemisiaIt.otf",
+    _OT + "didot/GFSDidot.otf", _OT + "didot/GFSDidotItalic.otf",
+    _OT + "fonts-prociono/Prociono.otf", _TT + "averia-gwf/AveriaSerifGWF-Regular.ttf",
+    _TT + "averia-gwf/AveriaSerifGWF-Italic.ttf", _TT + "averia-gwf/AveriaSansGWF-Regular.ttf",
+    _TT + "clear-sans/ClearSans-Regular.ttf", _TT + "clear-sans/ClearSans-Italic.ttf",
+    _TT + "clear-sans/ClearSans-Bold.ttf", _TT + "roboto/unhinted/RobotoCondensed-Italic.ttf",
+    _TT + "roboto/unhinted/RobotoTTF/Roboto-Italic.ttf",
+    _TT + "roboto/unhinted/RobotoTTF/Roboto-Light.ttf", _TT + "dejavu/DejaVuSans-BoldOblique.ttf",
+    _TT + "dejavu/DejaVuSansCondensed-Oblique.ttf", _TT + "mononoki/mononoki-Regular.ttf",
+    _TT + "mononoki/mononoki-Italic.ttf", _TT + "firacode/FiraCode-Regular.ttf",
+    _TT + "dejavu/DejaVuSansMono-Oblique.ttf",
+)
+
+
+def check_system_fonts(wide: bool = False) -> None:
+  """Raises FileNotFoundError naming the Debian packages when a system face is missing
+  (SYSTEM_TRAIN_FONTS, and WIDE_TRAIN_FONTS where `wide`)."""
+  for faces, packages in ((SYSTEM_TRAIN_FONTS, SYSTEM_FONT_PACKAGES),
+                          (WIDE_TRAIN_FONTS if wide else (), WIDE_FONT_PACKAGES)):
+    missing = [f for f in faces if not os.path.exists(f)]
+    if missing:
+      raise FileNotFoundError(f"{len(missing)} training faces missing (e.g. {missing[0]}); "
+                              f"apt-get install {packages}")
 
 
 VALIDATION_FONTS = (

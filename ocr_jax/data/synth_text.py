@@ -33,6 +33,7 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   profile: str = "default"  # or 'print': neighbour strokes, scan and camera effects
   more_faces: bool = False  # train on render.MORE_TRAIN_FONTS too (66 faces, not 51)
   system_faces: bool = False  # train on render.SYSTEM_TRAIN_FONTS too (Debian packages)
+  wide_faces: bool = False  # and on render.WIDE_TRAIN_FONTS (33 more, Debian packages)
   extra_prose: tuple = ()  # more training prose files in third_party/text (render.load_prose)
   xheight_lines: float = 0.0  # share of training lines in x-height letters alone
   typeset: float = 0.0  # share of training lines drawn with curly quotes and dashes
@@ -56,7 +57,8 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
     fonts = render.VALIDATION_FONTS
     if split == "train":
       fonts = render.TRAIN_FONTS + (render.MORE_TRAIN_FONTS if cfg.more_faces else ()) + (
-          render.SYSTEM_TRAIN_FONTS if cfg.system_faces else ())
+          render.SYSTEM_TRAIN_FONTS if cfg.system_faces else ()) + (
+          render.WIDE_TRAIN_FONTS if cfg.wide_faces else ())
   seed = cfg.seed if split == "train" else 0
   rng = np.random.default_rng([seed, 0 if split == "train" else 1, index])
   font = fonts[index % len(fonts)]
@@ -101,7 +103,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.6.0")
+  VERSION = tfds.core.Version("1.7.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -117,7 +119,9 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                             "x-height letters alone, curly quotes and dashes); other configs "
                             "unchanged.",
                    "1.6.0": "korean_print and korean_print_quick added (Korean print and "
-                            "scene text in Debian's Korean faces); other configs unchanged."}
+                            "scene text in Debian's Korean faces); other configs unchanged.",
+                   "1.7.0": "english_print_wide added (115 faces: 33 more from Debian, "
+                            "italics above all); other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -147,6 +151,13 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "the lines typeset with curly quotes and dashes (labels in ASCII).",
                       seed=5, more_faces=True, system_faces=True,
                       extra_prose=("numpy_sklearn_docs.txt.gz",),
+                      xheight_lines=0.04, typeset=0.5, **_ENGLISH_PRINT),
+      SynthTextConfig(name="english_print_wide", description="As english_print_tech, a "
+                      "seventh draw (seed 6) in 115 faces: 33 more from Debian packages "
+                      "(render.WIDE_TRAIN_FONTS: true italics, bold and condensed cuts, a "
+                      "Times-like serif, Century, Didot, Garamond, monos); validation "
+                      "identical.", seed=6, more_faces=True, system_faces=True,
+                      wide_faces=True, extra_prose=("numpy_sklearn_docs.txt.gz",),
                       xheight_lines=0.04, typeset=0.5, **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
@@ -187,7 +198,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
     del dl_manager  # Nothing to download: fonts and text are bundled or Debian's.
     cfg = self.builder_config
     if cfg.system_faces:
-      render.check_system_fonts()
+      render.check_system_fonts(cfg.wide_faces)
     if cfg.language == "korean_print":
       render.check_korean_fonts()
     return {"train": self._generate_examples("train", cfg.num_train),
