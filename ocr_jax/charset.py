@@ -130,6 +130,11 @@ class Charset:
     return cls(tuple(d["symbols"]), d.get("separator", ""), tuple(d.get("spelled", ())))
 
 
+def is_music(name: str) -> bool:
+  """Whether a charset name is one of PrIMuS semantic music tokens (the music decoder's)."""
+  return str(name).startswith(("primus_semantic", "primus_piano"))
+
+
 def get_charset(name: str) -> Charset:
   if name == "printable_ascii":
     return Charset.from_string(PRINTABLE_ASCII)

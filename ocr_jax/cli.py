@@ -41,6 +41,8 @@ def load_recognizer(args):
     options = {"decoder": args.decoder, "beam_width": args.beam_width}
     if args.words_trust is not None:
       options["words_trust"] = args.words_trust
+    if args.max_density is not None:
+      options["max_density"] = args.max_density
     if args.decoder == "words":
       words = args.words or os.path.join(os.path.dirname(model) if is_onnx(model) else model,
                                          "words.txt")
@@ -266,6 +268,10 @@ def main(argv=None) -> int:
                     help="--decoder words keeps a line's greedy reading when all its words "
                     "are listed and every character is this confident (default "
                     "inference.WORDS_TRUST, 0.5; above 1 beam-searches every line)")
+  read.add_argument("--max_density", type=float, default=None,
+                    help="a line read at more characters a frame than this is read again, "
+                    "drawn wider (default preprocess.MAX_DENSITY, 0.4; 0: every line once, "
+                    "faster)")
   read.add_argument("--chunk", type=int, default=64, help="images loaded and read together")
   read.add_argument("--json", action="store_true",
                     help="one JSON object per image: lines with boxes, text, confidences")

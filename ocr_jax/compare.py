@@ -86,7 +86,7 @@ class EngineUnavailable(RuntimeError):
 class OcrJax:
 
   def __init__(self, decoder: str, model: str, beam_width: int,
-               fit_margins: bool | None = None):
+               fit_margins: bool | None = None, max_density: float | None = None):
     from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top
     self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
     options = {}
@@ -102,8 +102,10 @@ class OcrJax:
       raise EngineUnavailable(f"no model at {model}")
     self.recognizer = inference.Recognizer.from_checkpoint(
         model, decoder=decoder, beam_width=beam_width, lexicon=lexicon,
-        fit_margins=fit_margins, **options)
+        fit_margins=fit_margins, max_density=max_density, **options)
     self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
+    if max_density is not None:
+      self.version += f", max_density {max_density:g}"
 
   def read(self, greys):
     return [r.text for r in self.recognizer.read_arrays(greys)]
@@ -253,7 +255,8 @@ def make_engine(spec: str, args):
   name, _, option = spec.partition(":")
   if name == "ocr_jax":
     fit = {"model": None, "on": True, "off": False}[args.fit_margins]
-    return OcrJax(option or "greedy", released.resolve(args.model), args.beam_width, fit)
+    return OcrJax(option or "greedy", released.resolve(args.model), args.beam_width, fit,
+                  args.max_density)
   if name == "tesseract":
     engine = Tesseract(int(option) if option else args.threads, lang=args.lang)
     engine.name = spec
@@ -447,6 +450,9 @@ def main(argv=None) -> int:
   parser.add_argument("--fit_margins", choices=("model", "on", "off"), default="model",
                       help="our model reads line crops through preprocess.fit_margins as its "
                            "config says, or forced on or off")
+  parser.add_argument("--max_density", type=float, default=None,
+                      help="our model reads again, wider, the lines it read denser than this "
+                           "many characters a frame (default inference.MAX_DENSITY; 0: off)")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                       help="Tesseract API / RapidOCR instances in parallel")
   parser.add_argument("--lang", default="eng",

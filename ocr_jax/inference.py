@@ -58,14 +58,18 @@ class Recognizer:
                params, batch_stats, step: int = 0, *, decoder: str = "greedy",
                beam_width: int = 8, lexicon: decoding.Lexicon | None = None,
                music_prior: prior.MusicPrior | None = None,
-               words_trust: float = WORDS_TRUST, fit_margins: bool | None = None):
+               words_trust: float = WORDS_TRUST, fit_margins: bool | None = None,
+               max_density: float | None = None):
     """`decoder`: 'greedy' (best class per frame), 'beam' (CTC prefix beam search of
     `beam_width`), 'words' (the same beam search rescored by `lexicon`, for the lines whose
     greedy reading is not all known words of confidence >= `words_trust`: see WORDS_TRUST)
     or 'music' (rescored by `music_prior`, default MusicPrior(): bars fill their meter, notes
     follow the key; for models of PrIMuS semantic tokens). `fit_margins`: bring each line's
     margins into those of the synthetic print lines first (preprocess.fit_margins); None
-    takes the model's `config.data.fit_margins` (off where the config lacks it)."""
+    takes the model's `config.data.fit_margins` (off where the config lacks it).
+    `max_density`: lines read denser than this many characters a frame are read again, wider
+    (preprocess.read_lines; default preprocess.MAX_DENSITY for CTC models of text, 0 (off)
+    for music and attention models)."""
     self.config, self.charset, self.step = config, charset, step
     self.mesh = parallel.make_mesh(jax.local_devices())
     self.params, self.batch_stats = jax.device_put((params, batch_stats),
@@ -82,10 +86,15 @@ class Recognizer:
                        "decoder (use 'greedy')")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
-    if decoder == "music" and not config.charset.startswith(("primus_semantic", "primus_piano")):
+    music = charset_lib.is_music(config.charset)
+    if decoder == "music" and not music:
       raise ValueError(f"decoder 'music' needs a model of PrIMuS semantic tokens; this one "
                        f"reads {config.charset!r}")
     self.decoder, self.beam_width, self.words_trust = decoder, beam_width, words_trust
+    if max_density is None:
+      max_density = preprocess.MAX_DENSITY if models.is_ctc(config.model) and not music else 0.0
+    self.max_density = max_density
+    self.width_reduction = config.model.features.get("width_reduction", 4)
     self.scorer = lexicon if decoder == "words" else None
     if decoder == "music":
       self.scorer = music_prior or prior.MusicPrior()
@@ -137,7 +146,11 @@ class Recognizer:
     `checked`: the images already went through check_line."""
     if not checked:
       greys = [self.check_line(g) for g in greys]
-    lines = [preprocess.prepare_line(g, self.height) for g in greys]
+    return preprocess.read_lines(greys, self.height, self._read_prepared,
+                                 self.width_reduction, self.max_density)
+
+  def _read_prepared(self, lines: list[np.ndarray]) -> list[Result]:
+    """Prepared lines (preprocess.prepare_line) -> one Result each, in order."""
     results: list[Result | None] = [None] * len(lines)
     by_width = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
     pending = []  # (rows, outputs): dispatched, still computing

@@ -46,9 +46,9 @@ class OnnxRecognizer:
 
   def __init__(self, session, meta: dict, path: str = "", *, decoder: str = "greedy",
                beam_width: int = 8, lexicon=None, music_prior=None,
-               words_trust: float = 0.5):
-    """`decoder` and its options as inference.Recognizer's: the network runs in onnxruntime,
-    the searches on the host (decoding.decode_log_probs)."""
+               words_trust: float = 0.5, max_density: float | None = None):
+    """`decoder` and its options, and `max_density`, as inference.Recognizer's: the network
+    runs in onnxruntime, the searches on the host (decoding.decode_log_probs)."""
     self.session, self.path = session, path
     self.charset = charset_lib.Charset.from_json(meta["charset"])
     self.height = int(meta["height"])
@@ -58,14 +58,19 @@ class OnnxRecognizer:
       raise ValueError(f"unknown decoder {decoder!r}; one of {self.DECODERS}")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
+    music = charset_lib.is_music(meta.get("charset_name", ""))
     if decoder == "music":
-      if not str(meta.get("charset_name", "")).startswith(("primus_semantic", "primus_piano")):
+      if not music:
         raise ValueError("decoder 'music' needs a model of PrIMuS semantic tokens")
       if music_prior is None:
         from ocr_jax.omr import prior  # pylint: disable=g-import-not-at-top
         music_prior = prior.MusicPrior()
     self.decoder, self.beam_width, self.words_trust = decoder, beam_width, words_trust
     self.scorer = lexicon if decoder == "words" else music_prior
+    if max_density is None:
+      max_density = 0.0 if music else preprocess.MAX_DENSITY
+    self.max_density = max_density
+    self.width_reduction = int(meta.get("width_reduction", 4))
 
   @classmethod
   def from_file(cls, path: str, threads: int = 0, **kwargs) -> OnnxRecognizer:
@@ -103,7 +108,10 @@ class OnnxRecognizer:
   def read_arrays(self, greys, checked: bool = False) -> list[Result]:
     if not checked:
       greys = [self.check_line(g) for g in greys]
-    lines = [preprocess.prepare_line(g, self.height) for g in greys]
+    return preprocess.read_lines(greys, self.height, self._read_prepared,
+                                 self.width_reduction, self.max_density)
+
+  def _read_prepared(self, lines: list[np.ndarray]) -> list[Result]:
     results: list[Result | None] = [None] * len(lines)
     order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
     for start in range(0, len(order), BATCH):

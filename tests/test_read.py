@@ -15,6 +15,7 @@ from ocr_jax import cli
 from ocr_jax import decoding
 from ocr_jax import inference
 from ocr_jax import parallel
+from ocr_jax.data import preprocess
 
 
 def test_overfit_small_set_exactly(overfit_model):
@@ -102,6 +103,33 @@ def test_inference_compiles_once_per_shape_bucket(overfit_model):
     assert log_probs.ndim == 2 and log_probs.shape[1] == rec.charset.num_classes
     d = decoding.collapse(log_probs.argmax(-1), np.exp(log_probs.max(-1)), len(log_probs))
     assert rec.charset.decode(d.ids) == text
+
+
+def test_dense_lines_are_read_again_wider(overfit_model, monkeypatch):
+  """A line read at more than preprocess.MAX_DENSITY characters a frame is read again, drawn
+  wider (at most MAX_STRETCH times), and that reading kept; other lines are read once. (What it buys
+  is measured on the development sets: docs/devsets.md.)"""
+  workdir, img_dir, _ = overfit_model
+  rec = inference.Recognizer.from_checkpoint(workdir)
+  assert rec.max_density == preprocess.MAX_DENSITY
+  lines = [np.asarray(Image.open(img_dir / f"line{i}.png")) for i in range(3)]
+  calls = []
+  def read(prepared):  # first pass: 0.2, 0.5 and 1.0 characters a frame
+    calls.append([x.shape[1] for x in prepared])
+    if len(calls) > 1:
+      return [inference.Result("again", 0.9, [0.9] * 5) for _ in prepared]
+    return [inference.Result("x" * round(x.shape[1] / 4 * d), 0.9, [])
+            for x, d in zip(prepared, (0.2, 0.5, 1.0))]
+  monkeypatch.setattr(rec, "_read_prepared", read)
+  results = rec.read_arrays(lines)
+  widths, wider = calls
+  assert results[0].text.startswith("x") and [r.text for r in results[1:]] == ["again"] * 2
+  chars = [round(w / 4 * d) for w, d in zip(widths, (0.2, 0.5, 1.0))]
+  assert np.allclose(wider, [chars[1] * 4 / preprocess.MAX_DENSITY,  # to MAX_DENSITY
+                             widths[2] * preprocess.MAX_STRETCH], atol=1)  # at most
+  rec.max_density = 0  # off: every line read once
+  calls.clear()
+  assert all(r.text.startswith("x") for r in rec.read_arrays(lines)) and len(calls) == 1
 
 
 def test_cli_as_a_process_reports_missing_model(tmp_path):

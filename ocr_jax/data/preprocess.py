@@ -132,13 +132,15 @@ def dark_on_light(grey: np.ndarray) -> np.ndarray:
   return grey
 
 
-def resize_to_height(grey: np.ndarray, height: int, min_width: int = 4) -> np.ndarray:
-  """uint8[h, w] -> uint8[height, w * height / h], keeping the aspect ratio."""
+def resize_to_height(grey: np.ndarray, height: int, min_width: int = 4,
+                     stretch: float = 1.0) -> np.ndarray:
+  """uint8[h, w] -> uint8[height, w * height / h], keeping the aspect ratio (or drawn
+  `stretch` times as wide)."""
   h, w = grey.shape
-  if h == height:
+  if h == height and stretch == 1.0:
     return grey if w >= min_width else np.pad(grey, ((0, 0), (0, min_width - w)),
                                                constant_values=255)
-  new_w = max(min_width, int(round(w * height / h)))
+  new_w = max(min_width, int(round(w * height / h * stretch)))
   return np.asarray(Image.fromarray(grey).resize((new_w, height), Image.BILINEAR))
 
 
@@ -298,9 +300,40 @@ def check_line(grey: np.ndarray, height: int, max_width: int, margins=None) -> n
   return grey
 
 
-def prepare_line(grey: np.ndarray, height: int) -> np.ndarray:
-  """The whole per-image path before batching: height normalisation and inversion."""
-  return normalize(resize_to_height(grey, height))
+def prepare_line(grey: np.ndarray, height: int, stretch: float = 1.0) -> np.ndarray:
+  """The whole per-image path before batching: height normalisation (the line `stretch`
+  times as wide where asked) and inversion."""
+  return normalize(resize_to_height(grey, height, stretch=stretch))
+
+
+# A line read at more than MAX_DENSITY characters a CTC frame is read again, drawn wider, at
+# that density (at most MAX_STRETCH times as wide). Type set tighter than the training lines
+# (english_print_tech: median 0.32, 90th percentile 0.42 characters a frame) leaves CTC too
+# few frames for narrow and doubled letters ('ll', 'fi', 'tt'). 0.4 is near that 90th
+# percentile; what it buys on the development sets: docs/devsets.md, "Dense lines".
+MAX_DENSITY = 0.4
+MAX_STRETCH = 1.6
+
+
+def read_lines(greys: list[np.ndarray], height: int, read_prepared, width_reduction: int = 4,
+               max_density: float = MAX_DENSITY) -> list:
+  """Checked line images -> `read_prepared`'s results (objects with a `.text`), in order.
+  Every line is prepared (prepare_line) and read; a line read at more than `max_density`
+  characters a frame (`width_reduction` px of the prepared line) is read again drawn wider,
+  and that reading kept (0: off). Both readers (JAX and ONNX) read through here."""
+  lines = [prepare_line(g, height) for g in greys]
+  results = read_prepared(lines)
+  if max_density > 0:
+    stretch = {}
+    for i, (line, result) in enumerate(zip(lines, results)):
+      density = len(result.text) * width_reduction / line.shape[1]
+      if density > max_density:
+        stretch[i] = min(density / max_density, MAX_STRETCH)
+    if stretch:
+      wider = read_prepared([prepare_line(greys[i], height, s) for i, s in stretch.items()])
+      for i, result in zip(stretch, wider):
+        results[i] = result
+  return results
 
 
 def _render_range(args):
