@@ -270,7 +270,7 @@ def main(argv=None) -> int:
                     "inference.WORDS_TRUST, 0.5; above 1 beam-searches every line)")
   read.add_argument("--max_density", type=float, default=None,
                     help="a line read at more characters a frame than this is read again, "
-                    "drawn wider (default preprocess.MAX_DENSITY, 0.4; 0: every line once, "
+                    "drawn wider (default preprocess.MAX_DENSITY, 0.45; 0: every line once, "
                     "faster)")
   read.add_argument("--chunk", type=int, default=64, help="images loaded and read together")
   read.add_argument("--json", action="store_true",

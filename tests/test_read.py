@@ -107,8 +107,8 @@ def test_inference_compiles_once_per_shape_bucket(overfit_model):
 
 def test_dense_lines_are_read_again_wider(overfit_model, monkeypatch):
   """A line read at more than preprocess.MAX_DENSITY characters a frame is read again, drawn
-  wider (at most MAX_STRETCH times), and that reading kept; other lines are read once. (What it buys
-  is measured on the development sets: docs/devsets.md.)"""
+  wider (to WIDER_DENSITY, at most MAX_STRETCH times), and that reading kept; other lines are
+  read once. (What it buys is measured on the development sets: docs/devsets.md.)"""
   workdir, img_dir, _ = overfit_model
   rec = inference.Recognizer.from_checkpoint(workdir)
   assert rec.max_density == preprocess.MAX_DENSITY
@@ -125,7 +125,7 @@ def test_dense_lines_are_read_again_wider(overfit_model, monkeypatch):
   widths, wider = calls
   assert results[0].text.startswith("x") and [r.text for r in results[1:]] == ["again"] * 2
   chars = [round(w / 4 * d) for w, d in zip(widths, (0.2, 0.5, 1.0))]
-  assert np.allclose(wider, [chars[1] * 4 / preprocess.MAX_DENSITY,  # to MAX_DENSITY
+  assert np.allclose(wider, [chars[1] * 4 / preprocess.WIDER_DENSITY,  # to WIDER_DENSITY
                              widths[2] * preprocess.MAX_STRETCH], atol=1)  # at most
   rec.max_density = 0  # off: every line read once
   calls.clear()
