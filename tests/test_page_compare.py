@@ -407,6 +407,23 @@ def test_light_text_on_a_dark_ground_reads_as_dark_on_light():
   assert preprocess.dark_on_light(tight) is tight
 
 
+def test_a_photo_stored_on_its_side_is_read_upright(tmp_path):
+  """A phone stores the pixels as the sensor saw them and an EXIF Orientation tag saying how
+  to turn them; the line is turned upright before reading (ImageOps.exif_transpose)."""
+  rng = np.random.default_rng(12)
+  text = "Turned by the camera, 7 lines."
+  upright = Image.fromarray(testsets.clean_line(text, render.TEST_FONTS[4], rng))
+  exif = Image.Exif()
+  exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to view
+  upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "side.jpg", quality=95,
+                                                     exif=exif)
+  grey = preprocess.load_image(str(tmp_path / "side.jpg"))
+  assert grey.shape == (upright.height, upright.width)
+  assert np.abs(grey.astype(int) - np.asarray(upright, int)).mean() < 3  # JPEG noise only
+  rec = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL)
+  assert rec.read_files([str(tmp_path / "side.jpg")])[0].text == text
+
+
 def test_tesseract_takes_a_language_and_names_a_missing_one(tmp_path, monkeypatch):
   """--lang reaches Tesseract (Korean for the Korean comparison); a language whose data is
   not installed is skipped with the Debian package to install."""
