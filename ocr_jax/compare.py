@@ -452,7 +452,7 @@ def main(argv=None) -> int:
                            "config says, or forced on or off")
   parser.add_argument("--max_density", type=float, default=None,
                       help="our model reads again, wider, the lines it read denser than this "
-                           "many characters a frame (default inference.MAX_DENSITY; 0: off)")
+                           "many characters a frame (default preprocess.MAX_DENSITY, 0.45; 0: off)")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                       help="Tesseract API / RapidOCR instances in parallel")
   parser.add_argument("--lang", default="eng",
