@@ -91,12 +91,10 @@ def _recognizer(model: str, decoder: str) -> inference.Recognizer:
   """The recognizer of a model directory with a decoder, loaded on first use and kept."""
   key = (os.path.realpath(model), decoder)
   if key not in _LOADED:
-    lexicon = None
-    if decoder == "words":  # the word list that ships beside a released model
-      from ocr_jax import decoding  # pylint: disable=g-import-not-at-top
-      lexicon = decoding.Lexicon.from_file(os.path.join(model, "words.txt"))
-    _LOADED[key] = inference.Recognizer.from_checkpoint(model, decoder=decoder,
-                                                        lexicon=lexicon)
+    from ocr_jax import decoding  # pylint: disable=g-import-not-at-top
+    # The word list or language model that ships beside a released model.
+    files = decoding.decoder_files(decoder, model)
+    _LOADED[key] = inference.Recognizer.from_checkpoint(model, decoder=decoder, **files)
   return _LOADED[key]
 
 

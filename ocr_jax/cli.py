@@ -1,7 +1,7 @@
 """The `ocr-jax` command (also `python -m ocr_jax.cli`).
 
   ocr-jax read line.png | page.png [more | folder/ ...] [--json] [--model WORKDIR]
-              [--layout auto|line|page] [--decoder greedy|beam|words]
+              [--layout auto|line|page] [--decoder greedy|beam|words|lm]
   ocr-jax omr staff.png | page.png [more | folder/ ...] [-o out.mid | -o DIR] [--tokens]
               [--json] [--model WORKDIR] [--bpm 120] [--force] [--musicxml out.musicxml]
   ocr-jax tokens2midi staff.semantic [more.semantic ...] [-o out.mid] [--bpm 120]
@@ -43,10 +43,8 @@ def load_recognizer(args):
       options["words_trust"] = args.words_trust
     if args.max_density is not None:
       options["max_density"] = args.max_density
-    if args.decoder == "words":
-      words = args.words or os.path.join(os.path.dirname(model) if is_onnx(model) else model,
-                                         "words.txt")
-      options["lexicon"] = decoding.Lexicon.from_file(words)
+    options.update(decoding.decoder_files(
+        args.decoder, os.path.dirname(model) if is_onnx(model) else model, args.words))
     if is_onnx(model):
       from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
       return onnx_reader.OnnxRecognizer.from_file(model, **options)
@@ -258,11 +256,12 @@ def main(argv=None) -> int:
   read.add_argument("--layout", choices=("auto", "line", "page"), default="auto",
                     help="page: deskew and split into lines; line: the image is one line; "
                     "auto (default): page if two or more lines are found")
-  read.add_argument("--decoder", choices=("greedy", "beam", "words"), default="greedy",
-                    help="greedy, CTC prefix beam search, or beam search rescored by a word "
-                    "list (--words, default MODEL/words.txt)")
+  read.add_argument("--decoder", choices=("greedy", "beam", "words", "lm"), default="greedy",
+                    help="greedy, CTC prefix beam search, beam search rescored by a word "
+                    "list (--words, default MODEL/words.txt), or by the model's character "
+                    "language model (lm: MODEL/charlm.json.gz; more accurate, slower)")
   read.add_argument("--beam_width", type=int, default=8,
-                    help="hypotheses kept per frame by --decoder beam and words (default 8)")
+                    help="hypotheses kept per frame by --decoder beam, words, lm (default 8)")
   read.add_argument("--words", help="word list (one word a line) for --decoder words")
   read.add_argument("--words_trust", type=float, default=None,
                     help="--decoder words keeps a line's greedy reading when all its words "

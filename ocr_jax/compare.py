@@ -60,7 +60,6 @@ from ocr_jax import metrics
 from ocr_jax.data import preprocess
 from ocr_jax.data import testsets
 
-WORDS_FILE = "words.txt"  # beside the released checkpoints: the word list for ':words'
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata")
 
@@ -92,17 +91,15 @@ class OcrJax:
     options = {}
     if decoder == "words-all":  # the word-list beam search on every line, trusted or not
       decoder, options = "words", {"words_trust": float("inf")}
-    lexicon = None
-    if decoder == "words":
-      path = os.path.join(model, WORDS_FILE)
-      if not os.path.exists(path):
-        raise EngineUnavailable(f"no word list at {path}")
-      lexicon = decoding.Lexicon.from_file(path)
     if not os.path.isdir(model):
       raise EngineUnavailable(f"no model at {model}")
+    try:
+      options.update(decoding.decoder_files(decoder, model))
+    except OSError as e:  # no word list or language model beside this model
+      raise EngineUnavailable(str(e)) from e
     self.recognizer = inference.Recognizer.from_checkpoint(
-        model, decoder=decoder, beam_width=beam_width, lexicon=lexicon,
-        fit_margins=fit_margins, max_density=max_density, **options)
+        model, decoder=decoder, beam_width=beam_width, fit_margins=fit_margins,
+        max_density=max_density, **options)
     self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
     if max_density is not None:
       self.version += f", max_density {max_density:g}"
@@ -267,7 +264,7 @@ def make_engine(spec: str, args):
     engine = RapidOcr(int(option) if option else args.threads)
     engine.name = spec
     return engine
-  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words|:words-all], "
+  raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words|:words-all|:lm], "
                    "tesseract[:N], tesseract-cli, rapidocr[:N])")
 
 

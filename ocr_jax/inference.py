@@ -20,6 +20,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from ocr_jax import charlm
 from ocr_jax import charset as charset_lib
 from ocr_jax import decoding
 from ocr_jax import model_state
@@ -52,17 +53,19 @@ class Result:
 class Recognizer:
   """A trained model plus everything needed to turn images into text."""
 
-  DECODERS = ("greedy", "beam", "words", "music")
+  DECODERS = ("greedy", "beam", "words", "lm", "music")
 
   def __init__(self, config: ml_collections.ConfigDict, charset: charset_lib.Charset,
                params, batch_stats, step: int = 0, *, decoder: str = "greedy",
                beam_width: int = 8, lexicon: decoding.Lexicon | None = None,
                music_prior: prior.MusicPrior | None = None,
+               language_model: charlm.CharLM | None = None,
                words_trust: float = WORDS_TRUST, fit_margins: bool | None = None,
                max_density: float | None = None):
     """`decoder`: 'greedy' (best class per frame), 'beam' (CTC prefix beam search of
     `beam_width`), 'words' (the same beam search rescored by `lexicon`, for the lines whose
-    greedy reading is not all known words of confidence >= `words_trust`: see WORDS_TRUST)
+    greedy reading is not all known words of confidence >= `words_trust`: see WORDS_TRUST),
+    'lm' (the beam search rescored by `language_model`, a character n-gram model: charlm.py)
     or 'music' (rescored by `music_prior`, default MusicPrior(): bars fill their meter, notes
     follow the key; for models of PrIMuS semantic tokens). `fit_margins`: bring each line's
     margins into those of the synthetic print lines first (preprocess.fit_margins); None
@@ -86,6 +89,8 @@ class Recognizer:
                        "decoder (use 'greedy')")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
+    if decoder == "lm" and language_model is None:
+      raise ValueError("decoder 'lm' needs a character language model (charlm.CharLM)")
     music = charset_lib.is_music(config.charset)
     if decoder == "music" and not music:
       raise ValueError(f"decoder 'music' needs a model of PrIMuS semantic tokens; this one "
@@ -95,7 +100,7 @@ class Recognizer:
       max_density = preprocess.MAX_DENSITY if models.is_ctc(config.model) and not music else 0.0
     self.max_density = max_density
     self.width_reduction = config.model.features.get("width_reduction", 4)
-    self.scorer = lexicon if decoder == "words" else None
+    self.scorer = {"words": lexicon, "lm": language_model}.get(decoder)
     if decoder == "music":
       self.scorer = music_prior or prior.MusicPrior()
     self._predict = jax.jit(functools.partial(

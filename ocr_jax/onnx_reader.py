@@ -42,10 +42,10 @@ class Result:
 class OnnxRecognizer:
   """An exported recognizer: read_arrays / read_layouts / check_line as inference.Recognizer."""
 
-  DECODERS = ("greedy", "beam", "words", "music")
+  DECODERS = ("greedy", "beam", "words", "lm", "music")
 
   def __init__(self, session, meta: dict, path: str = "", *, decoder: str = "greedy",
-               beam_width: int = 8, lexicon=None, music_prior=None,
+               beam_width: int = 8, lexicon=None, music_prior=None, language_model=None,
                words_trust: float = 0.5, max_density: float | None = None):
     """`decoder` and its options, and `max_density`, as inference.Recognizer's: the network
     runs in onnxruntime, the searches on the host (decoding.decode_log_probs)."""
@@ -58,6 +58,8 @@ class OnnxRecognizer:
       raise ValueError(f"unknown decoder {decoder!r}; one of {self.DECODERS}")
     if decoder == "words" and lexicon is None:
       raise ValueError("decoder 'words' needs a lexicon (a word list)")
+    if decoder == "lm" and language_model is None:
+      raise ValueError("decoder 'lm' needs a character language model (charlm.CharLM)")
     music = charset_lib.is_music(meta.get("charset_name", ""))
     if decoder == "music":
       if not music:
@@ -66,7 +68,7 @@ class OnnxRecognizer:
         from ocr_jax.omr import prior  # pylint: disable=g-import-not-at-top
         music_prior = prior.MusicPrior()
     self.decoder, self.beam_width, self.words_trust = decoder, beam_width, words_trust
-    self.scorer = lexicon if decoder == "words" else music_prior
+    self.scorer = {"words": lexicon, "lm": language_model}.get(decoder, music_prior)
     if max_density is None:
       max_density = 0.0 if music else preprocess.MAX_DENSITY
     self.max_density = max_density

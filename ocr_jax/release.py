@@ -6,7 +6,13 @@ Writes OUT/checkpoints/<step>/ (an orbax checkpoint of params and batch statisti
 optimizer state, twice the size of the params, is dropped; `meta` is the run's with
 `released: true`) and, for a text model of ASCII, OUT/words.txt, the word list of the `words`
 decoder: every word (a run of letters) seen at least `--min_count` times in the training prose,
-lower-cased.
+lower-cased; and, for a model trained on synth_text, OUT/charlm.json.gz, the character
+language model of the `lm` decoder (charlm.py), counted from the training prose of its lines
+(for Korean also LibreOffice's Korean help). `--lm_only` (re)writes that file alone, for a
+model released before it existed:
+
+  python -m ocr_jax.release --lm_only --out ocr_jax/released/english_print
+
 `inference.Recognizer.from_checkpoint(OUT)` loads it like any workdir.
 """
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 import re
 import shutil
 
+from ocr_jax import charlm
 from ocr_jax import charset as charset_lib
 from ocr_jax import checkpoints
 from ocr_jax import model_state
@@ -31,8 +38,37 @@ def training_words(min_count: int = 2) -> list[str]:
   return [w for w, c in counts.most_common() if c >= min_count]
 
 
+# The language model's n-gram order and beam-search weight per kind of training text, chosen
+# on the development sets from orders 3-6 and weights 0.05-0.6 (docs/devsets.md, "A language
+# model"): Hangul syllables carry more per character than letters, so the Korean one looks
+# two characters back where the English one looks four.
+LM_SETTINGS = {"english": {"order": 5, "weight": 0.2},
+               "korean_print": {"order": 3, "weight": 0.1}}
+
+
+def lm_texts(config) -> tuple[str, list[str]]:
+  """(language, paragraphs): the training prose of a synth_text model's lines."""
+  from ocr_jax.data import synth_text  # pylint: disable=g-import-not-at-top  (imports tfds)
+  if config.data.name != "synth_text":
+    raise ValueError(f"no training prose known for data {config.data.name!r} (a character "
+                     "language model is built for synth_text models)")
+  builder = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}[config.data.builder_config]
+  if builder.language == "korean_print":
+    return builder.language, list(render.korean_prose("train") + render.korean_lm_prose())
+  if builder.language != "english":
+    raise ValueError(f"no language model settings for {builder.language!r} text")
+  return builder.language, list(render.load_prose("train", builder.extra_prose))
+
+
+def write_language_model(config, charset, out: str) -> charlm.CharLM:
+  language, texts = lm_texts(config)
+  lm = charlm.CharLM.build(texts, vocab_size=len(charset.symbols), **LM_SETTINGS[language])
+  lm.save(os.path.join(out, charlm.LM_FILE))
+  return lm
+
+
 def release(workdir: str, out: str, step: int | None = None, min_count: int = 2) -> int:
-  state, charset, _, step = model_state.load_run(workdir, step)
+  state, charset, config, step = model_state.load_run(workdir, step)
   mngr = checkpoints.manager(workdir, create=False)
   meta = dict(checkpoints.read_meta(mngr, step), released=True)
   mngr.close()
@@ -47,18 +83,30 @@ def release(workdir: str, out: str, step: int | None = None, min_count: int = 2)
   if not charset.separator and set(charset.symbols) <= set(charset_lib.PRINTABLE_ASCII):
     with open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as f:
       f.write("\n".join(training_words(min_count)) + "\n")
+  if config.data.name == "synth_text" and not charset.separator:
+    write_language_model(config, charset, out)
   return step
 
 
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--workdir", required=True, help="the training run to release")
+  parser.add_argument("--workdir", help="the training run to release")
+  parser.add_argument("--lm_only", action="store_true",
+                      help="only (re)write OUT/charlm.json.gz for the model released in OUT")
   parser.add_argument("--out", required=True,
                       help="the released model's folder (e.g. ocr_jax/released/NAME)")
   parser.add_argument("--step", type=int, default=None, help="default: the latest")
   parser.add_argument("--min_count", type=int, default=2,
                       help="words.txt keeps training words seen at least this often")
   args = parser.parse_args(argv)
+  if args.lm_only:
+    _, charset, config, _ = model_state.load_run(args.out)
+    write_language_model(config, charset, args.out)
+    size = os.path.getsize(os.path.join(args.out, charlm.LM_FILE))
+    print(f"wrote {os.path.join(args.out, charlm.LM_FILE)} ({size / 1e6:.1f} MB)")
+    return
+  if not args.workdir:
+    parser.error("--workdir is required (unless --lm_only)")
   step = release(args.workdir, args.out, args.step, args.min_count)
   size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)
   print(f"released step {step} of {args.workdir} to {args.out} ({size / 1e6:.1f} MB)")

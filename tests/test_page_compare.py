@@ -14,6 +14,7 @@ from PIL import Image
 
 import ocr_jax
 from conftest import REPO, TEXTS
+from ocr_jax import charlm
 from ocr_jax import cli
 from ocr_jax import compare
 from ocr_jax import decoding
@@ -220,6 +221,44 @@ def test_word_list_rescoring_prefers_known_words():
   assert d.confidence == pytest.approx(min(d.char_confidences))
 
 
+def test_char_lm_is_a_distribution_that_survives_saving(tmp_path):
+  texts = ["the cat sat on the mat", "a cat and a hat", "that is that"] * 3
+  lm = charlm.CharLM.build(texts, order=4, min_count=2)
+  chars = sorted(set("".join(texts))) + [charlm.END]
+  for history in (charlm.START * 3, "\x02th", " ca", "zzz", "e m"):
+    assert sum(lm.prob(history, c) for c in chars) == pytest.approx(1.0), history
+  assert lm.prob(" ca", "t") > 0.5 > lm.prob(" ca", "o") > 0  # seen, unseen: never zero
+  assert lm.log_prob("the cat") > lm.log_prob("the cot")
+  lm.save(str(tmp_path / "lm.json.gz"))
+  back = charlm.CharLM.load(str(tmp_path / "lm.json.gz"), weight=0.7)
+  assert back.weight == 0.7 and back.order == 4
+  assert back.prob("e m", "a") == lm.prob("e m", "a")
+  (tmp_path / "bad.json.gz").write_bytes(__import__("gzip").compress(b'{"counts": []}'))
+  with pytest.raises(ValueError, match="not a character language model"):
+    charlm.CharLM.load(str(tmp_path / "bad.json.gz"))
+
+
+def test_char_lm_steers_the_beam_search_to_likely_text():
+  # Frames spell "the c?t" where '?' is 'o' (0.6) or 'a' (0.4): greedy and plain beam read
+  # "the cot"; a language model of text where cats are common reads "the cat".
+  alphabet = " acehot"
+  ids = {ch: i + 1 for i, ch in enumerate(alphabet)}
+  chars = {v: k for k, v in ids.items()}.get
+  rows = [{c: 1.0} for c in "the c"] + [{"o": 0.6, "a": 0.4}, {"t": 1.0}]
+  probs = np.full((len(rows), len(alphabet) + 1), 1e-4)
+  for t, row in enumerate(rows):
+    for ch, p in row.items():
+      probs[t, ids[ch]] = p
+  probs /= probs.sum(1, keepdims=True)
+  text = lambda d: "".join(chars(i) for i in d.ids)  # pylint: disable=unnecessary-lambda-assignment
+  assert text(decoding.beam_search(np.log(probs), len(rows), chars)) == "the cot"
+  lm = charlm.CharLM.build(["the cat ate", "a cat", "the hat", "the cat"] * 5, order=3,
+                           vocab_size=len(alphabet), weight=0.5)
+  assert text(decoding.beam_search(np.log(probs), len(rows), chars, scorer=lm)) == "the cat"
+  lm.weight = 0.0  # no weight: the network alone
+  assert text(decoding.beam_search(np.log(probs), len(rows), chars, scorer=lm)) == "the cot"
+
+
 def test_lexicon_knows_all_words_of_a_text():
   lexicon = decoding.Lexicon(frozenset({"the", "cat", "cat's"}))
   assert lexicon.knows_all("The cat, 42: 'cat' -- the cat's!")
@@ -248,7 +287,8 @@ def test_words_decoder_beam_searches_only_lines_it_cannot_trust(overfit_model, m
     assert all(0.5 <= r.confidence <= 1.0 for r in results)
 
 
-def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path):
+def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path, capsys,
+                                                   monkeypatch):
   workdir, img_dir, _ = overfit_model
   out = tmp_path / "released"
   release.release(workdir, str(out))
@@ -257,11 +297,29 @@ def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path):
   assert size(out / "checkpoints") < 0.6 * size(Path(workdir) / "checkpoints")
   words = (out / "words.txt").read_text().split()
   assert words[:3] == ["the", "and", "of"] and len(words) > 10_000
+  lm = charlm.CharLM.load(str(out / charlm.LM_FILE))  # of the training prose (KJV, Jargon)
+  assert lm.order == release.LM_SETTINGS["english"]["order"]
+  assert lm.log_prob("And God said") > lm.log_prob("Anb Gob saib")
   lines = [np.asarray(Image.open(img_dir / f"line{i}.png")) for i in range(8)]
-  for decoder in ("greedy", "beam", "words"):
-    rec = inference.Recognizer.from_checkpoint(
-        str(out), decoder=decoder, lexicon=decoding.Lexicon.from_file(str(out / "words.txt")))
+  for decoder in ("greedy", "beam", "words", "lm"):
+    rec = inference.Recognizer.from_checkpoint(str(out), decoder=decoder,
+                                               **decoding.decoder_files(decoder, str(out)))
     assert [r.text for r in rec.read_arrays(lines)] == list(TEXTS), decoder
+  # The `lm` decoder beam-searches the lines it cannot trust: all of them above 1.
+  searched, beam_search = [], decoding.beam_search
+  monkeypatch.setattr(decoding, "beam_search",
+                      lambda *a, **k: searched.append(k["scorer"]) or beam_search(*a, **k))
+  for trust, want in ((decoding.LM_TRUST, 0), (1.5, 8)):
+    monkeypatch.setattr(decoding, "LM_TRUST", trust)
+    searched.clear()
+    assert [r.text for r in rec.read_arrays(lines)] == list(TEXTS)
+    assert len(searched) == want and all(s is rec.scorer for s in searched)
+  with pytest.raises(FileNotFoundError, match="no character language model"):
+    decoding.decoder_files("lm", workdir)  # a training workdir has none
+  assert cli.main(["read", "--model", workdir, "--decoder", "lm", str(img_dir)]) == 2
+  assert "no character language model at" in capsys.readouterr().err
+  assert cli.main(["read", "--model", str(out), "--decoder", "lm", str(img_dir)]) == 0
+  assert [l.split("\t")[1] for l in capsys.readouterr().out.splitlines()] == list(TEXTS)
   every = compare.OcrJax("words-all", str(out), beam_width=8)  # the comparison's engine
   assert every.name == "ocr_jax:words-all" and every.recognizer.words_trust == float("inf")
   assert every.read(lines) == list(TEXTS)

@@ -364,6 +364,7 @@ KOREAN_PRINT_TRAIN_FONTS = tuple(
 KOREAN_PRINT_VALIDATION_FONTS = (_NANUM + "NanumSquareRoundR.ttf",
                                  _NANUM + "NanumSquareRoundB.ttf")
 KOREAN_PROSE = "gimp_help_ko.txt.gz"
+KOREAN_LM_PROSE = "libreoffice_help_ko.txt.gz"  # the language model's alone (charlm.py)
 HUNSPELL_KO = "/usr/share/hunspell/ko.dic"
 
 
@@ -383,6 +384,13 @@ def korean_prose(split: str) -> tuple[str, ...]:
     lines = f.read().splitlines()
   cut = int(len(lines) * (1 - VALIDATION_TEXT_FRACTION))
   return tuple(lines[:cut] if split == "train" else lines[cut:])
+
+
+def korean_lm_prose() -> tuple[str, ...]:
+  """Paragraphs of LibreOffice's Korean help: more Korean for the character language model
+  of the Korean release (the lines are drawn from the GIMP manual's prose alone)."""
+  with gzip.open(os.path.join(TEXT_DIR, KOREAN_LM_PROSE), "rt", encoding="utf-8") as f:
+    return tuple(f.read().splitlines())
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,12 +1,16 @@
 """Rebuilds the Korean text files (licences in third_party/README.md).
 
   apt-get install gimp-help-ko
+  apt-get download libreoffice-help-ko && dpkg -x libreoffice-help-ko_*.deb /tmp/lo-help-ko
   pip download --no-deps konlpy==0.6.0 -d /tmp/konlpy
   python third_party/text/make_korean.py third_party/text /tmp/konlpy/konlpy-0.6.0-*.whl
 
 `gimp_help_ko.txt.gz` (training text; its last tenth validates) is the Korean prose of the
 GIMP 2.10 manual (Debian gimp-help-ko): every paragraph of its HTML pages with at least five
-Hangul syllables, code blocks dropped. `korean_law_dev.txt.gz` (development sets only, never
+Hangul syllables, code blocks dropped. `libreoffice_help_ko.txt.gz` (training text of the character language model, charlm.py) is
+the Korean prose of LibreOffice 7.4's help (Debian libreoffice-help-ko, unpacked to
+/tmp/lo-help-ko: its dependencies are not needed), extracted the same way.
+`korean_law_dev.txt.gz` (development sets only, never
 training) is the Korean constitution and ten bills of the National Assembly, the `kolaw` and
 `kobill` corpora that the KoNLPy wheel ships: legal prose, dates, article numbers, circled
 numbers, middle dots. Both are folded as the charset writes look-alikes (`KOREAN_FOLD`);
@@ -24,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from ocr_jax import charset as charset_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 GIMP_HELP = "/usr/share/gimp/2.0/help/ko"
+LIBREOFFICE_HELP = "/tmp/lo-help-ko/usr/share/libreoffice/help/ko"
 BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "td", "th", "br", "dt", "dd", "title")
 
 
@@ -67,9 +72,9 @@ def keep(paragraphs, min_hangul: int) -> tuple[list[str], int]:
   return out, dropped
 
 
-def gimp_paragraphs() -> list[str]:
+def html_paragraphs(pattern: str) -> list[str]:
   paragraphs = []
-  for path in sorted(glob.glob(os.path.join(GIMP_HELP, "*.html"))):
+  for path in sorted(glob.glob(pattern, recursive=True)):
     parser = _Text()
     with open(path, encoding="utf-8") as f:
       parser.feed(f.read())
@@ -90,7 +95,9 @@ def write(path: str, paragraphs: list[str]) -> None:
 
 def main(out_dir: str, konlpy_wheel: str) -> None:
   for name, paragraphs, min_hangul in (
-      ("gimp_help_ko.txt.gz", gimp_paragraphs(), 5),
+      ("gimp_help_ko.txt.gz", html_paragraphs(os.path.join(GIMP_HELP, "*.html")), 5),
+      ("libreoffice_help_ko.txt.gz",
+       html_paragraphs(os.path.join(LIBREOFFICE_HELP, "**", "*.html")), 5),
       ("korean_law_dev.txt.gz", law_paragraphs(konlpy_wheel), 1)):
     kept, dropped = keep(paragraphs, min_hangul)
     write(os.path.join(out_dir, name), kept)
