@@ -37,6 +37,7 @@ class CharLM:
     # Per context: (its total count, how many distinct characters follow it).
     self._totals = [{h: (sum(c.values()), len(c)) for h, c in level.items()} for level in counts]
     self._cache: dict[tuple[str, str], float] = {}
+    self._ids_cache: dict[tuple, float] = {}
 
   @classmethod
   def build(cls, texts: Iterable[str], order: int = 5, min_count: int = 2, vocab_size: int = 0,
@@ -104,19 +105,24 @@ class CharLM:
     return sum(math.log(self.prob(text[i - self.order + 1:i], text[i]))
                for i in range(self.order - 1, len(text)))
 
-  # The beam search's scorer interface (decoding.beam_search).
-  def _history(self, prefix, id_to_char) -> str:
-    need, parts, size = self.order - 1, [], 0
-    for k in reversed(prefix):
-      if size >= need:
-        break
-      parts.append(id_to_char(k))
-      size += len(parts[-1])
-    return (START * need + "".join(reversed(parts)))[-need:] if need else ""
+  # The beam search's scorer interface (decoding.beam_search): a prefix is a tuple of class
+  # ids, `id_to_char` their symbols. log P is kept per (id_to_char, last order - 1 ids, id):
+  # the search asks the same few thousand questions hundreds of thousands of times a page.
+  def _log_prob(self, prefix, k, id_to_char) -> float:
+    need = self.order - 1
+    key = (id_to_char, prefix[max(0, len(prefix) - need):] if need else (), k)
+    lp = self._ids_cache.get(key)
+    if lp is None:
+      history = "".join(id_to_char(i) for i in key[1])
+      history = (START * need + history)[len(history):] if need else ""
+      lp = math.log(self.prob(history, END if k is None else id_to_char(k)))
+      if len(self._ids_cache) > 1_000_000:
+        self._ids_cache.clear()
+      self._ids_cache[key] = lp
+    return lp
 
   def extend(self, prefix, k: int, id_to_char) -> float:
-    return self.weight * math.log(self.prob(self._history(prefix, id_to_char),
-                                            id_to_char(k))) + self.bonus
+    return self.weight * self._log_prob(prefix, k, id_to_char) + self.bonus
 
   def finish(self, prefix, id_to_char) -> float:
-    return self.weight * math.log(self.prob(self._history(prefix, id_to_char), END))
+    return self.weight * self._log_prob(prefix, None, id_to_char)

@@ -3,6 +3,7 @@ format, and the committed corpus of bad inputs given to `read` and `compare`."""
 import argparse
 import csv
 import json
+import math
 import os
 import subprocess
 import sys
@@ -229,6 +230,16 @@ def test_char_lm_is_a_distribution_that_survives_saving(tmp_path):
     assert sum(lm.prob(history, c) for c in chars) == pytest.approx(1.0), history
   assert lm.prob(" ca", "t") > 0.5 > lm.prob(" ca", "o") > 0  # seen, unseen: never zero
   assert lm.log_prob("the cat") > lm.log_prob("the cot")
+  # The beam search's view: class ids, the last three characters as history.
+  ids = {ch: i + 1 for i, ch in enumerate(chars[:-1])}
+  id_to_char = {i: ch for ch, i in ids.items()}.get
+  for text in ("", "t", "th", "the", "the c"):
+    history = (charlm.START * 3 + text)[-3:]
+    prefix = tuple(ids[ch] for ch in text)
+    assert lm.extend(prefix, ids["a"], id_to_char) == pytest.approx(
+        lm.weight * math.log(lm.prob(history, "a"))), text
+    assert lm.finish(prefix, id_to_char) == pytest.approx(
+        lm.weight * math.log(lm.prob(history, charlm.END))), text
   lm.save(str(tmp_path / "lm.json.gz"))
   back = charlm.CharLM.load(str(tmp_path / "lm.json.gz"), weight=0.7)
   assert back.weight == 0.7 and back.order == 4
