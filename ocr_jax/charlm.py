@@ -27,13 +27,17 @@ START, END = "\x02", "\x03"  # never in a charset (charset.py keeps control char
 
 
 class CharLM:
-  """P(char | the `order - 1` characters before it); `weight` and `bonus` (a per-character
-  reward against the model's preference for short readings) are the beam search's."""
+  """P(char | the `order - 1` characters before it). The decoder's settings travel with it:
+  `weight` and `bonus` (a per-character reward against a preference for short readings) of
+  the beam search, and `trust` (the `lm` decoder keeps the greedy reading of a line whose
+  characters are all at least this confident; above 1, every line is searched)."""
 
   def __init__(self, counts: list[dict[str, dict[str, int]]], vocab_size: int,
-               discount: float = 0.75, weight: float = 0.2, bonus: float = 0.0):
+               discount: float = 0.75, weight: float = 0.2, bonus: float = 0.0,
+               trust: float = 0.5):
     self.counts, self.order = counts, len(counts)
     self.vocab_size, self.discount, self.weight, self.bonus = vocab_size, discount, weight, bonus
+    self.trust = trust
     # Per context: (its total count, how many distinct characters follow it).
     self._totals = [{h: (sum(c.values()), len(c)) for h, c in level.items()} for level in counts]
     self._cache: dict[tuple[str, str], float] = {}
@@ -68,7 +72,7 @@ class CharLM:
       d = json.load(f)
     if d.get("format") != "ocr_jax.charlm/1":
       raise ValueError(f"{path}: not a character language model of ocr_jax")
-    options = {"discount": d["discount"], "weight": d["weight"], "bonus": d["bonus"]}
+    options = {k: d[k] for k in ("discount", "weight", "bonus", "trust") if k in d}
     options.update(kwargs)
     return cls(d["counts"], d["vocab_size"], **options)
 
@@ -76,7 +80,7 @@ class CharLM:
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
       json.dump({"format": "ocr_jax.charlm/1", "vocab_size": self.vocab_size,
                  "discount": self.discount, "weight": self.weight, "bonus": self.bonus,
-                 "counts": self.counts}, f, ensure_ascii=False, separators=(",", ":"))
+                 "trust": self.trust, "counts": self.counts}, f, ensure_ascii=False, separators=(",", ":"))
 
   def prob(self, history: str, char: str) -> float:
     """P(char | history), history the (up to) `order - 1` characters before, START-padded."""

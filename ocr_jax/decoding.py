@@ -240,13 +240,10 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   return Decoded(list(prefix), confs, line)
 
 
-# The `lm` decoder keeps the greedy reading of a line whose characters are all >= LM_TRUST
-# confident, and beam-searches the others expanding only the classes of probability >= LM_PRUNE
-# in a frame. Measured on the English development sets (docs/devsets.md, "A language model"):
-# searching every line gains a little more there (clean 1.76 against 1.90 % CER) and costs on
-# text no language model expects (the old symbol-soup test lines: 0.39 against 0.26 %); a
-# prune of 1 % reads as 0.1 % does (within 0.05 points) in half the time.
-LM_TRUST = 0.5
+# The `lm` decoder keeps the greedy reading of a line whose characters are all as confident as
+# its language model's `trust` says (release.LM_SETTINGS), and beam-searches the others
+# expanding only the classes of probability >= LM_PRUNE in a frame: on the development sets
+# a prune of 1 % reads as 0.1 % does (within 0.05 points) in half the time.
 LM_PRUNE = 1e-2
 
 
@@ -255,7 +252,7 @@ def decode_log_probs(log_probs, lengths, charset, decoder: str = "greedy", *,
   """Host side for CTC log-probabilities float[B, T, C] and frame counts [B], shared by the
   JAX and the ONNX readers. 'greedy' collapses each line's best frames; 'beam', 'lm' and
   'music' run the prefix beam search (with `scorer`: a character language model, a music
-  prior; 'lm' keeps the greedy reading of lines it can trust, LM_TRUST); 'words' keeps
+  prior; 'lm' keeps the greedy reading of lines the model's `trust` allows); 'words' keeps
   the greedy reading of a line whose characters are all `words_trust` confident and whose
   words are all in the list (`scorer`), and beam-searches the others."""
   log_probs, lengths = np.asarray(log_probs), np.asarray(lengths)
@@ -267,7 +264,7 @@ def decode_log_probs(log_probs, lengths, charset, decoder: str = "greedy", *,
 
   def trusted(g: Decoded) -> bool:
     if decoder == "lm":
-      return g.confidence >= LM_TRUST
+      return g.confidence >= scorer.trust
     return (decoder == "words" and g.confidence >= words_trust and
             scorer.knows_all(charset.decode(g.ids)))
 

@@ -240,9 +240,10 @@ def test_char_lm_is_a_distribution_that_survives_saving(tmp_path):
         lm.weight * math.log(lm.prob(history, "a"))), text
     assert lm.finish(prefix, id_to_char) == pytest.approx(
         lm.weight * math.log(lm.prob(history, charlm.END))), text
+  lm.trust = 0.9
   lm.save(str(tmp_path / "lm.json.gz"))
   back = charlm.CharLM.load(str(tmp_path / "lm.json.gz"), weight=0.7)
-  assert back.weight == 0.7 and back.order == 4
+  assert back.weight == 0.7 and back.order == 4 and back.trust == 0.9
   assert back.prob("e m", "a") == lm.prob("e m", "a")
   (tmp_path / "bad.json.gz").write_bytes(__import__("gzip").compress(b'{"counts": []}'))
   with pytest.raises(ValueError, match="not a character language model"):
@@ -320,8 +321,9 @@ def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path, cap
   searched, beam_search = [], decoding.beam_search
   monkeypatch.setattr(decoding, "beam_search",
                       lambda *a, **k: searched.append(k["scorer"]) or beam_search(*a, **k))
-  for trust, want in ((decoding.LM_TRUST, 0), (1.5, 8)):
-    monkeypatch.setattr(decoding, "LM_TRUST", trust)
+  assert rec.scorer.trust == release.LM_SETTINGS["english"]["trust"]
+  for trust, want in ((rec.scorer.trust, 0), (1.5, 8)):
+    rec.scorer.trust = trust
     searched.clear()
     assert [r.text for r in rec.read_arrays(lines)] == list(TEXTS)
     assert len(searched) == want and all(s is rec.scorer for s in searched)
