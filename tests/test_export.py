@@ -11,6 +11,7 @@ from PIL import Image
 
 import ocr_jax
 from conftest import REPO
+from ocr_jax import decoding
 from ocr_jax import inference
 from ocr_jax import metrics
 from ocr_jax import onnx_reader
@@ -50,6 +51,13 @@ def test_exported_model_reads_as_the_jax_model(exported, lines):
   assert os.path.getsize(int8) <= os.path.getsize(fp32) / 3
   quantized = [r.text for r in onnx_reader.OnnxRecognizer.from_file(int8).read_arrays(lines)]
   assert metrics.cer(TEXTS, quantized) <= fp32_cer + 0.03
+  # The `lm` decoder's search runs on the host for both: the same readings, every line searched.
+  files = decoding.decoder_files("lm", ocr_jax.ENGLISH_MODEL)
+  files["language_model"].trust = 2.0
+  jax_lm = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL, decoder="lm", **files)
+  onnx_lm = onnx_reader.OnnxRecognizer.from_file(fp32, decoder="lm", **files)
+  assert [r.text for r in onnx_lm.read_arrays(lines)] == [
+      r.text for r in jax_lm.read_arrays(lines)]
 
 
 def test_reads_lines_and_pages_without_jax(exported, lines, tmp_path):
