@@ -126,8 +126,8 @@ def read_text(images: Any | Iterable[Any], model: str | None = None, layout: str
   """Reads text lines or pages. `images`: one or a list of paths (files or folders), numpy
   arrays (grey or RGB uint8) or PIL images. `layout`: 'line' (each image is one line),
   'page' (deskew and split into lines), 'auto' (a page when two or more lines are found).
-  `decoder`: 'greedy', 'beam' or 'words' (the beam search rescored by the model's
-  words.txt). One Reading per image, in order."""
+  `decoder`: 'greedy', 'beam', 'words' or 'lm' (the beam search rescored by the model's
+  words.txt or charlm.json.gz). One Reading per image, in order."""
   recognizer = _recognizer(released.resolve(model or released.ENGLISH_MODEL), decoder)
   items = _inputs(images)
   good = [i for i, (_, g) in enumerate(items) if not isinstance(g, Exception)]
