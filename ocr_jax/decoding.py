@@ -165,7 +165,7 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   music prior) adds its log-score to every extension and at the end. A character's confidence is
   its highest frame probability among the frames the best path assigns to it; the line's is
   its least confident character."""
-  log_probs = np.asarray(log_probs, np.float64)[:int(length)]
+  log_probs = np.asarray(log_probs)[:int(length)].astype(np.float64)
   T = log_probs.shape[0]
   # prefix -> [log p ending in blank, log p ending in non-blank, scorer's sum, char confs]
   beams = {(): [0.0, -np.inf, 0.0, ()]}
@@ -175,16 +175,17 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   keep[np.arange(T), np.argmax(log_probs, axis=1)] |= ~keep.any(axis=1)  # else the best one
   frames, classes = np.nonzero(keep)
   bounds = np.searchsorted(frames, np.arange(T + 1)).tolist()
+  # Only the kept entries become Python floats (a Korean line has 2,564 classes a frame).
+  values = log_probs[frames, classes].tolist()
   classes = classes.tolist()
-  rows = log_probs.tolist()
   for t in range(T):
-    lp = rows[t]
     candidates = classes[bounds[t]:bounds[t + 1]]
+    lps = values[bounds[t]:bounds[t + 1]]
     if len(candidates) == 1 and candidates[0] == BLANK_ID:
       # Only a blank is possible (most frames between characters): every prefix is kept,
       # now ending in a blank, and all scores move by the same amount, so the beams keep
       # their ranked order. Same result as the general step below, faster.
-      p = lp[BLANK_ID]
+      p = lps[0]
       beams = {prefix: [_logsumexp(pb, pnb) + p, -np.inf, lex, confs]
                for prefix, (pb, pnb, lex, confs) in beams.items()}
       continue
@@ -198,8 +199,7 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
 
     for prefix, (pb, pnb, lex, confs) in beams.items():
       total = _logsumexp(pb, pnb)
-      for k in candidates:
-        p = lp[k]
+      for k, p in zip(candidates, lps):
         if k == BLANK_ID:
           e = entry(prefix, lex, confs)
           e[0] = _logsumexp(e[0], total + p)
