@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import gzip
+import io
 import json
 import math
 from typing import Iterable
@@ -77,7 +78,11 @@ class CharLM:
     return cls(d["counts"], d["vocab_size"], **options)
 
   def save(self, path: str) -> None:
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
+    """Byte for byte the same file for the same counts (no time or name in the gzip header:
+    a re-release leaves git nothing to store)."""
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", compresslevel=9,
+                                                fileobj=raw, mtime=0) as gz, \
+        io.TextIOWrapper(gz, encoding="utf-8") as f:
       json.dump({"format": "ocr_jax.charlm/1", "vocab_size": self.vocab_size,
                  "discount": self.discount, "weight": self.weight, "bonus": self.bonus,
                  "trust": self.trust, "counts": self.counts}, f, ensure_ascii=False, separators=(",", ":"))

@@ -242,6 +242,8 @@ def test_char_lm_is_a_distribution_that_survives_saving(tmp_path):
         lm.weight * math.log(lm.prob(history, charlm.END))), text
   lm.trust = 0.9
   lm.save(str(tmp_path / "lm.json.gz"))
+  header = (tmp_path / "lm.json.gz").read_bytes()[:10]  # no time, no name: a re-release
+  assert header[4:8] == bytes(4) and not header[3] & 0x08  # changes nothing in git
   back = charlm.CharLM.load(str(tmp_path / "lm.json.gz"), weight=0.7)
   assert back.weight == 0.7 and back.order == 4 and back.trust == 0.9
   assert back.prob("e m", "a") == lm.prob("e m", "a")
