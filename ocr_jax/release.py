@@ -88,8 +88,11 @@ def release(workdir: str, out: str, step: int | None = None, min_count: int = 2)
   if not charset.separator and set(charset.symbols) <= set(charset_lib.PRINTABLE_ASCII):
     with open(os.path.join(out, "words.txt"), "w", encoding="utf-8") as f:
       f.write("\n".join(training_words(min_count)) + "\n")
-  if config.data.name == "synth_text" and not charset.separator:
-    write_language_model(config, charset, out)
+  if not charset.separator:
+    try:
+      write_language_model(config, charset, out)
+    except ValueError as e:  # e.g. a folder of your own lines: no prose to count
+      print(f"no {charlm.LM_FILE} (the lm decoder will say so): {e}")
   return step
 
 
@@ -106,7 +109,10 @@ def main(argv=None) -> None:
   args = parser.parse_args(argv)
   if args.lm_only:
     _, charset, config, _ = model_state.load_run(args.out)
-    write_language_model(config, charset, args.out)
+    try:
+      write_language_model(config, charset, args.out)
+    except ValueError as e:
+      raise SystemExit(f"error: {args.out}: {e}") from e
     size = os.path.getsize(os.path.join(args.out, charlm.LM_FILE))
     print(f"wrote {os.path.join(args.out, charlm.LM_FILE)} ({size / 1e6:.1f} MB)")
     return

@@ -273,6 +273,17 @@ def test_char_lm_steers_the_beam_search_to_likely_text():
   assert text(decoding.beam_search(np.log(probs), len(rows), chars, scorer=lm)) == "the cot"
 
 
+def test_language_model_text_is_known_for_synth_text_prose_only():
+  import ml_collections  # pylint: disable=import-outside-toplevel
+  config = lambda name, builder: ml_collections.ConfigDict(  # pylint: disable=unnecessary-lambda-assignment
+      {"data": {"name": name, "builder_config": builder}})
+  language, texts = release.lm_texts(config("synth_text", "english_print_wide"))
+  assert language == "english" and sum(map(len, texts)) > 4_000_000
+  for name, builder in (("line_folder", ""), ("synth_text", "korean")):  # release skips these
+    with pytest.raises(ValueError, match="no "):
+      release.lm_texts(config(name, builder))
+
+
 def test_lexicon_knows_all_words_of_a_text():
   lexicon = decoding.Lexicon(frozenset({"the", "cat", "cat's"}))
   assert lexicon.knows_all("The cat, 42: 'cat' -- the cat's!")
