@@ -29,20 +29,17 @@ START, END = "\x02", "\x03"  # never in a charset (charset.py keeps control char
 
 class CharLM:
   """P(char | the `order - 1` characters before it). The decoder's settings travel with it:
-  `weight` and `bonus` (a per-character reward against a preference for short readings) of
-  the beam search, and `trust` (the `lm` decoder keeps the greedy reading of a line whose
-  characters are all at least this confident; above 1, every line is searched)."""
+  `weight` (of its log-probabilities in the beam search) and `trust` (the `lm` decoder keeps
+  the greedy reading of a line whose characters are all at least this confident; above 1,
+  every line is searched)."""
 
   def __init__(self, counts: list[dict[str, dict[str, int]]], vocab_size: int,
-               discount: float = 0.75, weight: float = 0.2, bonus: float = 0.0,
-               trust: float = 0.5):
+               discount: float = 0.75, weight: float = 0.2, trust: float = 0.5):
     self.counts, self.order = counts, len(counts)
-    self.vocab_size, self.discount, self.weight, self.bonus = vocab_size, discount, weight, bonus
-    self.trust = trust
+    self.vocab_size, self.discount, self.weight, self.trust = vocab_size, discount, weight, trust
     # Per context: (its total count, how many distinct characters follow it).
     self._totals = [{h: (sum(c.values()), len(c)) for h, c in level.items()} for level in counts]
-    self._cache: dict[tuple[str, str], float] = {}
-    self._ids_cache: dict[tuple, float] = {}
+    self._cache: dict[tuple, float] = {}  # log P per (id_to_char, last order - 1 ids, id)
 
   @classmethod
   def build(cls, texts: Iterable[str], order: int = 5, min_count: int = 2, vocab_size: int = 0,
@@ -73,7 +70,7 @@ class CharLM:
       d = json.load(f)
     if d.get("format") != "ocr_jax.charlm/1":
       raise ValueError(f"{path}: not a character language model of ocr_jax")
-    options = {k: d[k] for k in ("discount", "weight", "bonus", "trust") if k in d}
+    options = {k: d[k] for k in ("discount", "weight", "trust") if k in d}
     options.update(kwargs)
     return cls(d["counts"], d["vocab_size"], **options)
 
@@ -84,15 +81,11 @@ class CharLM:
                                                 fileobj=raw, mtime=0) as gz, \
         io.TextIOWrapper(gz, encoding="utf-8") as f:
       json.dump({"format": "ocr_jax.charlm/1", "vocab_size": self.vocab_size,
-                 "discount": self.discount, "weight": self.weight, "bonus": self.bonus,
-                 "trust": self.trust, "counts": self.counts}, f, ensure_ascii=False, separators=(",", ":"))
+                 "discount": self.discount, "weight": self.weight, "trust": self.trust,
+                 "counts": self.counts}, f, ensure_ascii=False, separators=(",", ":"))
 
   def prob(self, history: str, char: str) -> float:
     """P(char | history), history the (up to) `order - 1` characters before, START-padded."""
-    key = (history, char)
-    p = self._cache.get(key)
-    if p is not None:
-      return p
     unigram, (total, _) = self.counts[0].get("", {}), self._totals[0].get("", (0, 0))
     p = (unigram.get(char, 0) + 1) / (total + self.vocab_size)
     for n in range(1, self.order):
@@ -103,9 +96,6 @@ class CharLM:
       total, distinct = stats
       seen = self.counts[n][h].get(char, 0)
       p = max(seen - self.discount, 0) / total + self.discount * distinct / total * p
-    if len(self._cache) > 1_000_000:
-      self._cache.clear()
-    self._cache[key] = p
     return p
 
   def log_prob(self, text: str) -> float:
@@ -115,23 +105,23 @@ class CharLM:
                for i in range(self.order - 1, len(text)))
 
   # The beam search's scorer interface (decoding.beam_search): a prefix is a tuple of class
-  # ids, `id_to_char` their symbols. log P is kept per (id_to_char, last order - 1 ids, id):
-  # the search asks the same few thousand questions hundreds of thousands of times a page.
+  # ids, `id_to_char` their symbols. log P is cached: the search asks the same few thousand
+  # questions hundreds of thousands of times a page.
   def _log_prob(self, prefix, k, id_to_char) -> float:
     need = self.order - 1
     key = (id_to_char, prefix[max(0, len(prefix) - need):] if need else (), k)
-    lp = self._ids_cache.get(key)
+    lp = self._cache.get(key)
     if lp is None:
       history = "".join(id_to_char(i) for i in key[1])
       history = (START * need + history)[len(history):] if need else ""
       lp = math.log(self.prob(history, END if k is None else id_to_char(k)))
-      if len(self._ids_cache) > 1_000_000:
-        self._ids_cache.clear()
-      self._ids_cache[key] = lp
+      if len(self._cache) > 1_000_000:
+        self._cache.clear()
+      self._cache[key] = lp
     return lp
 
   def extend(self, prefix, k: int, id_to_char) -> float:
-    return self.weight * self._log_prob(prefix, k, id_to_char) + self.bonus
+    return self.weight * self._log_prob(prefix, k, id_to_char)
 
   def finish(self, prefix, id_to_char) -> float:
     return self.weight * self._log_prob(prefix, None, id_to_char)
