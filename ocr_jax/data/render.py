@@ -137,6 +137,18 @@ PROSE_FILES = ("kjv.txt.gz", "jargon.txt.gz")
 VALIDATION_TEXT_FRACTION = 0.1
 
 
+def text_file(name: str) -> list[str]:
+  """The paragraphs (lines) of a bundled text file, third_party/text/NAME."""
+  with gzip.open(os.path.join(TEXT_DIR, name), "rt", encoding="utf-8") as f:
+    return f.read().splitlines()
+
+
+def split_part(paragraphs: list[str], split: str) -> list[str]:
+  """The training part of a text's paragraphs, or its last tenth for 'validation'."""
+  cut = int(len(paragraphs) * (1 - VALIDATION_TEXT_FRACTION))
+  return paragraphs[:cut] if split == "train" else paragraphs[cut:]
+
+
 @functools.lru_cache(maxsize=None)
 def load_prose(split: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
   """Paragraphs of the bundled public-domain prose for a split ('train' or 'validation'),
@@ -144,10 +156,7 @@ def load_prose(split: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
   builder configs that name it); validation text is the same with or without `extra`."""
   paragraphs = []
   for name in PROSE_FILES + (extra if split == "train" else ()):
-    with gzip.open(os.path.join(TEXT_DIR, name), "rt", encoding="utf-8") as f:
-      lines = f.read().translate(_TO_ASCII).splitlines()
-    cut = int(len(lines) * (1 - VALIDATION_TEXT_FRACTION))
-    paragraphs.extend(lines[:cut] if split == "train" else lines[cut:])
+    paragraphs.extend(p.translate(_TO_ASCII) for p in split_part(text_file(name), split))
   return tuple(paragraphs)
 
 
@@ -380,17 +389,13 @@ def check_korean_fonts() -> None:
 @functools.lru_cache(maxsize=None)
 def korean_prose(split: str) -> tuple[str, ...]:
   """Paragraphs of the GIMP manual's Korean text; the last tenth is validation text."""
-  with gzip.open(os.path.join(TEXT_DIR, KOREAN_PROSE), "rt", encoding="utf-8") as f:
-    lines = f.read().splitlines()
-  cut = int(len(lines) * (1 - VALIDATION_TEXT_FRACTION))
-  return tuple(lines[:cut] if split == "train" else lines[cut:])
+  return tuple(split_part(text_file(KOREAN_PROSE), split))
 
 
 def korean_lm_prose() -> tuple[str, ...]:
   """Paragraphs of LibreOffice's Korean help: more Korean for the character language model
   of the Korean release (the lines are drawn from the GIMP manual's prose alone)."""
-  with gzip.open(os.path.join(TEXT_DIR, KOREAN_LM_PROSE), "rt", encoding="utf-8") as f:
-    return tuple(f.read().splitlines())
+  return tuple(text_file(KOREAN_LM_PROSE))
 
 
 @functools.lru_cache(maxsize=1)
