@@ -13,6 +13,7 @@ from ocr_jax.data import devsets
 from ocr_jax.data import devsets_korean
 from ocr_jax.data import pipeline
 from ocr_jax.data import render
+from ocr_jax.data import synth_text
 from ocr_jax.data import testsets
 from tests.test_train import quick_config
 
@@ -57,6 +58,24 @@ def test_training_text_is_korean_prose_words_and_marks(charset, korean_faces):
   assert validation and not validation & set(render.korean_prose("train"))
   dev = set(devsets_korean.load_text())
   assert not dev & (validation | set(render.korean_prose("train")))
+
+
+def test_korean_print_more_draws_training_lines_from_more_prose(charset, korean_faces):
+  """Its validation lines are korean_print's; its training prose adds LibreOffice's help
+  (training part only), every character of it in the charset, none of it development text."""
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  more, base = configs["korean_print_more"], configs["korean_print"]
+  a, b = (synth_text.render_example(c, "validation", 4) for c in (more, base))
+  assert a["text"] == b["text"] and a["image"] == b["image"]
+  assert synth_text.render_example(more, "train", 4)["text"] != (
+      synth_text.render_example(base, "train", 4)["text"])
+  train = render.korean_prose("train", more.extra_prose)
+  added = set(train) - set(render.korean_prose("train"))
+  assert len(added) > 5 * len(render.korean_prose("train"))
+  assert render.korean_prose("validation", more.extra_prose) == render.korean_prose("validation")
+  assert not set(render.korean_prose("validation")) & added
+  assert not set(devsets_korean.load_text()) & added
+  assert not charset.unknown_symbols("".join(added))
 
 
 def test_scene_lines_are_dark_on_light_and_legible(korean_faces):

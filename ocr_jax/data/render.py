@@ -373,7 +373,8 @@ KOREAN_PRINT_TRAIN_FONTS = tuple(
 KOREAN_PRINT_VALIDATION_FONTS = (_NANUM + "NanumSquareRoundR.ttf",
                                  _NANUM + "NanumSquareRoundB.ttf")
 KOREAN_PROSE = "gimp_help_ko.txt.gz"
-KOREAN_LM_PROSE = "libreoffice_help_ko.txt.gz"  # the language model's alone (charlm.py)
+# The language model's (charlm.py); training lines only in configs that name it as extra.
+KOREAN_LM_PROSE = "libreoffice_help_ko.txt.gz"
 HUNSPELL_KO = "/usr/share/hunspell/ko.dic"
 
 
@@ -387,14 +388,18 @@ def check_korean_fonts() -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def korean_prose(split: str) -> tuple[str, ...]:
-  """Paragraphs of the GIMP manual's Korean text; the last tenth is validation text."""
-  return tuple(split_part(text_file(KOREAN_PROSE), split))
+def korean_prose(split: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+  """Paragraphs of the GIMP manual's Korean text (its last tenth is validation text), plus
+  the training part of each `extra` file for 'train' (builder configs that name one)."""
+  paragraphs = []
+  for name in (KOREAN_PROSE,) + (extra if split == "train" else ()):
+    paragraphs.extend(split_part(text_file(name), split))
+  return tuple(paragraphs)
 
 
 def korean_lm_prose() -> tuple[str, ...]:
   """Paragraphs of LibreOffice's Korean help: more Korean for the character language model
-  of the Korean release (the lines are drawn from the GIMP manual's prose alone)."""
+  of the Korean release (korean_print draws its lines from the GIMP manual alone)."""
   return tuple(text_file(KOREAN_LM_PROSE))
 
 
@@ -461,11 +466,13 @@ def _korean_mixed(rng, paragraphs, max_chars: int) -> str:
   return (lead + sep.join(parts))[:max_chars].strip()
 
 
-def sample_korean_print(rng: np.random.Generator, split: str, max_chars: int) -> str:
-  """One line of Korean print: prose windows of the manual (55 %), prose mixed with English
-  words, numbers, brackets and marks (20 %), words of the Hunspell list (15 %: the whole
-  language's syllables), and uniform syllables (10 %: every one of the 2,350 seen)."""
-  paragraphs = korean_prose(split)
+def sample_korean_print(rng: np.random.Generator, split: str, max_chars: int,
+                        extra: tuple[str, ...] = ()) -> str:
+  """One line of Korean print: prose windows of the manual (and `extra` texts: 55 %), prose
+  mixed with English words, numbers, brackets and marks (20 %), words of the Hunspell list
+  (15 %: the whole language's syllables), and uniform syllables (10 %: every one of the
+  2,350 seen)."""
+  paragraphs = korean_prose(split, extra)
   r = rng.random()
   if r < 0.55:
     text = _prose_window(rng, paragraphs, max_chars)

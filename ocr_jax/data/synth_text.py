@@ -34,7 +34,8 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   more_faces: bool = False  # train on render.MORE_TRAIN_FONTS too (66 faces, not 51)
   system_faces: bool = False  # train on render.SYSTEM_TRAIN_FONTS too (Debian packages)
   wide_faces: bool = False  # and on render.WIDE_TRAIN_FONTS (33 more, Debian packages)
-  extra_prose: tuple = ()  # more training prose files in third_party/text (render.load_prose)
+  # More training prose files in third_party/text (render.load_prose, render.korean_prose).
+  extra_prose: tuple = ()
   xheight_lines: float = 0.0  # share of training lines in x-height letters alone
   typeset: float = 0.0  # share of training lines drawn with curly quotes and dashes
   scene: float = 0.0  # share of lines drawn as scene text (render.render_scene)
@@ -72,7 +73,7 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
     if korean:
       text = render.sample_korean(rng, max_chars)
     elif cfg.language == "korean_print":
-      text = render.sample_korean_print(rng, split, max_chars)
+      text = render.sample_korean_print(rng, split, max_chars, cfg.extra_prose)
       if not set(text) - {" "} <= render.font_chars(font):
         continue  # a mark the face lacks: another text
     elif xheight:
@@ -97,13 +98,15 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
 # english_print and its further draws of training lines differ in the seed alone.
 _ENGLISH_PRINT = dict(num_train=120_000, num_validation=1_000, max_chars=40, max_width=640,
                       profile="print")
+_KOREAN_PRINT = dict(num_train=160_000, num_validation=1_000, max_chars=24, max_width=640,
+                     language="korean_print", profile="print", scene=0.4)
 
 
 class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.7.0")
+  VERSION = tfds.core.Version("1.8.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -121,7 +124,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                    "1.6.0": "korean_print and korean_print_quick added (Korean print and "
                             "scene text in Debian's Korean faces); other configs unchanged.",
                    "1.7.0": "english_print_wide added (115 faces: 33 more from Debian, "
-                            "italics above all); other configs unchanged."}
+                            "italics above all); other configs unchanged.",
+                   "1.8.0": "korean_print_more added (a second draw of Korean training "
+                            "lines whose prose adds LibreOffice's Korean help); other "
+                            "configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -170,8 +176,13 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "faces from Debian packages (render.KOREAN_PRINT_TRAIN_FONTS); 60 % "
                       "print-profile documents, 40 % scene text; validation in the held-out "
                       "NanumSquareRound family, on the manual's last tenth.",
-                      num_train=160_000, num_validation=1_000, max_chars=24, max_width=640,
-                      language="korean_print", profile="print", scene=0.4),
+                      **_KOREAN_PRINT),
+      SynthTextConfig(name="korean_print_more", description="For continued training: a "
+                      "second draw of 160k korean_print training lines (seed 1) whose prose "
+                      "adds the training nine tenths of LibreOffice's Korean help (render."
+                      "KOREAN_LM_PROSE: 7x the manual's text, the same kind of writing); "
+                      "validation identical to korean_print's.", seed=1,
+                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
       SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
                       num_train=96, num_validation=32, max_chars=10, max_width=384,
                       language="korean_print", profile="print", scene=0.4),
