@@ -13,6 +13,9 @@ per size band (<= 12, 13-20, 21-32, > 32 px), from the same readings. Engines:
                                  with greedy, CTC prefix beam or word-list-rescored decoding
                                  (`:words-all`: the word-list beam search on every line, also
                                  those `:words` trusts; see inference.WORDS_TRUST)
+  ocr_jax-onnx[:DECODER]         the same model exported to ONNX (fp32) as it ships to devices,
+  ocr_jax-int8[:DECODER]         or quantised to int8 (`ocr-jax export --quantize int8`), read
+                                 by onnxruntime with `--threads` threads (the `export` extra)
   tesseract[:N]                  Tesseract in-process through tesserocr (`--psm 7`, one line),
                                  N API instances in threads (default `--threads`)
   tesseract-cli                  the `tesseract` program (Debian's) through pytesseract
@@ -86,17 +89,9 @@ class OcrJax:
 
   def __init__(self, decoder: str, model: str, beam_width: int,
                fit_margins: bool | None = None, max_density: float | None = None):
-    from ocr_jax import decoding, inference  # pylint: disable=g-import-not-at-top
+    from ocr_jax import inference  # pylint: disable=g-import-not-at-top
     self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
-    options = {}
-    if decoder == "words-all":  # the word-list beam search on every line, trusted or not
-      decoder, options = "words", {"words_trust": float("inf")}
-    if not os.path.isdir(model):
-      raise EngineUnavailable(f"no model at {model}")
-    try:
-      options.update(decoding.decoder_files(decoder, model))
-    except OSError as e:  # no word list or language model beside this model
-      raise EngineUnavailable(str(e)) from e
+    decoder, options = _decoder_options(decoder, model)
     self.recognizer = inference.Recognizer.from_checkpoint(
         model, decoder=decoder, beam_width=beam_width, fit_margins=fit_margins,
         max_density=max_density, **options)
@@ -109,6 +104,51 @@ class OcrJax:
 
   def read_pages(self, greys):
     return [[r.text for r in out[1]] for out in self.recognizer.read_layouts(greys, "page")]
+
+
+def _decoder_options(decoder: str, model: str) -> tuple[str, dict]:
+  """(decoder, recognizer options) for an `ocr_jax[-onnx|-int8]:DECODER` engine of `model`
+  (a folder): the word list or language model beside it loaded."""
+  from ocr_jax import decoding  # pylint: disable=g-import-not-at-top
+  options = {}
+  if decoder == "words-all":  # the word-list beam search on every line, trusted or not
+    decoder, options = "words", {"words_trust": float("inf")}
+  if not os.path.isdir(model):
+    raise EngineUnavailable(f"no model at {model}")
+  try:
+    options.update(decoding.decoder_files(decoder, model))
+  except OSError as e:  # no word list or language model beside this model
+    raise EngineUnavailable(str(e)) from e
+  return decoder, options
+
+
+class OcrJaxOnnx(OcrJax):
+  """Our model as it ships to devices: exported to ONNX (`ocr-jax export`, fp32 or dynamic
+  int8), read by onnxruntime with `threads` intra-op threads; preprocessing, dense-line
+  re-reading and decoding as the JAX reader's (onnx_reader.OnnxRecognizer)."""
+
+  def __init__(self, decoder: str, model: str, beam_width: int, quantize: str | None,
+               threads: int, max_density: float | None = None):
+    # pylint: disable=super-init-not-called  (another recognizer, the same read())
+    import tempfile  # pylint: disable=g-import-not-at-top
+    from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
+    kind = "int8" if quantize else "onnx"
+    self.name = f"ocr_jax-{kind}" + ("" if decoder == "greedy" else f":{decoder}")
+    decoder, options = _decoder_options(decoder, model)
+    try:
+      from ocr_jax import export  # pylint: disable=g-import-not-at-top
+      with tempfile.TemporaryDirectory() as tmp:  # the session keeps the graph in memory
+        path = export.export(model, os.path.join(tmp, "model.onnx"), quantize=quantize)[-1]
+        self.recognizer = onnx_reader.OnnxRecognizer.from_file(
+            path, threads=threads, decoder=decoder, beam_width=beam_width,
+            max_density=max_density, **options)
+    except (ImportError, onnx_reader.ModelFileError) as e:
+      raise EngineUnavailable(f"{e} (pip install -e '.[export]')") from None
+    import onnxruntime  # pylint: disable=g-import-not-at-top
+    step = self.recognizer.session.get_modelmeta().graph_name.rpartition(" ")[2]
+    self.version = (f"{os.path.basename(os.path.normpath(model))} step {step}, ONNX "
+                    f"{'int8' if quantize else 'fp32'} (onnxruntime {onnxruntime.__version__}, "
+                    f"{threads} thr)")
 
 
 def find_tessdata(lang: str = "eng") -> str | None:
@@ -254,6 +294,10 @@ def make_engine(spec: str, args):
     fit = {"model": None, "on": True, "off": False}[args.fit_margins]
     return OcrJax(option or "greedy", released.resolve(args.model), args.beam_width, fit,
                   args.max_density)
+  if name in ("ocr_jax-onnx", "ocr_jax-int8"):
+    return OcrJaxOnnx(option or "greedy", released.resolve(args.model), args.beam_width,
+                      "int8" if name == "ocr_jax-int8" else None, args.threads,
+                      args.max_density)
   if name == "tesseract":
     engine = Tesseract(int(option) if option else args.threads, lang=args.lang)
     engine.name = spec
@@ -265,7 +309,8 @@ def make_engine(spec: str, args):
     engine.name = spec
     return engine
   raise ValueError(f"unknown engine {spec!r} (ocr_jax[:greedy|:beam|:words|:words-all|:lm], "
-                   "tesseract[:N], tesseract-cli, rapidocr[:N])")
+                   "ocr_jax-onnx[:DECODER], ocr_jax-int8[:DECODER], tesseract[:N], "
+                   "tesseract-cli, rapidocr[:N])")
 
 
 # ------------------------------------------------------------------------------------------
@@ -438,8 +483,9 @@ def main(argv=None) -> int:
                       help="folders of page_*.png with page_*.gt.txt (one line of text per "
                       "printed line): page-level CER with each engine's own layout analysis")
   parser.add_argument("--engines", default="ocr_jax,tesseract,rapidocr",
-                      help="comma-separated: ocr_jax[:greedy|:beam|:words|:words-all], "
-                      "tesseract[:N], tesseract-cli, rapidocr[:N]")
+                      help="comma-separated: ocr_jax[:greedy|:beam|:words|:words-all|:lm], "
+                      "ocr_jax-onnx[:DECODER], ocr_jax-int8[:DECODER], tesseract[:N], "
+                      "tesseract-cli, rapidocr[:N]")
   parser.add_argument("--model", default=released.ENGLISH_MODEL,
                       help="our model: a workdir or a released model's name")
   parser.add_argument("--beam_width", type=int, default=8,

@@ -60,6 +60,22 @@ def test_exported_model_reads_as_the_jax_model(exported, lines):
       r.text for r in jax_lm.read_arrays(lines)]
 
 
+def test_compare_puts_the_exported_models_beside_the_peers(exported, lines):
+  """`compare --engines ocr_jax-int8,ocr_jax-onnx:lm` exports the model itself and reads as
+  the exported files do, decoder files loaded from beside the model."""
+  import argparse  # pylint: disable=g-import-not-at-top
+  from ocr_jax import compare  # pylint: disable=g-import-not-at-top
+  args = argparse.Namespace(model="english_print", beam_width=8, threads=1, max_density=None)
+  int8 = compare.make_engine("ocr_jax-int8", args)
+  assert int8.name == "ocr_jax-int8" and "ONNX int8" in int8.version
+  assert "step" in int8.version and "1 thr" in int8.version
+  want = onnx_reader.OnnxRecognizer.from_file(exported[1]).read_arrays(lines)
+  assert int8.read(lines) == [r.text for r in want]
+  lm = compare.make_engine("ocr_jax-onnx:lm", args)
+  assert lm.name == "ocr_jax-onnx:lm" and lm.recognizer.decoder == "lm"
+  assert metrics.cer(TEXTS, lm.read(lines)) < 0.06
+
+
 def test_reads_lines_and_pages_without_jax(exported, lines, tmp_path):
   """The CLI on an exported model with a `jax` and a `flax` that raise on import."""
   fake = tmp_path / "fake"
