@@ -165,18 +165,20 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   music prior) adds its log-score to every extension and at the end. A character's confidence is
   its highest frame probability among the frames the best path assigns to it; the line's is
   its least confident character."""
-  log_probs = np.asarray(log_probs)[:int(length)].astype(np.float64)
-  T = log_probs.shape[0]
+  log_probs = np.asarray(log_probs)[:int(length)]
+  T, C = log_probs.shape
   # prefix -> [log p ending in blank, log p ending in non-blank, scorer's sum, char confs]
   beams = {(): [0.0, -np.inf, 0.0, ()]}
   # Per frame, the classes to expand, found for all frames at once (Python floats and ints
-  # from here on: the loop below is scalar work).
-  keep = log_probs >= np.log(prune)
-  keep[np.arange(T), np.argmax(log_probs, axis=1)] |= ~keep.any(axis=1)  # else the best one
-  frames, classes = np.nonzero(keep)
+  # from here on: the loop below is scalar work). One pass over the [T, C] array (a Korean
+  # line has 2,564 classes a frame); only the kept entries become Python floats.
+  keep = log_probs >= np.float64(np.log(prune))
+  empty = np.flatnonzero(~keep.any(axis=1))
+  keep[empty, np.argmax(log_probs[empty], axis=1)] = True  # else the best one
+  flat = np.flatnonzero(keep)
+  frames, classes = np.divmod(flat, C)
   bounds = np.searchsorted(frames, np.arange(T + 1)).tolist()
-  # Only the kept entries become Python floats (a Korean line has 2,564 classes a frame).
-  values = log_probs[frames, classes].tolist()
+  values = log_probs.reshape(-1)[flat].astype(np.float64).tolist()
   classes = classes.tolist()
   for t in range(T):
     candidates = classes[bounds[t]:bounds[t + 1]]
@@ -236,7 +238,7 @@ def beam_search(log_probs: np.ndarray, length: int, id_to_char, *, beam_width: i
   if confs:
     line = min(confs)
   else:
-    line = float(np.exp(log_probs[:, BLANK_ID].min())) if T else 1.0
+    line = float(np.exp(np.float64(log_probs[:, BLANK_ID].min()))) if T else 1.0
   return Decoded(list(prefix), confs, line)
 
 
@@ -258,7 +260,11 @@ def decode_log_probs(log_probs, lengths, charset, decoder: str = "greedy", *,
   log_probs, lengths = np.asarray(log_probs), np.asarray(lengths)
   greedy = [None] * len(log_probs)
   if decoder in ("greedy", "words", "lm"):
-    greedy = [collapse(lp.argmax(-1), np.exp(lp.max(-1)), n) for lp, n in zip(log_probs, lengths)]
+    greedy = []
+    for lp, n in zip(log_probs, lengths):
+      best = lp[:max(int(n), 1)].argmax(-1)  # the frames past the line's end are not read
+      greedy.append(collapse(best, np.exp(np.take_along_axis(
+          lp[:len(best)], best[:, None], -1)[:, 0]), n))
   if decoder == "greedy":
     return greedy
 
