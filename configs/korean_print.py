@@ -16,7 +16,8 @@ Hunspell's Korean words and uniform syllables, in 32 faces of Debian's Korean fo
 perspective). Validation in the held-out NanumSquareRound family on held-out text. The
 development sets (`python -m ocr_jax.data.devsets_korean`) use other faces, another
 rasteriser and other text. Later legs: `--config.data.builder_config=korean_print_more`, a
-fresh draw of 160k training lines whose prose adds LibreOffice's Korean help (7x the text). Charset `korean_print` (2,563 symbols: ocr_jax/charset.py).
+fresh draw of 160k training lines whose prose adds LibreOffice's Korean help (7x the text).
+Charset `korean_print` (2,563 symbols: ocr_jax/charset.py).
 """
 from configs import default
 

@@ -149,15 +149,21 @@ def split_part(paragraphs: list[str], split: str) -> list[str]:
   return paragraphs[:cut] if split == "train" else paragraphs[cut:]
 
 
+def _split_texts(names: tuple[str, ...], split: str, extra: tuple[str, ...]) -> list[str]:
+  """The `split` part of each bundled text file in `names`, then (for 'train' only) the
+  training part of each `extra` file: validation text is the same with or without `extra`."""
+  paragraphs = []
+  for name in names + (extra if split == "train" else ()):
+    paragraphs.extend(split_part(text_file(name), split))
+  return paragraphs
+
+
 @functools.lru_cache(maxsize=None)
 def load_prose(split: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
   """Paragraphs of the bundled public-domain prose for a split ('train' or 'validation'),
   plus the training part of each `extra` file (technical prose, third_party/text/README:
-  builder configs that name it); validation text is the same with or without `extra`."""
-  paragraphs = []
-  for name in PROSE_FILES + (extra if split == "train" else ()):
-    paragraphs.extend(p.translate(_TO_ASCII) for p in split_part(text_file(name), split))
-  return tuple(paragraphs)
+  builder configs that name it)."""
+  return tuple(p.translate(_TO_ASCII) for p in _split_texts(PROSE_FILES, split, extra))
 
 
 # Typographic quotes and dashes of the technical prose, as the ASCII charset writes them.
@@ -391,10 +397,7 @@ def check_korean_fonts() -> None:
 def korean_prose(split: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
   """Paragraphs of the GIMP manual's Korean text (its last tenth is validation text), plus
   the training part of each `extra` file for 'train' (builder configs that name one)."""
-  paragraphs = []
-  for name in (KOREAN_PROSE,) + (extra if split == "train" else ()):
-    paragraphs.extend(split_part(text_file(name), split))
-  return tuple(paragraphs)
+  return tuple(_split_texts((KOREAN_PROSE,), split, extra))
 
 
 def korean_lm_prose() -> tuple[str, ...]:
