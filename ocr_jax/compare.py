@@ -85,7 +85,19 @@ class EngineUnavailable(RuntimeError):
 # ------------------------------------------------------------------------------------------
 # Engines: name, version, read(list of uint8[H, W] grey lines) -> list of text.
 # ------------------------------------------------------------------------------------------
-class OcrJax:
+class _OurReader:
+  """What the engines of our model share: a `recognizer` with read_arrays / read_layouts
+  (inference.Recognizer or onnx_reader.OnnxRecognizer)."""
+  recognizer = None
+
+  def read(self, greys):
+    return [r.text for r in self.recognizer.read_arrays(greys)]
+
+  def read_pages(self, greys):
+    return [[r.text for r in out[1]] for out in self.recognizer.read_layouts(greys, "page")]
+
+
+class OcrJax(_OurReader):
 
   def __init__(self, decoder: str, model: str, beam_width: int,
                fit_margins: bool | None = None, max_density: float | None = None):
@@ -98,12 +110,6 @@ class OcrJax:
     self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
     if max_density is not None:
       self.version += f", max_density {max_density:g}"
-
-  def read(self, greys):
-    return [r.text for r in self.recognizer.read_arrays(greys)]
-
-  def read_pages(self, greys):
-    return [[r.text for r in out[1]] for out in self.recognizer.read_layouts(greys, "page")]
 
 
 def _decoder_options(decoder: str, model: str) -> tuple[str, dict]:
@@ -122,14 +128,13 @@ def _decoder_options(decoder: str, model: str) -> tuple[str, dict]:
   return decoder, options
 
 
-class OcrJaxOnnx(OcrJax):
+class OcrJaxOnnx(_OurReader):
   """Our model as it ships to devices: exported to ONNX (`ocr-jax export`, fp32 or dynamic
   int8), read by onnxruntime with `threads` intra-op threads; preprocessing, dense-line
   re-reading and decoding as the JAX reader's (onnx_reader.OnnxRecognizer)."""
 
   def __init__(self, decoder: str, model: str, beam_width: int, quantize: str | None,
                threads: int, max_density: float | None = None):
-    # pylint: disable=super-init-not-called  (another recognizer, the same read())
     import tempfile  # pylint: disable=g-import-not-at-top
     from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
     kind = "int8" if quantize else "onnx"
@@ -137,13 +142,17 @@ class OcrJaxOnnx(OcrJax):
     decoder, options = _decoder_options(decoder, model)
     try:
       from ocr_jax import export  # pylint: disable=g-import-not-at-top
+      import onnx  # pylint: disable=g-import-not-at-top,unused-import
+    except ImportError as e:
+      raise EngineUnavailable(f"{e} (pip install -e '.[export]')") from None
+    try:
       with tempfile.TemporaryDirectory() as tmp:  # the session keeps the graph in memory
         path = export.export(model, os.path.join(tmp, "model.onnx"), quantize=quantize)[-1]
         self.recognizer = onnx_reader.OnnxRecognizer.from_file(
             path, threads=threads, decoder=decoder, beam_width=beam_width,
             max_density=max_density, **options)
-    except (ImportError, onnx_reader.ModelFileError) as e:
-      raise EngineUnavailable(f"{e} (pip install -e '.[export]')") from None
+    except (export.ExportError, onnx_reader.ModelFileError) as e:  # a network not exported
+      raise EngineUnavailable(f"{model}: {e}") from None
     import onnxruntime  # pylint: disable=g-import-not-at-top
     step = self.recognizer.session.get_modelmeta().graph_name.rpartition(" ")[2]
     self.version = (f"{os.path.basename(os.path.normpath(model))} step {step}, ONNX "

@@ -2,6 +2,7 @@
 onnxruntime alone (a `jax` that raises on import is first on the path), int8 beside it, and
 one-line errors for bad model files."""
 import os
+import re
 import subprocess
 import sys
 
@@ -60,7 +61,7 @@ def test_exported_model_reads_as_the_jax_model(exported, lines):
       r.text for r in jax_lm.read_arrays(lines)]
 
 
-def test_compare_puts_the_exported_models_beside_the_peers(exported, lines):
+def test_compare_puts_the_exported_models_beside_the_peers(exported, lines, monkeypatch):
   """`compare --engines ocr_jax-int8,ocr_jax-onnx:lm` exports the model itself and reads as
   the exported files do, decoder files loaded from beside the model."""
   import argparse  # pylint: disable=g-import-not-at-top
@@ -68,12 +69,20 @@ def test_compare_puts_the_exported_models_beside_the_peers(exported, lines):
   args = argparse.Namespace(model="english_print", beam_width=8, threads=1, max_density=None)
   int8 = compare.make_engine("ocr_jax-int8", args)
   assert int8.name == "ocr_jax-int8" and "ONNX int8" in int8.version
-  assert "step" in int8.version and "1 thr" in int8.version
+  assert re.search(r"^english_print step \d+, ONNX int8 .*, 1 thr\)$", int8.version)
   want = onnx_reader.OnnxRecognizer.from_file(exported[1]).read_arrays(lines)
   assert int8.read(lines) == [r.text for r in want]
   lm = compare.make_engine("ocr_jax-onnx:lm", args)
   assert lm.name == "ocr_jax-onnx:lm" and lm.recognizer.decoder == "lm"
   assert metrics.cer(TEXTS, lm.read(lines)) < 0.06
+  # A network the exporter does not write: the engine is skipped with the reason, no crash.
+  from ocr_jax import export  # pylint: disable=g-import-not-at-top
+
+  def refuse(*unused_args, **unused_kwargs):
+    raise export.ExportError("sequence 'conv' (stride 1) is not exported")
+  monkeypatch.setattr(export, "export", refuse)
+  with pytest.raises(compare.EngineUnavailable, match="english_print: sequence 'conv'"):
+    compare.make_engine("ocr_jax-int8", args)
 
 
 def test_reads_lines_and_pages_without_jax(exported, lines, tmp_path):
