@@ -262,9 +262,9 @@ def decode_log_probs(log_probs, lengths, charset, decoder: str = "greedy", *,
   if decoder in ("greedy", "words", "lm"):
     greedy = []
     for lp, n in zip(log_probs, lengths):
-      best = lp[:max(int(n), 1)].argmax(-1)  # the frames past the line's end are not read
-      greedy.append(collapse(best, np.exp(np.take_along_axis(
-          lp[:len(best)], best[:, None], -1)[:, 0]), n))
+      rows = lp[:max(int(n), 1)]  # the frames past the line's end are not read
+      best = rows.argmax(-1)
+      greedy.append(collapse(best, np.exp(rows[np.arange(len(best)), best]), n))
   if decoder == "greedy":
     return greedy
 
