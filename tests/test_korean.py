@@ -64,11 +64,13 @@ def test_korean_print_more_draws_training_lines_from_more_prose(charset, korean_
   """Its validation lines are korean_print's; its training prose adds LibreOffice's help
   (training part only), every character of it in the charset, none of it development text."""
   configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
-  more, base = configs["korean_print_more"], configs["korean_print"]
-  a, b = (synth_text.render_example(c, "validation", 4) for c in (more, base))
-  assert a["text"] == b["text"] and a["image"] == b["image"]
-  assert synth_text.render_example(more, "train", 4)["text"] != (
-      synth_text.render_example(base, "train", 4)["text"])
+  more, more2, base = (configs[n] for n in ("korean_print_more", "korean_print_more2",
+                                              "korean_print"))
+  assert more2.extra_prose == more.extra_prose
+  a, b, c = (synth_text.render_example(c, "validation", 4) for c in (more, more2, base))
+  assert a["text"] == b["text"] == c["text"] and a["image"] == b["image"] == c["image"]
+  train = [synth_text.render_example(c, "train", 4)["text"] for c in (more, more2, base)]
+  assert len(set(train)) == 3  # three draws
   train = render.korean_prose("train", more.extra_prose)
   added = set(train) - set(render.korean_prose("train"))
   assert len(added) > 5 * len(render.korean_prose("train"))

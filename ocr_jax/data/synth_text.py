@@ -106,7 +106,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.8.0")
+  VERSION = tfds.core.Version("1.9.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -127,7 +127,9 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                             "italics above all); other configs unchanged.",
                    "1.8.0": "korean_print_more added (a second draw of Korean training "
                             "lines whose prose adds LibreOffice's Korean help); other "
-                            "configs unchanged."}
+                            "configs unchanged.",
+                   "1.9.0": "korean_print_more2 added (a third draw, seed 2, of "
+                            "korean_print_more's lines); other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -182,6 +184,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "adds the training nine tenths of LibreOffice's Korean help (render."
                       "KOREAN_LM_PROSE: 7x the manual's text, the same kind of writing); "
                       "validation identical to korean_print's.", seed=1,
+                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
+      SynthTextConfig(name="korean_print_more2", description="For the leg after "
+                      "korean_print_more's: a third draw (seed 2) of its training lines, "
+                      "same prose and faces; validation identical to korean_print's.", seed=2,
                       extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
       SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
                       num_train=96, num_validation=32, max_chars=10, max_width=384,
