@@ -244,6 +244,22 @@ def test_to_grey_handles_every_mode():
   assert preprocess.to_grey(transparent).min() == 255
 
 
+def test_to_grey_keeps_text_that_stands_out_by_hue_alone():
+  """Red strokes on a green ground of almost the same luminance (a sign) keep their contrast,
+  ink dark; a tinted scan (blue-black ink on cream paper, noisy) stays its luminance."""
+  ink = np.zeros((16, 48), bool)
+  ink[4:12, 4:44:4] = True
+  rgb = np.where(ink[..., None], (220, 60, 60), (60, 150, 60)).astype(np.uint8)
+  luma = np.asarray(Image.fromarray(rgb).convert("L"), np.float32)
+  assert abs(luma[ink].mean() - luma[~ink].mean()) < 10
+  grey = preprocess.to_grey(Image.fromarray(rgb)).astype(np.float32)
+  assert grey[~ink].mean() - grey[ink].mean() > 200
+  noise = np.random.default_rng(0).normal(0, 6, rgb.shape)
+  scan = np.clip(np.where(ink[..., None], (30, 30, 70), (245, 235, 200)) + noise, 0, 255)
+  scan = Image.fromarray(scan.astype(np.uint8))
+  np.testing.assert_array_equal(preprocess.to_grey(scan), np.asarray(scan.convert("L")))
+
+
 @pytest.mark.parametrize("name,content,message", [
     ("empty.png", b"", "empty file"),
     ("text.png", b"this is not an image\n", "not an image"),

@@ -476,16 +476,20 @@ def test_tesseract_engine_reads_clean_lines_in_order():
 
 
 def test_light_text_on_a_dark_ground_reads_as_dark_on_light():
-  """White on black, and light yellow on dark blue (RGB), read as the same line printed dark
-  on light; a tight crop of heavy black type is not mistaken for a dark ground."""
+  """White on black, light yellow on dark blue and red on green (RGB) read as the same line
+  printed dark on light; a tight crop of heavy black type is not mistaken for a dark ground."""
   rec = inference.Recognizer.from_checkpoint(ocr_jax.ENGLISH_MODEL)
   rng = np.random.default_rng(11)
   grey = testsets.clean_line("Dark mode reads too, 42.", render.TEST_FONTS[2], rng)
   rgb = np.stack([np.where(grey < 128, 250, 20), np.where(grey < 128, 240, 30),
                   np.where(grey < 128, 120, 90)], -1).astype(np.uint8)
   coloured = preprocess.to_grey(Image.fromarray(rgb))
-  plain, negative, blue = [r.text for r in rec.read_arrays([grey, 255 - grey, coloured])]
-  assert plain == negative == blue == "Dark mode reads too, 42."
+  # red on green of nearly equal luminance: legible by hue alone (preprocess.colour_axis)
+  sign = np.where((grey < 128)[..., None], (220, 60, 60), (60, 150, 60)).astype(np.uint8)
+  hue = preprocess.to_grey(Image.fromarray(sign))
+  plain, negative, blue, red = [r.text for r in rec.read_arrays([grey, 255 - grey, coloured,
+                                                                  hue])]
+  assert plain == negative == blue == red == "Dark mode reads too, 42."
   ys, xs = np.nonzero(grey < 128)
   tight = grey[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
   assert preprocess.dark_on_light(tight) is tight

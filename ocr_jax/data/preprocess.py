@@ -43,8 +43,20 @@ class ImageError(ValueError):
   """An input file that cannot be read as an image; the message names the problem."""
 
 
+# Luminance weights (ITU-R 601, as Pillow's convert("L")), and how much more colour variance
+# the image's main colour axis must hold than the luminance axis before the axis replaces
+# luminance (to_grey). A grey image stored as RGB scores 1.35 (its variance lies on the grey
+# axis, which luminance's weights do not follow exactly), so it keeps its luminance.
+LUMA = np.array([0.299, 0.587, 0.114])
+COLOUR_AXIS_GAIN = 1.5
+
+
 def to_grey(img: Image.Image) -> np.ndarray:
-  """Any Pillow image (1, L, P, RGB(A), LA, CMYK, I;16, I, F) -> uint8[H, W], paper light."""
+  """Any Pillow image (1, L, P, RGB(A), LA, CMYK, I;16, I, F) -> uint8[H, W], paper light.
+
+  Colour images become their luminance unless the text stands out by hue more than by
+  brightness (signs, coloured slides: red on green, purple on violet), where luminance would
+  lose the contrast; those are projected on their main colour axis instead (colour_axis)."""
   if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
     arr = np.asarray(img, dtype=np.float64)
     lo, hi = float(arr.min()), float(arr.max())
@@ -55,7 +67,38 @@ def to_grey(img: Image.Image) -> np.ndarray:
   if img.mode in ("RGBA", "LA", "PA"):
     background = Image.new("RGBA", img.size, (255, 255, 255, 255))
     img = Image.alpha_composite(background, img.convert("RGBA"))
-  return np.asarray(img.convert("L"))
+  if img.mode in ("1", "L"):
+    return np.asarray(img) if img.mode == "L" else np.asarray(img.convert("L"))
+  rgb = np.asarray(img.convert("RGB"))
+  axis = colour_axis(rgb)
+  if axis is None:
+    return np.asarray(img.convert("L"))
+  grey = rgb[..., 0] * np.float32(axis[0])
+  grey += rgb[..., 1] * np.float32(axis[1])
+  grey += rgb[..., 2] * np.float32(axis[2])
+  lo, hi = np.percentile(grey[::max(1, grey.shape[0] // 512), ::max(1, grey.shape[1] // 512)],
+                         (0.5, 99.5))
+  grey -= lo
+  grey *= 255.0 / max(hi - lo, 1e-3)
+  return np.clip(grey, 0, 255).astype(np.uint8)
+
+
+def colour_axis(rgb: np.ndarray):
+  """uint8[H, W, 3] -> the unit RGB direction of its largest colour variance (oriented with
+  luminance, so dark stays dark where luminance shows any contrast), or None when that axis
+  holds less than COLOUR_AXIS_GAIN times the variance along the luminance axis: then
+  luminance shows the content as well as any projection would."""
+  step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65536)))
+  sample = rgb[::step, ::step].reshape(-1, 3).astype(np.float64)
+  if len(sample) < 2:
+    return None
+  cov = np.cov(sample, rowvar=False)
+  values, vectors = np.linalg.eigh(cov)
+  luma = LUMA / np.linalg.norm(LUMA)
+  if values[-1] <= COLOUR_AXIS_GAIN * float(luma @ cov @ luma):
+    return None
+  axis = vectors[:, -1]
+  return -axis if axis @ LUMA < 0 else axis
 
 
 def load_image(path: str) -> np.ndarray:
