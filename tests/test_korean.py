@@ -80,6 +80,33 @@ def test_korean_print_more_draws_training_lines_from_more_prose(charset, korean_
   assert not charset.unknown_symbols("".join(added))
 
 
+def test_korean_print_official_draws_official_marks_and_justified_gaps(charset, korean_faces,
+                                                                      monkeypatch):
+  """A quarter of its training lines carry circled numerals, ㆍ lists or leaders (labels in
+  the charset), a quarter are drawn with wide word gaps (labels keep one space); its
+  validation lines are korean_print's."""
+  rng = np.random.default_rng(0)
+  marked = [render.official_marks(rng, "지역을 관할하는 시장 군수 구청장은 다음 각 호", 24)
+            for _ in range(200)]
+  assert all(len(t) <= 24 for t in marked) and not charset.unknown_symbols("".join(marked))
+  assert sum(t[0] in render._CIRCLED for t in marked) > 20
+  assert sum("시장\u318d군수" in t or "군수\u318d구청장은" in t for t in marked) > 20
+  assert sum("-" * 4 in t or "." * 4 in t or "\u00b7" * 4 in t for t in marked) > 20
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  official, base = configs["korean_print_official"], configs["korean_print"]
+  a, b = (synth_text.render_example(c, "validation", 4) for c in (official, base))
+  assert a["text"] == b["text"] and a["image"] == b["image"]
+  drawn, render_line = [], render.render_line
+  monkeypatch.setattr(render, "render_line",
+                      lambda text, *args, **kw: drawn.append(text) or render_line(text, *args,
+                                                                                  **kw))
+  texts = [synth_text.render_example(official, "train", i)["text"] for i in range(48)]
+  joined = "".join(texts)
+  assert not charset.unknown_symbols(joined) and not any("  " in t for t in texts)
+  assert any(c in joined for c in render._CIRCLED) and "\u318d" in joined
+  assert any("  " in d for d in drawn)
+
+
 def test_scene_lines_are_dark_on_light_and_legible(korean_faces):
   font = render.KOREAN_PRINT_TRAIN_FONTS[0]
   for seed in range(6):

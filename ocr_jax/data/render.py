@@ -491,6 +491,41 @@ def sample_korean_print(rng: np.random.Generator, split: str, max_chars: int,
   return text.strip()[:max_chars].strip() or "\uac00"
 
 
+_CIRCLED = "".join(chr(0x2460 + i) for i in range(15))  # ① .. ⑮
+
+
+def official_marks(rng: np.random.Generator, text: str, max_chars: int) -> str:
+  """`text` with the marks of Korean official print that prose rarely has: a circled clause
+  numeral set solid before a word ('①헌법개정안은') or a range of them ('① ~ ③'), a run of
+  words joined into a list by the interpunct ('시장ㆍ군수ㆍ구청장'), a leader of dashes or
+  dots after a word (forms, contents pages); each with its own chance, at least one."""
+  words = text.split()
+  kinds = [k for k in range(3) if rng.random() < 0.5] or [int(rng.integers(3))]
+  if 1 in kinds and len(words) >= 2:
+    n = int(rng.integers(2, min(4, len(words)) + 1))
+    i = int(rng.integers(len(words) - n + 1))
+    dot = "\u318d" if rng.random() < 0.7 else "\u00b7"
+    words[i:i + n] = [dot.join(words[i:i + n])]
+  if 2 in kinds:
+    i = int(rng.integers(len(words)))
+    leader = str(rng.choice(["-", "-", ".", "\u00b7"])) * int(rng.integers(4, 21))
+    words[i] += leader if rng.random() < 0.6 else " " + leader
+  if 0 in kinds:
+    a = int(rng.integers(len(_CIRCLED)))
+    if rng.random() < 0.75:
+      words.insert(0, _CIRCLED[a] + words.pop(0) if words else _CIRCLED[a])
+    else:
+      b = min(len(_CIRCLED) - 1, a + int(rng.integers(1, 5)))
+      words.insert(int(rng.integers(len(words) + 1)), f"{_CIRCLED[a]} ~ {_CIRCLED[b]}")
+  return " ".join(words)[:max_chars].strip() or text
+
+
+def widen_gaps(rng: np.random.Generator, text: str) -> str:
+  """The line as justified type draws it: every word gap 2-4 spaces wide (the label keeps
+  one space; CTC reads a wide gap as one)."""
+  return text.replace(" ", " " * int(rng.integers(2, 5)))
+
+
 # ------------------------------------------------------------------------------------------
 # Scene text: colour on colour (signs, covers, screens), for the `scene` profile.
 # ------------------------------------------------------------------------------------------

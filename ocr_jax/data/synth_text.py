@@ -39,6 +39,10 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   xheight_lines: float = 0.0  # share of training lines in x-height letters alone
   typeset: float = 0.0  # share of training lines drawn with curly quotes and dashes
   scene: float = 0.0  # share of lines drawn as scene text (render.render_scene)
+  # Training lines only: share of korean_print lines given official print's marks
+  # (render.official_marks), and share of lines drawn with justified word gaps (any language).
+  official: float = 0.0
+  justify: float = 0.0
 
 
 def _frames_needed(text: str) -> int:
@@ -74,6 +78,8 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
       text = render.sample_korean(rng, max_chars)
     elif cfg.language == "korean_print":
       text = render.sample_korean_print(rng, split, max_chars, cfg.extra_prose)
+      if split == "train" and cfg.official > 0 and rng.random() < cfg.official:
+        text = render.official_marks(rng, text, max_chars)  # drawn only where asked
       if not set(text) - {" "} <= render.font_chars(font):
         continue  # a mark the face lacks: another text
     elif xheight:
@@ -83,6 +89,8 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
     drawn = text
     if split == "train" and cfg.typeset > 0 and rng.random() < cfg.typeset:
       drawn = render.typeset(text, font)  # drawn only where the config asks (see above)
+    if split == "train" and cfg.justify > 0 and " " in text and rng.random() < cfg.justify:
+      drawn = render.widen_gaps(rng, drawn)  # drawn only where the config asks (see above)
     img = render.render_line(drawn, font, rng, height=cfg.height, profile=profile)
     frames = img.shape[1] // 4
     if img.shape[1] <= cfg.max_width and frames >= max(
@@ -106,7 +114,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.9.0")
+  VERSION = tfds.core.Version("1.10.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -129,7 +137,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                             "lines whose prose adds LibreOffice's Korean help); other "
                             "configs unchanged.",
                    "1.9.0": "korean_print_more2 added (a third draw, seed 2, of "
-                            "korean_print_more's lines); other configs unchanged."}
+                            "korean_print_more's lines); other configs unchanged.",
+                   "1.10.0": "korean_print_official added (a fourth draw, seed 3, a "
+                             "quarter of its lines with official print's marks and a "
+                             "quarter with justified word gaps); other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -188,6 +199,13 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
       SynthTextConfig(name="korean_print_more2", description="For the leg after "
                       "korean_print_more's: a third draw (seed 2) of its training lines, "
                       "same prose and faces; validation identical to korean_print's.", seed=2,
+                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
+      SynthTextConfig(name="korean_print_official", description="A fourth draw (seed 3) "
+                      "of korean_print_more's lines where a quarter carry the marks of "
+                      "official print the prose lacks (circled clause numerals, ㆍ lists, "
+                      "leaders: render.official_marks) and a quarter are drawn with the wide "
+                      "word gaps of justified type; validation identical to korean_print's.",
+                      seed=3, official=0.25, justify=0.25,
                       extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
       SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
                       num_train=96, num_validation=32, max_chars=10, max_width=384,
