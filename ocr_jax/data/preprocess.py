@@ -68,7 +68,7 @@ def to_grey(img: Image.Image) -> np.ndarray:
     background = Image.new("RGBA", img.size, (255, 255, 255, 255))
     img = Image.alpha_composite(background, img.convert("RGBA"))
   if img.mode in ("1", "L"):
-    return np.asarray(img) if img.mode == "L" else np.asarray(img.convert("L"))
+    return np.asarray(img.convert("L"))
   rgb = np.asarray(img.convert("RGB"))
   axis = colour_axis(rgb)
   if axis is None:

@@ -500,17 +500,18 @@ def official_marks(rng: np.random.Generator, text: str, max_chars: int) -> str:
   words joined into a list by the interpunct ('시장ㆍ군수ㆍ구청장'), a leader of dashes or
   dots after a word (forms, contents pages); each with its own chance, at least one."""
   words = text.split()
-  kinds = [k for k in range(3) if rng.random() < 0.5] or [int(rng.integers(3))]
-  if 1 in kinds and len(words) >= 2:
+  names = ("numeral", "list", "leader")
+  kinds = [k for k in names if rng.random() < 0.5] or [names[int(rng.integers(3))]]
+  if "list" in kinds and len(words) >= 2:
     n = int(rng.integers(2, min(4, len(words)) + 1))
     i = int(rng.integers(len(words) - n + 1))
     dot = "\u318d" if rng.random() < 0.7 else "\u00b7"
     words[i:i + n] = [dot.join(words[i:i + n])]
-  if 2 in kinds:
+  if "leader" in kinds:
     i = int(rng.integers(len(words)))
     leader = str(rng.choice(["-", "-", ".", "\u00b7"])) * int(rng.integers(4, 21))
     words[i] += leader if rng.random() < 0.6 else " " + leader
-  if 0 in kinds:
+  if "numeral" in kinds:
     a = int(rng.integers(len(_CIRCLED)))
     if rng.random() < 0.75:
       words.insert(0, _CIRCLED[a] + words.pop(0) if words else _CIRCLED[a])
