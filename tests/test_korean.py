@@ -107,6 +107,32 @@ def test_korean_print_official_draws_official_marks_and_justified_gaps(charset, 
   assert any("  " in d for d in drawn)
 
 
+def test_hue_only_scene_lines_are_turned_grey_as_the_readers_do(korean_faces, monkeypatch):
+  """`hue` draws text that differs from its ground by hue (luminances < 70 apart) and turns
+  it grey with preprocess.to_grey: legible where luminance alone would lose the ink."""
+  rng = np.random.default_rng(0)
+  lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+  pairs = [render._hue_pair(rng) for _ in range(50)]
+  assert all(abs(lum(a) - lum(b)) < 70 and np.linalg.norm(np.subtract(a, b)) >= 150
+             for a, b in pairs)
+  font = render.KOREAN_PRINT_TRAIN_FONTS[0]
+
+  def scores():
+    return [render.legibility(*render.render_scene("간판 글씨 ABC 123", font,
+                                                   np.random.default_rng(s), hue=1.0))
+            for s in range(12)]
+
+  read = scores()
+  monkeypatch.setattr(render.preprocess, "to_grey", lambda img: np.asarray(img.convert("L")))
+  luminance = scores()
+  assert min(read) >= render.MIN_LEGIBILITY and np.median(read) > 8
+  assert np.median(luminance) < 3
+  configs = {c.name: c for c in synth_text.SynthText.BUILDER_CONFIGS}
+  official2, base = configs["korean_print_official2"], configs["korean_print"]
+  a, b = (synth_text.render_example(c, "validation", 7) for c in (official2, base))
+  assert a["text"] == b["text"] and a["image"] == b["image"]
+
+
 def test_scene_lines_are_dark_on_light_and_legible(korean_faces):
   font = render.KOREAN_PRINT_TRAIN_FONTS[0]
   for seed in range(6):

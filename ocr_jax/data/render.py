@@ -530,22 +530,41 @@ def widen_gaps(rng: np.random.Generator, text: str) -> str:
 # ------------------------------------------------------------------------------------------
 # Scene text: colour on colour (signs, covers, screens), for the `scene` profile.
 # ------------------------------------------------------------------------------------------
+def _luminance(c) -> float:
+  return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+
+
 def _colour_pair(rng) -> tuple[tuple, tuple]:
   """A text and a ground colour whose luminances differ by at least 70 of 255."""
-  lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
   while True:
     a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    if abs(lum(a) - lum(b)) >= 70:
+    if abs(_luminance(a) - _luminance(b)) >= 70:
       return tuple(int(v) for v in a), tuple(int(v) for v in b)
 
 
-def _ground(size: tuple[int, int], colour, rng) -> Image.Image:
-  """A ground of `colour`: flat, a gradient to another colour, or a blotchy texture."""
+def _hue_pair(rng) -> tuple[tuple, tuple]:
+  """A text and a ground colour that differ by hue more than by brightness (luminances
+  under 70 apart, colours at least 150 apart in RGB): red on green, blue on purple."""
+  while True:
+    a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    if (abs(_luminance(a) - _luminance(b)) < 70
+        and np.linalg.norm(a.astype(float) - b.astype(float)) >= 150):
+      return tuple(int(v) for v in a), tuple(int(v) for v in b)
+
+
+def _ground(size: tuple[int, int], colour, rng, ink=None) -> Image.Image:
+  """A ground of `colour`: flat, a gradient to another colour, or a blotchy texture. Given
+  the `ink` colour, half the gradients run to any colour at least 120 from the ink in RGB
+  (pink to cyan behind blue): the strong gradients of posters and slides."""
   w, h = size
   base = np.broadcast_to(np.asarray(colour, np.float32), (h, w, 3)).copy()
   r = rng.random()
   if r < 0.35:
     other = np.asarray(colour, np.float32) + rng.normal(0, 45, 3)
+    if ink is not None and rng.random() < 0.5:  # drawn only when asked (byte-identical)
+      other = rng.integers(0, 256, 3).astype(np.float32)
+      while np.linalg.norm(other - np.asarray(ink, np.float32)) < 120:
+        other = rng.integers(0, 256, 3).astype(np.float32)
     t = np.linspace(0, 1, w)[None, :, None] if rng.random() < 0.6 else np.linspace(
         0, 1, h)[:, None, None]
     base = base * (1 - t) + other * t
@@ -573,14 +592,20 @@ def _perspective(img: Image.Image, rng, fill) -> Image.Image:
                        fillcolor=fill)
 
 
-def render_scene(text: str, font_name: str, rng, *, height: int = 32) -> tuple:
+def render_scene(text: str, font_name: str, rng, *, height: int = 32,
+                 hue: float = 0.0) -> tuple:
   """A scene-text line: coloured text on a coloured, gradient or textured ground, with an
   outline or a drop shadow now and then, a mild perspective and blur; returned in grey, dark
   on light as the readers see it (preprocess.dark_on_light), with its reference for
-  `legibility` (the same geometry, black on white)."""
+  `legibility` (the same geometry, black on white).
+
+  `hue` > 0 draws that share of lines in colours that differ by hue more than by brightness
+  (`_hue_pair`), lets half the gradients run to any colour, and turns every line grey the
+  way the readers turn colour images grey (preprocess.to_grey: the main colour axis where
+  luminance would lose the text) rather than by luminance alone."""
   size = int(rng.integers(int(height * 0.9), int(height * 1.8) + 1))
   font = _font(font_name, size)
-  ink, paper = _colour_pair(rng)
+  ink, paper = _hue_pair(rng) if hue > 0 and rng.random() < hue else _colour_pair(rng)
   stroke = int(rng.integers(1, max(2, size // 12) + 1)) if rng.random() < 0.2 else 0
   ascent, descent = font.getmetrics()
   x0, _, x1, _ = font.getbbox(text, stroke_width=stroke)
@@ -588,7 +613,7 @@ def render_scene(text: str, font_name: str, rng, *, height: int = 32) -> tuple:
   width = max(int(np.ceil(max(font.getlength(text), x1))) - min(0, x0), 1) + 2 * stroke
   box = (pad[0] + width + pad[1], pad[2] + ascent + descent + pad[3] + 2 * stroke)
   origin = (pad[0] - min(0, x0) + stroke, pad[2] + stroke)
-  img = _ground(box, paper, rng)
+  img = _ground(box, paper, rng, ink if hue > 0 else None)
   draw = ImageDraw.Draw(img)
   if rng.random() < 0.2:  # drop shadow
     shadow = Image.new("L", box, 0)
@@ -611,7 +636,8 @@ def render_scene(text: str, font_name: str, rng, *, height: int = 32) -> tuple:
     reference = reference.filter(ImageFilter.GaussianBlur(radius))
   stretch = rng.uniform(0.85, 1.2)
   width = max(1, int(round(img.width * height / img.height * stretch)))
-  grey = np.asarray(img.convert("L").resize((width, height), Image.BILINEAR))
+  grey = Image.fromarray(preprocess.to_grey(img)) if hue > 0 else img.convert("L")
+  grey = np.asarray(grey.resize((width, height), Image.BILINEAR))
   reference = np.asarray(reference.resize((width, height), Image.BILINEAR))
   return preprocess.dark_on_light(finish(grey, rng)), reference
 
@@ -752,17 +778,18 @@ def legibility(arr: np.ndarray, reference: np.ndarray) -> float:
 
 
 def render_line(text: str, font_name: str, rng: np.random.Generator, *, height: int = 32,
-                augment: bool = True, profile: str = "default") -> np.ndarray:
+                augment: bool = True, profile: str = "default",
+                scene_hue: float = 0.0) -> np.ndarray:
   """A text line as a uint8[height, W] grey image (dark ink on light paper). The `print`
   profile adds neighbouring lines' strokes and scan/camera effects (see `scan_effects`); the
-  `scene` profile draws colour on colour (`render_scene`).
+  `scene` profile draws colour on colour (`render_scene`, with `scene_hue` as its `hue`).
   An augmented draw whose ink no longer stands out (`legibility` < MIN_LEGIBILITY) is drawn
   again, up to MAX_DRAWS times (then the most legible draw is kept); the check draws no
   random numbers, so a line legible at its first draw is the one earlier versions made."""
   best = None
   for _ in range(MAX_DRAWS if augment else 1):
     if profile == "scene" and augment:
-      arr, reference = render_scene(text, font_name, rng, height=height)
+      arr, reference = render_scene(text, font_name, rng, height=height, hue=scene_hue)
     else:
       arr, reference = _draw_line(text, font_name, rng, height, augment, profile)
     if not augment:

@@ -43,6 +43,9 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   # (render.official_marks), and share of lines drawn with justified word gaps (any language).
   official: float = 0.0
   justify: float = 0.0
+  # Training lines only: share of scene lines in colours that differ by hue alone; > 0 also
+  # turns scene lines grey as the readers do (render.render_scene's `hue`).
+  scene_hue: float = 0.0
 
 
 def _frames_needed(text: str) -> int:
@@ -91,7 +94,8 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
       drawn = render.typeset(text, font)  # drawn only where the config asks (see above)
     if split == "train" and cfg.justify > 0 and " " in text and rng.random() < cfg.justify:
       drawn = render.widen_gaps(rng, drawn)  # drawn only where the config asks (see above)
-    img = render.render_line(drawn, font, rng, height=cfg.height, profile=profile)
+    img = render.render_line(drawn, font, rng, height=cfg.height, profile=profile,
+                             scene_hue=cfg.scene_hue if split == "train" else 0.0)
     frames = img.shape[1] // 4
     if img.shape[1] <= cfg.max_width and frames >= max(
         _frames_needed(text) + 1, cfg.min_frames_per_symbol * len(text)):
@@ -114,7 +118,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.10.0")
+  VERSION = tfds.core.Version("1.11.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -140,7 +144,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                             "korean_print_more's lines); other configs unchanged.",
                    "1.10.0": "korean_print_official added (a fourth draw, seed 3, a "
                              "quarter of its lines with official print's marks and a "
-                             "quarter with justified word gaps); other configs unchanged."}
+                             "quarter with justified word gaps); other configs unchanged.",
+                   "1.11.0": "korean_print_official2 added (a fifth draw, seed 4: fewer "
+                             "official marks, scene lines in hue-only colours and turned grey "
+                             "as the readers do); other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -206,6 +213,14 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "leaders: render.official_marks) and a quarter are drawn with the wide "
                       "word gaps of justified type; validation identical to korean_print's.",
                       seed=3, official=0.25, justify=0.25,
+                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
+      SynthTextConfig(name="korean_print_official2", description="A fifth draw (seed 4) "
+                      "for the leg after korean_print_official's: official print's marks and "
+                      "justified gaps on an eighth of the lines each (plain lines back in the "
+                      "majority), and a third of the scene lines in colours that differ by hue "
+                      "alone, all scene lines turned grey as the readers turn colour images "
+                      "grey (preprocess.to_grey); validation identical to korean_print's.",
+                      seed=4, official=0.125, justify=0.125, scene_hue=0.33,
                       extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
       SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
                       num_train=96, num_validation=32, max_chars=10, max_width=384,
