@@ -260,6 +260,22 @@ def test_to_grey_keeps_text_that_stands_out_by_hue_alone():
   np.testing.assert_array_equal(preprocess.to_grey(scan), np.asarray(scan.convert("L")))
 
 
+def test_to_grey_keeps_ink_dark_across_a_gradient_of_hues():
+  """Blue strokes on a ground running from magenta to cyan: projected on the main colour
+  axis the ink lies between the ground's two ends (lighter than the ground at one end, darker
+  at the other); the flattened ground keeps it darker than its ground at both ends."""
+  h, w = 32, 256
+  ink = np.zeros((h, w), bool)
+  ink[8:24, 6:w - 6:6] = True
+  t = np.linspace(0, 1, w)[None, :, None]
+  ground = (1 - t) * np.array([255, 0, 255]) + t * np.array([0, 255, 255])
+  rgb = np.where(ink[..., None], np.array([0, 0, 255]), ground).astype(np.uint8)
+  assert preprocess.colour_axis(rgb) is not None
+  grey = preprocess.to_grey(Image.fromarray(rgb)).astype(np.float32)
+  for part in (slice(0, 64), slice(w - 64, w)):
+    assert grey[:, part][~ink[:, part]].mean() - grey[:, part][ink[:, part]].mean() > 100
+
+
 @pytest.mark.parametrize("name,content,message", [
     ("empty.png", b"", "empty file"),
     ("text.png", b"this is not an image\n", "not an image"),

@@ -56,7 +56,9 @@ def to_grey(img: Image.Image) -> np.ndarray:
 
   Colour images become their luminance unless the text stands out by hue more than by
   brightness (signs, coloured slides: red on green, purple on violet), where luminance would
-  lose the contrast; those are projected on their main colour axis instead (colour_axis)."""
+  lose the contrast; those are projected on their main colour axis instead (colour_axis),
+  and their ground flattened (flatten_ground: across a gradient from one hue to another the
+  text can lie above the ground's projection at one end and below it at the other)."""
   if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
     arr = np.asarray(img, dtype=np.float64)
     lo, hi = float(arr.min()), float(arr.max())
@@ -80,7 +82,25 @@ def to_grey(img: Image.Image) -> np.ndarray:
                          (0.5, 99.5))
   grey -= lo
   grey *= 255.0 / max(hi - lo, 1e-3)
-  return np.clip(grey, 0, 255).astype(np.uint8)
+  return flatten_ground(np.clip(grey, 0, 255).astype(np.uint8))
+
+
+def flatten_ground(grey: np.ndarray) -> np.ndarray:
+  """uint8[H, W] -> how far each pixel lies from its local ground, stretched and inverted
+  (ink dark, ground white), whichever side of the ground the ink lies on. The ground is the
+  median of a window one image height tall and two wide, taken on a copy shrunk to about 16
+  rows (a line's ground; a page's is about its global median)."""
+  from scipy import ndimage  # pylint: disable=g-import-not-at-top
+  f = grey.astype(np.float32)
+  step = max(1, f.shape[0] // 16)
+  small = f[::step, ::step]
+  rows = small.shape[0]
+  ground = ndimage.median_filter(small, size=(max(3, rows), max(3, 2 * rows)), mode="nearest")
+  ground = np.asarray(Image.fromarray(ground).resize((f.shape[1], f.shape[0]), Image.BILINEAR))
+  distance = np.abs(f - ground)
+  sub = max(1, int(np.sqrt(f.size / 262144)))
+  (hi,) = np.percentile(distance[::sub, ::sub], (99.5,))
+  return (255 - np.clip(distance * (255.0 / max(float(hi), 1.0)), 0, 255)).astype(np.uint8)
 
 
 def colour_axis(rgb: np.ndarray):
