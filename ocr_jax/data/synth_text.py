@@ -118,7 +118,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.11.0")
+  VERSION = tfds.core.Version("1.11.1")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -147,7 +147,11 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                              "quarter with justified word gaps); other configs unchanged.",
                    "1.11.0": "korean_print_official2 added (a fifth draw, seed 4: fewer "
                              "official marks, scene lines in hue-only colours and turned grey "
-                             "as the readers do); other configs unchanged."}
+                             "as the readers do); other configs unchanged.",
+                   "1.11.1": "korean_print_official2's scene lines read along their colour "
+                             "axis now also have their ground flattened, as the readers "
+                             "see them (preprocess.flatten_ground); the Korean release's leg "
+                             "10 trained on 1.11.0. Other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
