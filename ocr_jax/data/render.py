@@ -531,7 +531,7 @@ def widen_gaps(rng: np.random.Generator, text: str) -> str:
 # Scene text: colour on colour (signs, covers, screens), for the `scene` profile.
 # ------------------------------------------------------------------------------------------
 def _luminance(c) -> float:
-  return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+  return float(preprocess.LUMA @ np.asarray(c, np.float64))  # the readers' weights
 
 
 def _colour_pair(rng) -> tuple[tuple, tuple]:
