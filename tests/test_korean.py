@@ -112,7 +112,7 @@ def test_hue_only_scene_lines_are_turned_grey_as_the_readers_do(korean_faces, mo
   """`hue` draws text that differs from its ground by hue (luminances < 70 apart) and turns
   it grey with preprocess.to_grey: legible where luminance alone would lose the ink."""
   rng = np.random.default_rng(0)
-  pairs = [render._hue_pair(rng) for _ in range(50)]
+  pairs = [render._colour_pair(rng, hue=True) for _ in range(50)]
   luma = lambda c: np.asarray(Image.new("RGB", (1, 1), c).convert("L"), float)[0, 0]
   assert all(abs(luma(a) - luma(b)) < 72 and np.linalg.norm(np.subtract(a, b)) >= 150
              for a, b in pairs)

@@ -534,21 +534,14 @@ def _luminance(c) -> float:
   return float(preprocess.LUMA @ np.asarray(c, np.float64))  # the readers' weights
 
 
-def _colour_pair(rng) -> tuple[tuple, tuple]:
-  """A text and a ground colour whose luminances differ by at least 70 of 255."""
+def _colour_pair(rng, hue: bool = False) -> tuple[tuple, tuple]:
+  """A text and a ground colour whose luminances differ by at least 70 of 255; with `hue`,
+  colours that differ by hue more than by brightness instead (luminances under 70 apart,
+  colours at least 150 apart in RGB: red on green, blue on purple)."""
   while True:
     a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    if abs(_luminance(a) - _luminance(b)) >= 70:
-      return tuple(int(v) for v in a), tuple(int(v) for v in b)
-
-
-def _hue_pair(rng) -> tuple[tuple, tuple]:
-  """A text and a ground colour that differ by hue more than by brightness (luminances
-  under 70 apart, colours at least 150 apart in RGB): red on green, blue on purple."""
-  while True:
-    a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    if (abs(_luminance(a) - _luminance(b)) < 70
-        and np.linalg.norm(a.astype(float) - b.astype(float)) >= 150):
+    apart = abs(_luminance(a) - _luminance(b)) >= 70
+    if apart != hue and (not hue or np.linalg.norm(a.astype(float) - b) >= 150):
       return tuple(int(v) for v in a), tuple(int(v) for v in b)
 
 
@@ -600,12 +593,12 @@ def render_scene(text: str, font_name: str, rng, *, height: int = 32,
   `legibility` (the same geometry, black on white).
 
   `hue` > 0 draws that share of lines in colours that differ by hue more than by brightness
-  (`_hue_pair`), lets half the gradients run to any colour, and turns every line grey the
+  (`_colour_pair`), lets half the gradients run to any colour, and turns every line grey the
   way the readers turn colour images grey (preprocess.to_grey: the main colour axis where
   luminance would lose the text) rather than by luminance alone."""
   size = int(rng.integers(int(height * 0.9), int(height * 1.8) + 1))
   font = _font(font_name, size)
-  ink, paper = _hue_pair(rng) if hue > 0 and rng.random() < hue else _colour_pair(rng)
+  ink, paper = _colour_pair(rng, hue=hue > 0 and rng.random() < hue)
   stroke = int(rng.integers(1, max(2, size // 12) + 1)) if rng.random() < 0.2 else 0
   ascent, descent = font.getmetrics()
   x0, _, x1, _ = font.getbbox(text, stroke_width=stroke)
