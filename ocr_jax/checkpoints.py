@@ -49,3 +49,11 @@ def restore(mngr: ocp.CheckpointManager, step: int, abstract_state, sharding=Non
   restored = mngr.restore(step, args=ocp.args.Composite(
       state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()))
   return restored.state, restored.meta
+
+
+def restore_as_saved(mngr: ocp.CheckpointManager, step: int, sharding=None):
+  """`state` as it was saved (nested dicts of arrays, on `sharding` if given), without a
+  target: what a reader needs of a released checkpoint, whose shapes are then not traced
+  out of the model first (jax.eval_shape of its init: ~1.3 s of a cold start on 2 cores)."""
+  state = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
+  return jax.device_put(state, sharding) if sharding else state

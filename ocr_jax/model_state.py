@@ -109,12 +109,15 @@ def load_run(path: str, step: int | None = None):
   meta = checkpoints.read_meta(mngr, step)
   config = ml_collections.ConfigDict(meta["config"])
   charset = charset_lib.Charset.from_json(meta["charset"])
-  _, model, tx, _ = build(config, charset)
-  abstract = jax.eval_shape(functools.partial(
-      create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
-  if meta.get("released"):  # release.py keeps params and batch statistics only
-    abstract = abstract.replace(opt_state=None)
   sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-  state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
+  if meta.get("released"):  # release.py keeps params and batch statistics only
+    saved = checkpoints.restore_as_saved(mngr, step, sharding)
+    state = TrainState(step=saved["step"], params=saved["params"],
+                       batch_stats=saved.get("batch_stats", {}), opt_state=None)
+  else:
+    _, model, tx, _ = build(config, charset)
+    abstract = jax.eval_shape(functools.partial(
+        create_train_state, model=model, tx=tx, config=config), jax.random.PRNGKey(0))
+    state, _ = checkpoints.restore(mngr, step, abstract, sharding=sharding)
   mngr.close()
   return state, charset, config, step

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 from PIL import Image
@@ -21,6 +22,7 @@ from ocr_jax import compare
 from ocr_jax import decoding
 from ocr_jax import inference
 from ocr_jax import metrics
+from ocr_jax import model_state
 from ocr_jax import page
 from ocr_jax import release
 from ocr_jax.data import preprocess
@@ -320,6 +322,13 @@ def test_released_format_and_decoders_read_the_same(overfit_model, tmp_path, cap
   size = lambda d: sum(f.stat().st_size for f in d.rglob("*") if f.is_file())  # pylint: disable=unnecessary-lambda-assignment
   # The optimizer state (Adam's two moments) is dropped: well under the training checkpoint.
   assert size(out / "checkpoints") < 0.6 * size(Path(workdir) / "checkpoints")
+  # Restored as saved (no model traced for the shapes), it holds the run's very arrays.
+  kept, _, _, step = model_state.load_run(str(out))
+  trained, _, _, _ = model_state.load_run(workdir, step)
+  assert kept.opt_state is None and int(kept.step) == int(trained.step) == step
+  for got, want in ((kept.params, trained.params), (kept.batch_stats, trained.batch_stats)):
+    assert jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(want)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)))
   words = (out / "words.txt").read_text().split()
   assert words[:3] == ["the", "and", "of"] and len(words) > 10_000
   lm = charlm.CharLM.load(str(out / charlm.LM_FILE))  # of the training prose (KJV, Jargon)
