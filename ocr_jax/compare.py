@@ -58,7 +58,6 @@ import unicodedata
 import numpy as np
 
 from ocr_jax import released
-from ocr_jax import inference
 from ocr_jax import metrics
 from ocr_jax.data import preprocess
 from ocr_jax.data import testsets
@@ -328,6 +327,8 @@ def make_engine(spec: str, args):
 def load_set(folder: str, log=print):
   """(names, grey images, normalised references) of the readable files of a labelled folder;
   each unreadable one is reported as `error: PATH: problem` and skipped."""
+  # Imported here: the peers' engines (and their cold starts) do without JAX.
+  from ocr_jax import inference  # pylint: disable=g-import-not-at-top
   names, greys, refs = [], [], []
   for name, text in testsets.read_labels(folder):
     path = os.path.join(folder, name)

@@ -1,6 +1,7 @@
 """ONNX export: the released English model as one file that reads like the JAX model, with
 onnxruntime alone (a `jax` that raises on import is first on the path), int8 beside it, and
 one-line errors for bad model files."""
+import json
 import os
 import re
 import subprocess
@@ -107,6 +108,26 @@ def test_reads_lines_and_pages_without_jax(exported, lines, tmp_path):
   page_out = [l.split("\t", 1)[1] for l in out[1:]]
   assert page_out == [r.text for r in want[1][1]]
   assert len(page_out) == len(page_lines) and metrics.cer(page_lines, page_out) < 0.05
+
+
+def test_deploy_benchmark_times_the_export_s_cold_start_without_jax(exported, lines, tmp_path):
+  """launch/deploy_benchmark.py's cold start of an ONNX engine is the first line alone, in
+  a process where JAX cannot be imported (it once timed JAX's imports for every engine)."""
+  fake = tmp_path / "fake" / "jax"
+  fake.mkdir(parents=True)
+  (fake / "__init__.py").write_text("raise ImportError('jax was imported')\n")
+  (tmp_path / "model.onnx").symlink_to(exported[0])
+  data = tmp_path / "lines"
+  data.mkdir()
+  Image.fromarray(lines[0]).save(data / "a.png")
+  (data / "labels.tsv").write_text(f"a.png\t{TEXTS[0]}\nmissing.png\tnever loaded\n")
+  env = dict(os.environ, PYTHONPATH=f"{fake.parent}{os.pathsep}{REPO}")
+  proc = subprocess.run(
+      [sys.executable, os.path.join(REPO, "launch", "deploy_benchmark.py"), "--worker", "onnx",
+       "--cold", "--data", str(data), "--onnx_dir", str(tmp_path), "--cores", "1",
+       "--t0", "0"], capture_output=True, text=True, timeout=300, env=env)
+  assert proc.returncode == 0, proc.stderr
+  assert json.loads(proc.stdout.splitlines()[-1])["cold_s"] > 0
 
 
 def test_deploying_snippet_reads_a_line_as_written(exported, lines, tmp_path):
