@@ -80,6 +80,24 @@ def test_recrop_redraws_the_margins_from_flush_to_loose():
   assert len(set(widths)) > 10  # the text's scale in the line varies with the margins
 
 
+def test_recrop_cuts_a_flush_share_with_no_margin_above_or_below():
+  grey = np.asarray(render.render_clean("summer is over", "DejaVuSans.ttf", 32,
+                                        np.random.default_rng(0)))
+  x = preprocess.prepare_line(grey, 32)
+  only = {o: 0 for o in augment.OPERATIONS if o != "recrop"}
+  flush = []
+  for step in range(40):
+    y = augment.augment_line(x, _config(p=1.0, **only, recrop=0.8, flush=0.5),
+                             augment.rng_for(0, step, 0), max_width=600)
+    rows = np.flatnonzero((y[:, :, 0] > 0.5).any(1))
+    flush.append(rows[0] <= 1 and rows[-1] >= 30)  # the x-height fills the line
+  assert 8 <= sum(flush) <= 32
+  cfg = _config(p=1.0, **only, recrop=0.8)
+  before = augment.augment_line(x, cfg, augment.rng_for(0, 3, 0), max_width=600)
+  del cfg["flush"]  # a config from before the option: flush 0 draws nothing more
+  assert np.array_equal(before, augment.augment_line(x, cfg, augment.rng_for(0, 3, 0), 600))
+
+
 def test_lowres_loses_detail_keeps_the_shape_and_sometimes_goes_bitonal():
   """Small type / low-resolution scans: the line keeps its size, loses fine detail (a
   1-px stroke pattern is smeared), and half the draws are thresholded to two levels."""

@@ -28,6 +28,7 @@ def default_config() -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({
       "p": 0.0,          # chance that each operation below is applied; 0 turns all off
       "recrop": 0.0,     # margins around the ink redrawn in [0, r] ink heights (0 = off)
+      "flush": 0.0,      # share of those recrops cut flush with the ink above and below
       "lowres": 0,       # seen at a line height in [lowres, H) px, maybe bitonal (0 = off)
       "stretch": 0.15,   # horizontal scale in [1 - s, 1 + s]
       "warp": 1.5,       # smooth horizontal displacement of up to this many px
@@ -77,18 +78,24 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
   return out
 
 
-def _recrop(x: np.ndarray, amount: float, rng, max_width: int | None) -> np.ndarray:
+def _recrop(x: np.ndarray, amount: float, rng, max_width: int | None,
+            flush: float = 0.0) -> np.ndarray:
   """The line cut anew around its ink (preprocess.ink_box), each margin drawn from
   [0, amount] ink heights (flush with the ink at 0, as other segmenters cut lines), then
-  brought back to the line height; unchanged where no ink is found or the result would be
-  wider than max_width."""
+  brought back to the line height; a `flush` share of the cuts have no margin above and
+  below at all (a tight segmenter's crop of 'summer' or of a '=====' rule is its x-height
+  or its bars alone). Unchanged where no ink is found or the result would be wider than
+  max_width."""
   grey = np.round((1.0 - np.clip(x[:, :, 0], 0, 1)) * 255).astype(np.uint8)
   found = preprocess.ink_box(grey)
   if found is None:
     return x
   (top, bottom, _, _), _, _ = found
   ink_h = bottom - top + 1
-  margins = tuple(int(round(m)) for m in rng.uniform(0, amount, 4) * ink_h)
+  margins = [int(round(m)) for m in rng.uniform(0, amount, 4) * ink_h]
+  if flush > 0 and rng.random() < flush:  # drawn only where asked: other runs unchanged
+    margins[0] = margins[1] = 0
+  margins = tuple(margins)
   grey = preprocess.set_margins(grey, found, margins)
   h = x.shape[0]
   width = max(4, int(round(grey.shape[1] * h / grey.shape[0])))
@@ -122,7 +129,7 @@ def augment_line(x: np.ndarray, cfg, rng: np.random.Generator,
   p = float(cfg.p)
   x = x.astype(np.float32, copy=True)
   if cfg.get("recrop") and rng.random() < p:
-    x = _recrop(x, cfg.recrop, rng, max_width)
+    x = _recrop(x, cfg.recrop, rng, max_width, cfg.get("flush", 0.0))
   if cfg.get("lowres") and rng.random() < p:
     x = _lowres(x, int(cfg.lowres), rng)
   w = x.shape[1]
