@@ -311,6 +311,23 @@ def sample_xheight(rng: np.random.Generator, split: str, max_chars: int,
   return out
 
 
+RULE_CHARS = "=-_*~#+."
+
+
+def sample_rule(rng: np.random.Generator, max_chars: int) -> str:
+  """A table or section rule of technical text ('===== =========', '----------'): one to
+  four runs of one character, a space apart (wider gaps are the `justify` option's). Such a
+  line has no letters to tell its height by: cut flush, its bars fill the crop."""
+  char = RULE_CHARS[rng.integers(len(RULE_CHARS))]
+  runs = [char * int(rng.integers(2, 25)) for _ in range(int(rng.integers(1, 5)))]
+  out = runs[0]
+  for run in runs[1:]:
+    if len(out) + 1 + len(run) > max_chars:
+      break
+    out += " " + run
+  return out[:max_chars]
+
+
 # Korean: the 2,350 Hangul syllables of KS X 1001 (the common set), in Nanum faces; the
 # NanumSquareRound family is held out for validation.
 KOREAN_TRAIN_FONTS = ("NanumSquareR.ttf", "NanumSquareB.ttf", "NanumMyeongjo.ttf")

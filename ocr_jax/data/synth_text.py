@@ -37,6 +37,7 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   # More training prose files in third_party/text (render.load_prose, render.korean_prose).
   extra_prose: tuple = ()
   xheight_lines: float = 0.0  # share of training lines in x-height letters alone
+  rule_lines: float = 0.0  # share of training lines that are table rules (render.sample_rule)
   typeset: float = 0.0  # share of training lines drawn with curly quotes and dashes
   scene: float = 0.0  # share of lines drawn as scene text (render.render_scene)
   # Training lines only: share of korean_print lines given official print's marks
@@ -73,6 +74,7 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
   max_chars = cfg.max_chars
   # Drawn only where the config asks, so that other configs' lines stay byte-identical.
   xheight = split == "train" and cfg.xheight_lines > 0 and rng.random() < cfg.xheight_lines
+  rule = split == "train" and cfg.rule_lines > 0 and rng.random() < cfg.rule_lines
   profile = cfg.profile
   if cfg.scene > 0 and rng.random() < cfg.scene:
     profile = "scene"  # drawn only where the config asks (see above)
@@ -85,6 +87,8 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
         text = render.official_marks(rng, text, max_chars)  # drawn only where asked
       if not set(text) - {" "} <= render.font_chars(font):
         continue  # a mark the face lacks: another text
+    elif rule:
+      text = render.sample_rule(rng, max_chars)
     elif xheight:
       text = render.sample_xheight(rng, split, max_chars, cfg.extra_prose)
     else:
@@ -118,7 +122,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.11.1")
+  VERSION = tfds.core.Version("1.12.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -151,7 +155,9 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                    "1.11.1": "korean_print_official2's scene lines read along their colour "
                              "axis now also have their ground flattened, as the readers "
                              "see them (preprocess.flatten_ground); the Korean release's leg "
-                             "10 trained on 1.11.0. Other configs unchanged."}
+                             "10 trained on 1.11.0. Other configs unchanged.",
+                   "1.12.0": "english_print_flush: x-height lines, table rules and justified "
+                             "gaps for crops cut flush; other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -189,6 +195,13 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "identical.", seed=6, more_faces=True, system_faces=True,
                       wide_faces=True, extra_prose=("numpy_sklearn_docs.txt.gz",),
                       xheight_lines=0.04, typeset=0.5, **_ENGLISH_PRINT),
+      SynthTextConfig(name="english_print_flush", description="As english_print_wide, an "
+                      "eighth draw (seed 7) for crops cut flush with the ink: 12 % of the "
+                      "lines in x-height letters alone, 1.5 % table rules ('===== ===='), "
+                      "10 % with justified word gaps; validation identical.", seed=7,
+                      more_faces=True, system_faces=True, wide_faces=True,
+                      extra_prose=("numpy_sklearn_docs.txt.gz",), xheight_lines=0.12,
+                      rule_lines=0.015, justify=0.1, typeset=0.5, **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
