@@ -144,3 +144,19 @@ def test_train_iterator_augments_reproducibly_and_keeps_labels(data_dir):
   finally:
     for it in (plain, first, again):
       it.close()
+
+
+def test_a_distortion_that_leaves_a_label_no_ctc_alignment_is_not_used():
+  """A recrop can narrow a line ~2x; a rule of '=' then has fewer frames than its label
+  needs (a blank between repeats), and its loss would wreck the step: the batch keeps the
+  line undistorted instead."""
+  grey = np.full((32, 160), 255, np.uint8)
+  grey[12:14, 4:156] = 0
+  grey[18:20, 4:156] = 0
+  examples = [{"image": grey[:, :, None], "text": t} for t in ("=" * 12, "==")]
+  squeeze = lambda row, line: line[:, :48]  # 12 frames  # noqa: E731
+  batch = pipeline.make_batch(examples, 160, 32, charset_lib.get_charset("printable_ascii"), 16,
+                              augment=squeeze)
+  widths = (1 - batch["image_paddings"]).sum(1)
+  assert widths.tolist() == [160, 48]  # '=' x 12 needs 23 frames + 1; '==' needs 3 + 1
+  assert preprocess.ctc_frames_needed("a==b") == 5

@@ -212,6 +212,13 @@ def normalize(grey: np.ndarray) -> np.ndarray:
   return (1.0 - grey.astype(np.float32) / 255.0)[:, :, None]
 
 
+def ctc_frames_needed(text: str) -> int:
+  """The fewest frames a CTC reader can emit `text` in: one a symbol, plus a blank between
+  each pair of equal neighbours ('====' needs 7)."""
+  repeats = sum(a == b for a, b in zip(text, text[1:]))
+  return len(text) + repeats
+
+
 def bucket_width(width: int, buckets, step: int = 64) -> int:
   """Smallest bucket >= width; past the last bucket, round up to a multiple of `step`."""
   for b in buckets:

@@ -49,11 +49,6 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   scene_hue: float = 0.0
 
 
-def _frames_needed(text: str) -> int:
-  repeats = sum(a == b for a, b in zip(text, text[1:]))
-  return len(text) + repeats
-
-
 def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
   """Renders example `index` of `split`; a pure function of (config, split, index)."""
   korean = cfg.language == "korean"
@@ -102,7 +97,7 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
                              scene_hue=cfg.scene_hue if split == "train" else 0.0)
     frames = img.shape[1] // 4
     if img.shape[1] <= cfg.max_width and frames >= max(
-        _frames_needed(text) + 1, cfg.min_frames_per_symbol * len(text)):
+        preprocess.ctc_frames_needed(text) + 1, cfg.min_frames_per_symbol * len(text)):
       break
     max_chars = max(1, min(max_chars, len(text)) - 2)  # too wide: try a shorter text
   else:
