@@ -184,18 +184,12 @@ def make_batch(examples, width: int, height: int, charset, max_label_length: int
           "labels": labels, "label_paddings": label_paddings}
 
 
-# Image columns a CTC frame spans in the narrowest-framed model here (features'
-# width_reduction 4; the data builders keep this many frames a line's label needs).
-COLUMNS_PER_FRAME = 4
-
-
 def _still_readable(distorted: np.ndarray, line: np.ndarray, text: str | None) -> np.ndarray:
   """The distorted line, or the line as it was where the distortion left fewer frames than
   its label needs: a recrop with wide margins narrows a line up to ~2x, and a rule of 24
   '=' then has no CTC alignment at all (a loss of ~1e5 that wrecks the step)."""
-  if text and distorted.shape[1] // COLUMNS_PER_FRAME < preprocess.ctc_frames_needed(text) + 1:
-    return line
-  return distorted
+  frames = distorted.shape[1] // preprocess.COLUMNS_PER_FRAME
+  return line if text and frames < preprocess.ctc_frames_needed(text) + 1 else distorted
 
 
 def assign_buckets(widths, buckets) -> np.ndarray:

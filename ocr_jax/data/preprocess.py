@@ -212,6 +212,12 @@ def normalize(grey: np.ndarray) -> np.ndarray:
   return (1.0 - grey.astype(np.float32) / 255.0)[:, :, None]
 
 
+# Image columns a CTC frame spans in the narrowest-framed model here (features'
+# width_reduction 4): the data builders and the training batches keep a line at least
+# this many columns a frame its label needs.
+COLUMNS_PER_FRAME = 4
+
+
 def ctc_frames_needed(text: str) -> int:
   """The fewest frames a CTC reader can emit `text` in: one a symbol, plus a blank between
   each pair of equal neighbours ('====' needs 7)."""

@@ -95,7 +95,7 @@ def render_example(cfg: SynthTextConfig, split: str, index: int) -> dict:
       drawn = render.widen_gaps(rng, drawn)  # drawn only where the config asks (see above)
     img = render.render_line(drawn, font, rng, height=cfg.height, profile=profile,
                              scene_hue=cfg.scene_hue if split == "train" else 0.0)
-    frames = img.shape[1] // 4
+    frames = img.shape[1] // preprocess.COLUMNS_PER_FRAME
     if img.shape[1] <= cfg.max_width and frames >= max(
         preprocess.ctc_frames_needed(text) + 1, cfg.min_frames_per_symbol * len(text)):
       break
