@@ -37,6 +37,10 @@ def get_config(arg=None):
   config.data.builder_config = "default"
   config.data.data_dir = ""  # '' = ~/.cache/ocr_jax/tfds
   config.data.eval_split = "validation"
+  # Training lines mixed from several builder configs of `name`, e.g.
+  # 'english_print_wide:80000,english_print_flush:40000' (LINES optional: all of them);
+  # '' = builder_config's alone. Validation stays builder_config's (pipeline.mix_sources).
+  config.data.mix = ""
   config.data.height = 32
   config.data.width_buckets = (128, 256, 384)
   config.data.max_label_length = 32

@@ -42,7 +42,7 @@ def _input_rates(config) -> dict:
   from ocr_jax.data import pipeline  # pylint: disable=g-import-not-at-top
   if not pipeline.get_builder(config.data).is_prepared():
     return {"skipped": "dataset not prepared; run training once first"}
-  split = pipeline.Split(config.data, "train")
+  split = pipeline.train_split(config.data)
   plan = pipeline.BatchPlan(split.widths, config.data.width_buckets, config.batch_size, 0)
   charset = get_charset(config.charset)
   rates = {}

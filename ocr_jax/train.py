@@ -179,7 +179,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     multihost_utils.sync_global_devices("dataset prepared")
     pipeline.prepare(config.data)  # a host whose data_dir is not shared renders its own copy
   pipeline.report_skipped(config.data)
-  train_split = pipeline.Split(config.data, "train")
+  train_split = pipeline.train_split(config.data)
   val_split = pipeline.Split(config.data, config.data.get("eval_split", "validation"))
   plan = pipeline.BatchPlan(train_split.widths, config.data.width_buckets, config.batch_size,
                             config.seed)

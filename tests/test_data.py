@@ -1,5 +1,6 @@
 """The synth_text builder, preprocessing, bad image files, and the batch plan."""
 import os
+import types
 
 import numpy as np
 import pytest
@@ -415,3 +416,47 @@ def test_loader_processes_give_the_batches_of_threads_and_report_a_dead_one(data
       next(it)
   finally:
     it.close()
+
+
+def test_a_mixed_training_split_takes_the_first_lines_of_each_dataset(data_dir):
+  config = quick_config(data_dir, **{"data.mix": "quick:100, quick:40"})
+  pipeline.prepare(config.data)  # the mixed datasets are prepared too (here: already are)
+  whole = pipeline.Split(quick_config(data_dir).data, "train")
+  mixed = pipeline.train_split(config.data)
+  assert len(mixed) == 140 and mixed.name.count("[:") == 2
+  assert np.array_equal(mixed.widths, np.concatenate([whole.widths[:100], whole.widths[:40]]))
+  for i, j in ((0, 0), (99, 99), (100, 0), (139, 39)):
+    assert mixed.text(i) == whole.text(j)
+    assert np.array_equal(mixed.example(i)["image"], whole.example(j)["image"])
+  with pytest.raises(IndexError, match="index 140"):
+    mixed.example(140)
+  # Without LINES a dataset gives all its lines; more than it has gives all it has.
+  everything = pipeline.train_split(quick_config(data_dir, **{"data.mix": "quick"}).data)
+  assert len(everything) == len(whole) == len(pipeline.train_split(
+      quick_config(data_dir, **{"data.mix": f"quick:{10 * len(whole)}"}).data))
+  # Batches come from it as from one split.
+  plan = pipeline.BatchPlan(mixed.widths, config.data.width_buckets, config.batch_size, 0)
+  width, indices = plan(0)
+  batch = pipeline.make_batch([mixed.example(i) for i in indices], width, 32,
+                              charset_lib.get_charset(config.charset),
+                              config.data.max_label_length)
+  assert batch["image"].shape[:3] == (config.batch_size, 32, width)
+
+
+@pytest.mark.parametrize("mix", ["quick:", "quick:0", "quick:-5", ":100", "quick,,quick"])
+def test_a_malformed_mix_is_named(mix):
+  config = quick_config("", **{"data.mix": mix})
+  with pytest.raises(ValueError, match="config.data.mix"):
+    pipeline.mix_sources(config.data)
+
+
+def test_a_mixed_dataset_charset_keeps_the_first_order_and_adds_the_others_symbols(monkeypatch):
+  stored = {"a": "xyz", "b": "zqx", "c": ""}
+  monkeypatch.setattr(pipeline, "get_builder", lambda c: types.SimpleNamespace(
+      info=types.SimpleNamespace(metadata={"charset": stored[c.builder_config]},
+                                 full_name=c.builder_config)))
+  config = quick_config("", **{"data.builder_config": "a", "data.mix": "b:5,a"})
+  assert "".join(pipeline.dataset_charset(config.data).symbols) == "xyzq"
+  config.data.mix = "b,c"
+  with pytest.raises(ValueError, match="c stores no charset"):
+    pipeline.dataset_charset(config.data)

@@ -15,6 +15,7 @@ import threading
 import time
 
 import jax
+import ml_collections
 import numpy as np
 from absl import logging
 
@@ -46,8 +47,34 @@ def get_builder(data_config):
   return tfds.builder(name, data_dir=data_dir)
 
 
+def mix_sources(data_config) -> list[tuple[object, int | None]]:
+  """(data config, number of lines or None for all) of each dataset the training split mixes.
+
+  `data_config.mix`, e.g. 'english_print_wide:80000,english_print_flush:40000', names
+  builder configs of `data_config.name` and how many of their training lines to take (the
+  first n: a draw stores its lines in random order). Empty: the training split of
+  `builder_config` alone. Validation is always `builder_config`'s."""
+  spec = (data_config.get("mix") or "").strip()
+  if not spec:
+    return [(data_config, None)]
+  sources = []
+  for item in spec.split(","):
+    name, colon, take = item.strip().partition(":")
+    if not name or (colon and not (take.isdigit() and int(take) > 0)):
+      raise ValueError(f"config.data.mix: {item.strip()!r} is not BUILDER_CONFIG or "
+                       f"BUILDER_CONFIG:LINES (LINES a positive whole number)")
+    part = ml_collections.ConfigDict(data_config.to_dict())
+    part.builder_config = name
+    part.mix = ""
+    sources.append((part, int(take) if take else None))
+  return sources
+
+
 def prepare(data_config) -> None:
-  """Prepares the dataset if it is not there yet."""
+  """Prepares the dataset if it is not there yet (and every dataset `mix` names)."""
+  for part, _ in mix_sources(data_config):
+    if part is not data_config:
+      prepare(part)
   builder = get_builder(data_config)
   if builder.is_prepared():
     return
@@ -64,12 +91,16 @@ def prepare(data_config) -> None:
 
 
 def dataset_charset(data_config) -> charset_lib.Charset:
-  """The charset a dataset stored at preparation (every character of its training labels)."""
-  builder = get_builder(data_config)
-  chars = builder.info.metadata.get("charset") if builder.info.metadata else None
-  if not chars:
-    raise ValueError(f"dataset {builder.info.full_name} stores no charset; set "
-                     f"config.charset to a named charset instead of 'from_data'")
+  """The charset a dataset stored at preparation (every character of its training labels);
+  with `mix`, `builder_config`'s followed by what the mixed datasets add, in their order."""
+  chars = ""
+  for part in [data_config] + [p for p, _ in mix_sources(data_config) if p is not data_config]:
+    builder = get_builder(part)
+    stored = builder.info.metadata.get("charset") if builder.info.metadata else None
+    if not stored:
+      raise ValueError(f"dataset {builder.info.full_name} stores no charset; set "
+                       f"config.charset to a named charset instead of 'from_data'")
+    chars += "".join(c for c in dict.fromkeys(stored) if c not in chars)
   return charset_lib.Charset.from_string(chars)
 
 
@@ -88,6 +119,9 @@ def report_skipped(data_config) -> int:
   """Logs the lines left out at preparation (on_error='skip'); returns their number."""
   meta = get_builder(data_config).info.metadata or {}
   skipped = list(meta.get("skipped") or [])
+  for part, _ in mix_sources(data_config):
+    if part is not data_config:
+      skipped += list((get_builder(part).info.metadata or {}).get("skipped") or [])
   if skipped:
     logging.warning("This dataset was prepared WITHOUT %d problem line(s) (on_error='skip'):"
                     "\n  %s", len(skipped), "\n  ".join(skipped[:50]) +
@@ -148,6 +182,43 @@ class Split:
     text = ex["text"]
     return {"image": ex["image"], "text": text.decode("utf-8") if isinstance(text, bytes)
             else text}
+
+
+class MixedSplit:
+  """The first `take` lines of each of several splits, as one split (`config.data.mix`)."""
+
+  def __init__(self, parts, takes):
+    self.parts = list(parts)
+    self.takes = [len(p) if t is None else min(int(t), len(p)) for p, t in zip(parts, takes)]
+    self.name = "+".join(f"{p.name}[:{t}]" for p, t in zip(self.parts, self.takes))
+    self.widths = np.concatenate([p.widths[:t] for p, t in zip(self.parts, self.takes)])
+    self._ends = np.cumsum(self.takes).tolist()
+
+  def __len__(self) -> int:
+    return self._ends[-1]
+
+  def _locate(self, index: int) -> tuple[Split, int]:
+    index = int(index)
+    if not 0 <= index < len(self):
+      raise IndexError(f"{self.name}: index {index} outside 0..{len(self) - 1}")
+    k = bisect.bisect_right(self._ends, index)
+    return self.parts[k], index - (self._ends[k - 1] if k else 0)
+
+  def text(self, index: int) -> str:
+    split, i = self._locate(index)
+    return split.text(i)
+
+  def example(self, index: int) -> dict:
+    split, i = self._locate(index)
+    return split.example(i)
+
+
+def train_split(data_config):
+  """The training split: `builder_config`'s, or the mixture `data_config.mix` names."""
+  sources = mix_sources(data_config)
+  if len(sources) == 1 and sources[0][0] is data_config:
+    return Split(data_config, "train")
+  return MixedSplit([Split(part, "train") for part, _ in sources], [t for _, t in sources])
 
 
 # ------------------------------------------------------------------------------------------
