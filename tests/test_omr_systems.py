@@ -382,3 +382,47 @@ def test_performance_markings_are_drawn_and_change_no_token():
   assert artics and mei.count(' artic="') == len(artics)
   staves = engrave.render_staves(mei, "Bravura", rng, count=2)
   assert len(staves) == 2 and all(s.shape[0] == 64 for s in staves)
+
+
+def test_keyboard_figures_fill_their_bars_in_the_key_and_sound_as_engraved(tmp_path):
+  """`synth.add_texture`: each figure fills its bar exactly, stays within two ledger lines of
+  the staff and in the vocabulary; an Alberti bar runs root, fifth, third, fifth; Verovio's
+  MIDI of the engraved system gives the tokens' onsets."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  length = synth._length  # pylint: disable=protected-access
+  kinds = set()
+  for seed in range(40):
+    rng = np.random.default_rng(seed)
+    upper, lower = synth.piano_pair(rng, 3)
+    synth.add_voices_and_markings([upper, lower], rng, 1.0, 0.0, texture_p=1.0)
+    filled = [k for k, bar in enumerate(lower.bars) if k not in lower.voices]
+    step, octave = synth.CLEFS[lower.clef][1]
+    bottom = octave * 7 + "CDEFGAB".index(step)
+    _, count, unit, _ = synth.METERS[lower.meter]
+    for bar in lower.bars:
+      assert sum(length(e.value, e.dots) for e in bar if e.kind != "grace") == \
+          Fraction(4 * count, unit)
+    for k in filled:
+      notes = [e for e in lower.bars[k] if e.kind == "note"]
+      heads = [d for e in notes for d in [e.diatonic] + [c.diatonic for c in e.chord]]
+      assert all(bottom - 4 <= d <= bottom + 12 for d in heads)
+      if len(notes) >= 8 and all(not e.chord for e in notes) and len({
+          e.value for e in notes}) == 1:
+        d = [e.diatonic - notes[0].diatonic for e in notes[:4]]
+        if d == [0, 4, 2, 4]:
+          kinds.add("alberti")
+      if any(e.chord for e in notes):
+        kinds.add("chords")
+    assert tk.parse(lower.tokens()) and tk.parse(upper.tokens())
+  assert kinds == {"alberti", "chords"}
+  rng = np.random.default_rng(5)
+  upper, lower = synth.piano_pair(rng, 3)
+  assert synth.add_texture(lower, rng, 1.0)
+  parts, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  toolkit = verovio.toolkit()
+  assert toolkit.loadData(synth.system_mei([upper, lower]))
+  toolkit.renderToMIDIFile(str(tmp_path / "mei.mid"))
+  engraved = midi.read_notes(str(tmp_path / "mei.mid"), midi.TICKS_PER_QUARTER)
+  # Onsets, as for second voices above: Verovio's MIDI of this MEI plays some notes the key
+  # signature flattens natural (the engraving shows the signature).
+  assert sorted(n.onset for n in engraved) == [n.onset for n in midi.score_notes(parts)]

@@ -24,7 +24,9 @@ draw of systems of 1-6 bars, staves of up to 96 tokens (all three splits drawn s
 `piano_voices`: as `piano_long` (16k, seed 5), with second voices in some bars of 60 % of the
 system staves (`synth.add_voices`, the `voice2` token). `piano_marked`: as `piano_voices` (seed
 6), 60 % of all staves with performance markings (`synth.add_markings`), chords of keyboard
-shapes (`synth.WIDE_CHORD_SHAPES`).
+shapes (`synth.WIDE_CHORD_SHAPES`). `piano_texture`: as `piano_marked` (seed 7), half the lower
+staves filled with keyboard figures (Alberti, broken chords, stride, block chords, octaves:
+`synth.add_texture`).
 """
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   wide_chords: bool = False  # piano: `synth.WIDE_CHORD_SHAPES`, chord notes 5 % chromatic
   marks_p: float = 0.0  # every split: chance that a staff carries performance markings
   # (articulations, dynamics, hairpins, slurs, pedal: `synth.add_markings`; no tokens)
+  texture_p: float = 0.0  # piano: chance that the lower staff (a quarter of it: the upper)
+  # is filled with a keyboard figure (Alberti, broken chords, stride, ...: `synth.add_texture`)
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
@@ -73,7 +77,7 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   chromatic = 0.05 if cfg.wide_chords else 0.0
   synth.add_chords(upper, rng, rng.uniform(0.05, 0.5), shapes, chromatic)
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
-  synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p)
+  synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p, cfg.texture_p)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
@@ -167,6 +171,15 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      piano=True, train_mono=True, train_multirest_p=0.2,
                      train_multirest_uniform=0.33, max_bars=6, max_tokens=96, voice_p=0.6,
                      marks_p=0.6, wide_chords=True),
+      OmrSynthConfig(name="piano_texture", description="As `piano_marked`, a fresh draw "
+                     "(seed 7) in which half the lower staves (an eighth of the upper) are "
+                     "filled, in most of their bars, with the figures of keyboard "
+                     "accompaniment: Alberti basses, broken chords, stride bass and chords, "
+                     "block chords, octave basses (`synth.add_texture`); its own validation "
+                     "and test drawn the same way.", num_train=16_000, seed=7, piano=True,
+                     train_mono=True, train_multirest_p=0.2, train_multirest_uniform=0.33,
+                     max_bars=6, max_tokens=96, voice_p=0.6, marks_p=0.6, wide_chords=True,
+                     texture_p=0.5),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

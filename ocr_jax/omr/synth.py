@@ -374,6 +374,101 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
+# Keyboard textures (`add_texture`) and their weights: the figures that fill accompaniments.
+TEXTURES = {"alberti": 3, "broken": 3, "stride": 2, "block": 2, "octaves": 1}
+# Scale degrees of a bar's harmony (0 = the tonic) and their weights: I, V, IV, vi, ii.
+_DEGREES = {0: 4, 4: 3, 3: 2, 5: 1, 1: 1}
+
+
+def _beat(bar_length: Fraction, meter: str) -> tuple[str, int]:
+  """The (value, dots) of a meter's beat: dotted quarters in compound eighths, halves in
+  C/, 2/2 and 3/2, quarters otherwise."""
+  _, count, unit, _ = METERS[meter]
+  if unit == 8 and count % 3 == 0:
+    return ("quarter", 1)
+  if unit == 2:
+    return ("half", 0)
+  return ("quarter", 0) if bar_length >= 1 else ("eighth", 0)
+
+
+def _texture_bar(rng, kind: str, root: int, bar_length: Fraction, meter: str,
+                 lo: int, hi: int, alters: dict, vocab) -> list[Event] | None:
+  """One bar of keyboard figure `kind` on the triad whose root is `root` (diatonic), or
+  None where a note would leave the staff's range or the vocabulary."""
+  def note(value, dots, d, chord=()):
+    if not lo <= d <= hi or any(not lo <= d + c <= hi for c in chord):
+      return None
+    e = Event("note", value, dots, d, alters[_STEPS[d % 7]])
+    e.chord = tuple(Event("note", value, dots, d + c, alters[_STEPS[(d + c) % 7]])
+                    for c in chord)
+    return e if all(x.token() in vocab for x in (e,) + e.chord) else None
+
+  if kind in ("alberti", "broken"):
+    value = "sixteenth" if bar_length < 1 or (bar_length <= 3 and rng.random() < 0.4) \
+        else "eighth"
+    figure = ((0, 4, 2, 4) if kind == "alberti" else
+              ((0, 2, 4, 7), (0, 2, 4, 7, 4, 2), (0, 4, 7, 9), (7, 4, 2, 0))[rng.integers(4)])
+    n = int(bar_length / tk.DURATIONS[value])
+    events = [note(value, 0, root + figure[i % len(figure)]) for i in range(n)]
+  else:
+    beat = _beat(bar_length, meter)
+    n = int(bar_length / _length(*beat))
+    if n * _length(*beat) != bar_length:  # 5/4 and the like: a beat of quarters
+      beat, n = ("quarter", 0), int(bar_length / tk.DURATIONS["quarter"])
+    triad = ((2, 4), (2, 4, 7), (4, 7), (2, 5))[rng.integers(4)]
+    events = []
+    for i in range(n):
+      if kind == "block":
+        events.append(note(*beat, root, triad))
+      elif kind == "octaves":
+        events.append(note(*beat, root - 7 if root - 7 >= lo else root, (7,)))
+      else:  # stride: a low bass (an octave on strong beats), then chords above it
+        low = root - 7 if root - 7 >= lo else root
+        bass = root + 4 - 7 if i % 4 == 2 and root + 4 - 7 >= lo else low
+        strong = i == 0 if n == 3 else i % 2 == 0  # a waltz: one bass, two chords
+        events.append(note(*beat, bass, (7,) if rng.random() < 0.5 else ()) if strong
+                      else note(*beat, root + 2, triad[:2]))
+  return None if any(e is None for e in events) else events
+
+
+def add_texture(inc: Incipit, rng: np.random.Generator, p: float) -> set[int]:
+  """With chance `p`, fills bars of `inc` (each with chance 0.6-1) with one keyboard figure
+  (TEXTURES: Alberti basses, broken chords up or down, stride bass and chord, block chords,
+  octave basses) on a harmony drawn for each bar (I, V, IV, vi, ii of the key), all notes in
+  the key, within two ledger lines of the staff. A bar where the figure would leave the
+  range keeps its notes. Ties into a filled bar are dropped. In place; returns the indices
+  of the filled bars."""
+  if rng.random() >= p:
+    return set()
+  vocab = tk.vocabulary()
+  _, count, unit, _ = METERS[inc.meter]
+  bar_length = Fraction(4 * count, unit)
+  step, octave = CLEFS[inc.clef][1]
+  bottom = octave * 7 + _STEPS.index(step)
+  lo, hi = bottom - 4, bottom + 12
+  alters = tk.key_alters(inc.key)
+  tonic = _STEPS.index(inc.key[0])
+  kind = _choose(rng, TEXTURES)
+  share = rng.uniform(0.6, 1.0)
+  filled = set()
+  for k in range(len(inc.bars)):
+    if rng.random() >= share:
+      continue
+    degree = (tonic + _choose(rng, _DEGREES)) % 7
+    root = bottom + int(rng.integers(-1, 4))  # near the staff's lower lines
+    root += (degree - root) % 7 - (7 if (degree - root) % 7 > 3 else 0)
+    bar = _texture_bar(rng, kind, root, bar_length, inc.meter, lo, hi, alters, vocab)
+    if bar is None:
+      continue
+    if k and inc.bars[k - 1] and inc.bars[k - 1][-1].tie:
+      inc.bars[k - 1][-1].tie = False
+    inc.bars[k] = bar
+    filled.add(k)
+  if filled and rng.random() < 0.8:
+    inc.beamed = True
+  return filled
+
+
 @dataclasses.dataclass(frozen=True)
 class Mark:
   """A performance marking of a bar (`add_markings`): 'dynam' (text: the dynamic),
@@ -429,13 +524,20 @@ def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
 
 
 def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
-                            voice_p: float, marks_p: float) -> None:
-  """`add_voices` on each staff of a system, then `add_markings` on each (a chance of 0
-  draws nothing). In place."""
+                            voice_p: float, marks_p: float, texture_p: float = 0.0) -> None:
+  """`add_texture` on each staff of a system (chance `texture_p` for the lowest, a quarter
+  of it above), `add_voices` on each (not in bars a figure fills: it is the staff's one
+  voice), then `add_markings` on each (a chance of 0 draws nothing). In place."""
+  filled = [add_texture(inc, rng, texture_p if n == len(staves) - 1 else texture_p / 4)
+            for n, inc in enumerate(staves)] if texture_p else [set()] * len(staves)
   for p, add in ((voice_p, add_voices), (marks_p, add_markings)):
     if p:
       for inc in staves:
         add(inc, rng, p)
+    if add is add_voices:
+      for inc, bars in zip(staves, filled):
+        for k in bars:
+          inc.voices.pop(k, None)
 
 
 def beat_of(meter: str) -> Fraction:
