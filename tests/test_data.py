@@ -443,9 +443,12 @@ def test_a_mixed_training_split_takes_the_first_lines_of_each_dataset(data_dir):
   assert batch["image"].shape[:3] == (config.batch_size, 32, width)
 
 
-@pytest.mark.parametrize("mix", ["quick:", "quick:0", "quick:-5", ":100", "quick,,quick"])
+@pytest.mark.parametrize("mix", ["quick:", "quick:0", "quick:-5", ":100", "quick,,quick",
+                                 "line_folder"])
 def test_a_malformed_mix_is_named(mix):
   config = quick_config("", **{"data.mix": mix})
+  if mix == "line_folder":
+    config.data.name = "line_folder"
   with pytest.raises(ValueError, match="config.data.mix"):
     pipeline.mix_sources(config.data)
 

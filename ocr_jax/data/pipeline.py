@@ -57,6 +57,9 @@ def mix_sources(data_config) -> list[tuple[object, int | None]]:
   spec = (data_config.get("mix") or "").strip()
   if not spec:
     return [(data_config, None)]
+  if data_config.name == "line_folder":
+    raise ValueError("config.data.mix names builder configs of one tfds dataset; a line "
+                     "folder has none (put the lines to mix in the folder)")
   sources = []
   for item in spec.split(","):
     name, colon, take = item.strip().partition(":")
