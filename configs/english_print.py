@@ -2,10 +2,12 @@
 
   python -m ocr_jax.main --config=configs/english_print.py --workdir=/tmp/ocr_english_print
 
-The released model took eleven legs, each from the last (`init_from`): legs 1-8 on
+The released model took fourteen legs, each from the last (`init_from`): legs 1-8 on
 `english_print` and fresh draws of it, legs 9-10 on `english_print_tech` (more faces,
 technical prose, curly quotes, the `lowres` augmentation), leg 11 on `english_print_wide`
-(33 more faces from Debian); exact commands in ocr_jax/released/english_print/README.md.
+(33 more faces from Debian), legs 12-14 towards crops cut flush with the ink (leg 14 on
+`english_print_wide` and `english_print_flush` mixed, `config.data.mix`); exact commands
+in ocr_jax/released/english_print/README.md.
 This config trains with augmentation (p = 0.5, from configs/default.py) from the start.
 
 Data: `synth_text/english_print`, 120k lines of up to 40 characters in the 51 training faces
