@@ -138,7 +138,7 @@ def main():
   for name in sets:
     f = out[name]
     print(f"| {name} ({font}, chord_p {args.chord_p}, voice_p {args.voice_p}, marks_p "
-          f"{args.marks_p}) | "
+          f"{args.marks_p}{f', texture_p {args.texture_p}' if args.texture_p else ''}) | "
           f"{f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
