@@ -73,11 +73,15 @@ def mix_sources(data_config) -> list[tuple[object, int | None]]:
   return sources
 
 
+def _mixed_in(data_config) -> list:
+  """The data configs of the datasets `mix` names (none without a mix)."""
+  return [part for part, _ in mix_sources(data_config) if part is not data_config]
+
+
 def prepare(data_config) -> None:
   """Prepares the dataset if it is not there yet (and every dataset `mix` names)."""
-  for part, _ in mix_sources(data_config):
-    if part is not data_config:
-      prepare(part)
+  for part in _mixed_in(data_config):
+    prepare(part)
   builder = get_builder(data_config)
   if builder.is_prepared():
     return
@@ -97,7 +101,7 @@ def dataset_charset(data_config) -> charset_lib.Charset:
   """The charset a dataset stored at preparation (every character of its training labels);
   with `mix`, `builder_config`'s followed by what the mixed datasets add, in their order."""
   chars = ""
-  for part in [data_config] + [p for p, _ in mix_sources(data_config) if p is not data_config]:
+  for part in [data_config] + _mixed_in(data_config):
     builder = get_builder(part)
     stored = builder.info.metadata.get("charset") if builder.info.metadata else None
     if not stored:
@@ -122,9 +126,8 @@ def report_skipped(data_config) -> int:
   """Logs the lines left out at preparation (on_error='skip'); returns their number."""
   meta = get_builder(data_config).info.metadata or {}
   skipped = list(meta.get("skipped") or [])
-  for part, _ in mix_sources(data_config):
-    if part is not data_config:
-      skipped += list((get_builder(part).info.metadata or {}).get("skipped") or [])
+  for part in _mixed_in(data_config):
+    skipped += list((get_builder(part).info.metadata or {}).get("skipped") or [])
   if skipped:
     logging.warning("This dataset was prepared WITHOUT %d problem line(s) (on_error='skip'):"
                     "\n  %s", len(skipped), "\n  ".join(skipped[:50]) +
