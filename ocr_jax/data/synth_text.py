@@ -117,7 +117,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.12.0")
+  VERSION = tfds.core.Version("1.13.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -152,7 +152,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                              "see them (preprocess.flatten_ground); the Korean release's leg "
                              "10 trained on 1.11.0. Other configs unchanged.",
                    "1.12.0": "english_print_flush: x-height lines, table rules and justified "
-                             "gaps for crops cut flush; other configs unchanged."}
+                             "gaps for crops cut flush; other configs unchanged.",
+                   "1.13.0": "korean_print_official3 added (a sixth draw, seed 5, of "
+                             "korean_print_official2's kind of lines); other configs "
+                             "unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -233,6 +236,11 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "alone, all scene lines turned grey as the readers turn colour images "
                       "grey (preprocess.to_grey); validation identical to korean_print's.",
                       seed=4, official=0.125, justify=0.125, scene_hue=0.33,
+                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
+      SynthTextConfig(name="korean_print_official3", description="As "
+                      "korean_print_official2, a sixth draw (seed 5): fresh lines for the leg "
+                      "after leg 10's; validation identical to korean_print's.",
+                      seed=5, official=0.125, justify=0.125, scene_hue=0.33,
                       extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
       SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
                       num_train=96, num_validation=32, max_chars=10, max_width=384,
