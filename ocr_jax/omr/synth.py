@@ -161,6 +161,14 @@ def _fill_bar(rng, length: Fraction, style: dict) -> list[tuple[str, int]]:
   return out
 
 
+def _staff_range(clef: str) -> tuple[int, int, int]:
+  """(bottom, lo, hi) of a staff in `clef`, as diatonic numbers (`Event.diatonic`): its
+  bottom line, and the notes two ledger lines below and above the staff."""
+  step, octave = CLEFS[clef][1]
+  bottom = octave * 7 + _STEPS.index(step)
+  return bottom, bottom - 4, bottom + 12
+
+
 def _multirests() -> list[int]:
   return sorted(int(t.split("-")[1]) for t in tk.vocabulary() if t.startswith("multirest-"))
 
@@ -192,9 +200,7 @@ def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
   meter = meter or _choose(rng, {m: v[0] for m, v in METERS.items()})
   _, count, unit, _ = METERS[meter]
   bar_length = Fraction(4 * count, unit)
-  step, octave = CLEFS[clef][1]
-  bottom = octave * 7 + _STEPS.index(step)
-  lo, hi = bottom - 4, bottom + 12  # two ledger lines below and above the staff
+  bottom, lo, hi = _staff_range(clef)
   alters = tk.key_alters(key)
   style = STYLES[rng.choice(3, p=[0.3, 0.45, 0.25])]
   if bar_length <= Fraction(3, 2):  # 3/8 bars: no half notes
@@ -288,8 +294,7 @@ def add_chords(inc: Incipit, rng: np.random.Generator, p: float,
   ledger lines above the staff, each altered a semitone off the key with chance
   `chromatic`; a chord note outside the vocabulary is left out. In place; returns `inc`."""
   vocab = tk.vocabulary()
-  step, octave = CLEFS[inc.clef][1]
-  hi = octave * 7 + _STEPS.index(step) + 12
+  _, _, hi = _staff_range(inc.clef)
   alters = tk.key_alters(inc.key)
   after_tie = False
   for bar in inc.bars:
@@ -332,8 +337,7 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   vocab = tk.vocabulary()
   _, count, unit, _ = METERS[inc.meter]
   bar_length = Fraction(4 * count, unit)
-  step, octave = CLEFS[inc.clef][1]
-  lo = octave * 7 + _STEPS.index(step) - 4
+  _, lo, _ = _staff_range(inc.clef)
   alters = tk.key_alters(inc.key)
   share = rng.uniform(0.5, 1.0)
   rest_p = rng.uniform(0.0, 0.15)
@@ -443,9 +447,7 @@ def add_texture(inc: Incipit, rng: np.random.Generator, p: float) -> set[int]:
   vocab = tk.vocabulary()
   _, count, unit, _ = METERS[inc.meter]
   bar_length = Fraction(4 * count, unit)
-  step, octave = CLEFS[inc.clef][1]
-  bottom = octave * 7 + _STEPS.index(step)
-  lo, hi = bottom - 4, bottom + 12
+  bottom, lo, hi = _staff_range(inc.clef)
   alters = tk.key_alters(inc.key)
   tonic = _STEPS.index(inc.key[0])
   kind = _choose(rng, TEXTURES)
