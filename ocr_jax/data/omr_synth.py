@@ -26,7 +26,8 @@ system staves (`synth.add_voices`, the `voice2` token). `piano_marked`: as `pian
 6), 60 % of all staves with performance markings (`synth.add_markings`), chords of keyboard
 shapes (`synth.WIDE_CHORD_SHAPES`). `piano_texture`: as `piano_marked` (seed 7), half the lower
 staves filled with keyboard figures (Alberti, broken chords, stride, block chords, octaves:
-`synth.add_texture`).
+`synth.add_texture`). `piano_voices2`: as `piano_texture` (seed 8), second voices in 80 %
+of the system staves.
 """
 from __future__ import annotations
 
@@ -179,6 +180,14 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "and test drawn the same way.", num_train=16_000, seed=7, piano=True,
                      train_mono=True, train_multirest_p=0.2, train_multirest_uniform=0.33,
                      max_bars=6, max_tokens=96, voice_p=0.6, marks_p=0.6, wide_chords=True,
+                     texture_p=0.5),
+      OmrSynthConfig(name="piano_voices2", description="As `piano_texture`, a fresh draw "
+                     "(seed 8) in which 80 % of the system staves (not 60 %) have second "
+                     "voices in some bars: two voices on a staff are what the released "
+                     "model reads worst; its own validation and test drawn the same way.",
+                     num_train=16_000, seed=8, piano=True, train_mono=True,
+                     train_multirest_p=0.2, train_multirest_uniform=0.33, max_bars=6,
+                     max_tokens=96, voice_p=0.8, marks_p=0.6, wide_chords=True,
                      texture_p=0.5),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
