@@ -2,7 +2,7 @@
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
-      [--texture_p=0] [--engraver=verovio] [--staves=2]
+      [--texture_p=0] [--engraver=verovio] [--staves=2] [--edits=0]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -24,8 +24,12 @@ filled with a keyboard figure (Alberti, broken chords, stride, block chords, oct
 training image comes from (`--font` is then unused); a development set, not a test set.
 `--staves 1`: one-staff melodies as the released music splits draw them (multirests, any
 clef), pages of 3-5 of them, read by the melody model; `--chord_p` is then unused.
+`--edits N`: per set, the token error of staves with and without a second voice, and the N
+most common token edits (a run of tokens deleted, inserted or replaced), where to look first.
 """
 import argparse
+import collections
+import difflib
 import json
 import os
 import platform
@@ -54,6 +58,7 @@ def main():
   parser.add_argument("--engraver", default="verovio", choices=("verovio", "abcm2ps"))
   parser.add_argument("--staves", type=int, default=2, choices=(1, 2),
                       help="1: one-staff melodies (synth.random_incipit) instead of systems")
+  parser.add_argument("--edits", type=int, default=0, help="print the N most common token edits")
   args = parser.parse_args()
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
@@ -96,6 +101,7 @@ def main():
          "voice_p": args.voice_p, "marks_p": args.marks_p, "texture_p": args.texture_p,
          "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
+  edit_counts = {name: collections.Counter() for name in sets}
   for name, items in sets.items():
     greys = [g for _, g in items]
     readings = music.read_images(reader, greys)
@@ -113,6 +119,8 @@ def main():
       right += got.system_list() == [list(range(k * m, k * m + k))
                                      for m in range(len(ref_systems))]
       hyp_staves = [s.tokens for s in got.staves]
+      if args.edits:
+        tally_edits(edit_counts[name], ref_staves, hyp_staves)
       edits += metrics.edit_distance([t for s in ref_staves for t in s + ["|"]],
                                      [t for s in hyp_staves for t in s + ["|"]])
       try:
@@ -144,7 +152,39 @@ def main():
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
           f"{f['systems_found_right']} / {f['images']} | "
           f"{'-' if f['median_seconds'] is None else format(f['median_seconds'], '.3f')} |")
+  for name, counts in edit_counts.items():
+    if args.edits:
+      print_edits(name, counts, args.edits)
   print(json.dumps(out))
+
+
+def tally_edits(counts: collections.Counter, ref_staves, hyp_staves) -> None:
+  """Adds to `counts` the token edits turning each reference staff into the staff read in
+  its place (difflib's opcodes: a run of tokens deleted, inserted or replaced; a staff not
+  found is deleted whole, one found in excess inserted), and the tokens and edited tokens
+  of staves with and without a second voice."""
+  n = max(len(ref_staves), len(hyp_staves))
+  for ref, hyp in zip(ref_staves + [[]] * n, hyp_staves + [[]] * n):
+    if not ref and not hyp:
+      break
+    voiced = "with" if "voice2" in ref else "without"
+    counts[("tokens", voiced)] += len(ref)
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, ref, hyp,
+                                                      autojunk=False).get_opcodes():
+      if op != "equal":
+        counts[("edited", voiced)] += max(a2 - a1, b2 - b1)
+        counts[(op, " ".join(ref[a1:a2]), " ".join(hyp[b1:b2]))] += 1
+
+
+def print_edits(name: str, counts: collections.Counter, n: int) -> None:
+  rates = ", ".join(f"{voiced} a second voice {100 * counts[('edited', voiced)] / t:.1f} % "
+                    f"of {t}" for voiced in ("with", "without")
+                    if (t := counts[("tokens", voiced)]))
+  print(f"\n{name}: token edits per staff token, staves {rates}")
+  print("| times | edit | reference | read |\n|---:|---|---|---|")
+  edits = [(k, c) for k, c in counts.items() if k[0] in ("delete", "insert", "replace")]
+  for (op, ref, hyp), c in sorted(edits, key=lambda kc: -kc[1])[:n]:
+    print(f"| {c} | {op} | {ref or '-'} | {hyp or '-'} |")
 
 
 if __name__ == "__main__":

@@ -231,3 +231,23 @@ def test_evaluate_omr_tallies_errors_by_token_kind():
   assert kinds["multirest"] == {"staves": 3, "right": 1, "notes_lost": 5}
   assert kinds["note"] == {"staves": 3, "right": 2, "notes_lost": 3}
   assert kinds["clef"] == {"staves": 3, "right": 3}
+
+
+def test_evaluate_piano_tallies_token_edits_by_voice():
+  evaluate_piano = launch_script("evaluate_piano")
+  counts = collections.Counter()
+  voiced = "clef-G2 note-C5_half voice2 rest-half barline".split()
+  plain = "clef-F4 note-C3_quarter tie note-C3_quarter barline".split()
+  # A system read with the second voice's rest lost and the tie lost; a third staff found in
+  # excess, and a system whose second staff was not found.
+  evaluate_piano.tally_edits(counts, [voiced, plain],
+                             ["clef-G2 note-C5_half barline".split(),
+                              "clef-F4 note-C3_quarter note-C3_quarter barline".split(),
+                              ["clef-G2"]])
+  evaluate_piano.tally_edits(counts, [voiced, plain], [voiced])
+  assert counts[("delete", "voice2 rest-half", "")] == 1
+  assert counts[("delete", "tie", "")] == 1
+  assert counts[("insert", "", "clef-G2")] == 1
+  assert counts[("delete", " ".join(plain), "")] == 1
+  assert counts[("tokens", "with")] == 10 and counts[("edited", "with")] == 2
+  assert counts[("tokens", "without")] == 10 and counts[("edited", "without")] == 1 + 1 + 5
