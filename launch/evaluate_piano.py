@@ -30,6 +30,7 @@ most common token edits (a run of tokens deleted, inserted or replaced), where t
 import argparse
 import collections
 import difflib
+import itertools
 import json
 import os
 import platform
@@ -163,10 +164,7 @@ def tally_edits(counts: collections.Counter, ref_staves, hyp_staves) -> None:
   its place (difflib's opcodes: a run of tokens deleted, inserted or replaced; a staff not
   found is deleted whole, one found in excess inserted), and the tokens and edited tokens
   of staves with and without a second voice."""
-  n = max(len(ref_staves), len(hyp_staves))
-  for ref, hyp in zip(ref_staves + [[]] * n, hyp_staves + [[]] * n):
-    if not ref and not hyp:
-      break
+  for ref, hyp in itertools.zip_longest(ref_staves, hyp_staves, fillvalue=[]):
     voiced = "with" if "voice2" in ref else "without"
     counts[("tokens", voiced)] += len(ref)
     for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, ref, hyp,
