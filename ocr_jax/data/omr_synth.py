@@ -120,6 +120,12 @@ def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
           "width": np.int32(img.shape[1])}
 
 
+# What the piano draws from `piano_long` on share: half the training examples one-staff
+# incipits (multirests as `more` draws them), systems of 1-6 bars, staves of up to 96 tokens.
+_PIANO_LONG = dict(piano=True, train_mono=True, train_multirest_p=0.2,
+                   train_multirest_uniform=0.33, max_bars=6, max_tokens=96)
+
+
 class OmrSynth(tfds.core.GeneratorBasedBuilder):
   """Synthetic monophonic staves (Verovio, 5 SMuFL fonts) with PrIMuS semantic tokens."""
 
@@ -155,40 +161,32 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "of systems of 1-6 bars whose staves hold up to 96 tokens (pages hold "
                      "long systems; `piano` stops at 3 bars and 60 tokens); its own "
                      "validation and test drawn the same way.", num_train=24_000, seed=4,
-                     piano=True, train_mono=True, train_multirest_p=0.2,
-                     train_multirest_uniform=0.33, max_bars=6, max_tokens=96),
+                     **_PIANO_LONG),
       OmrSynthConfig(name="piano_voices", description="As `piano_long`, a fresh draw (seed "
                      "5) in which 60 % of the staves of systems hold second voices with their "
                      "own rhythms in some of their bars (the `voice2` token); its own validation "
-                     "and test drawn the same way.", num_train=16_000, seed=5, piano=True,
-                     train_mono=True, train_multirest_p=0.2, train_multirest_uniform=0.33,
-                     max_bars=6, max_tokens=96, voice_p=0.6),
+                     "and test drawn the same way.", num_train=16_000, seed=5, voice_p=0.6,
+                     **_PIANO_LONG),
       OmrSynthConfig(name="piano_marked", description="As `piano_voices`, a fresh draw "
                      "(seed 6) in which 60 % of all staves also carry the performance markings "
                      "real scores print and no token names (articulations, dynamics, "
                      "hairpins, slurs, pedal), and chords take the shapes of keyboard music "
                      "(seconds, sevenths, tenths, four notes, some chromatic); its own "
                      "validation and test drawn the same way.", num_train=16_000, seed=6,
-                     piano=True, train_mono=True, train_multirest_p=0.2,
-                     train_multirest_uniform=0.33, max_bars=6, max_tokens=96, voice_p=0.6,
-                     marks_p=0.6, wide_chords=True),
+                     voice_p=0.6, marks_p=0.6, wide_chords=True, **_PIANO_LONG),
       OmrSynthConfig(name="piano_texture", description="As `piano_marked`, a fresh draw "
                      "(seed 7) in which half the lower staves (an eighth of the upper) are "
                      "filled, in most of their bars, with the figures of keyboard "
                      "accompaniment: Alberti basses, broken chords, stride bass and chords, "
                      "block chords, octave basses (`synth.add_texture`); its own validation "
-                     "and test drawn the same way.", num_train=16_000, seed=7, piano=True,
-                     train_mono=True, train_multirest_p=0.2, train_multirest_uniform=0.33,
-                     max_bars=6, max_tokens=96, voice_p=0.6, marks_p=0.6, wide_chords=True,
-                     texture_p=0.5),
+                     "and test drawn the same way.", num_train=16_000, seed=7, voice_p=0.6,
+                     marks_p=0.6, wide_chords=True, texture_p=0.5, **_PIANO_LONG),
       OmrSynthConfig(name="piano_voices2", description="As `piano_texture`, a fresh draw "
                      "(seed 8) in which 80 % of the system staves (not 60 %) have second "
                      "voices in some bars: two voices on a staff are what the released "
                      "model reads worst; its own validation and test drawn the same way.",
-                     num_train=16_000, seed=8, piano=True, train_mono=True,
-                     train_multirest_p=0.2, train_multirest_uniform=0.33, max_bars=6,
-                     max_tokens=96, voice_p=0.8, marks_p=0.6, wide_chords=True,
-                     texture_p=0.5),
+                     num_train=16_000, seed=8, voice_p=0.8, marks_p=0.6, wide_chords=True,
+                     texture_p=0.5, **_PIANO_LONG),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

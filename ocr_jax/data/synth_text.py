@@ -111,6 +111,9 @@ _ENGLISH_PRINT = dict(num_train=120_000, num_validation=1_000, max_chars=40, max
                       profile="print")
 _KOREAN_PRINT = dict(num_train=160_000, num_validation=1_000, max_chars=24, max_width=640,
                      language="korean_print", profile="print", scene=0.4)
+# korean_print_official2's lines (and the later draws of that kind).
+_KOREAN_OFFICIAL2 = dict(official=0.125, justify=0.125, scene_hue=0.33,
+                         extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT)
 
 
 class SynthText(tfds.core.GeneratorBasedBuilder):
@@ -235,13 +238,11 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       "majority), and a third of the scene lines in colours that differ by hue "
                       "alone, all scene lines turned grey as the readers turn colour images "
                       "grey (preprocess.to_grey); validation identical to korean_print's.",
-                      seed=4, official=0.125, justify=0.125, scene_hue=0.33,
-                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
+                      seed=4, **_KOREAN_OFFICIAL2),
       SynthTextConfig(name="korean_print_official3", description="As "
                       "korean_print_official2, a sixth draw (seed 5): fresh lines for the leg "
                       "after leg 10's; validation identical to korean_print's.",
-                      seed=5, official=0.125, justify=0.125, scene_hue=0.33,
-                      extra_prose=(render.KOREAN_LM_PROSE,), **_KOREAN_PRINT),
+                      seed=5, **_KOREAN_OFFICIAL2),
       SynthTextConfig(name="korean_print_quick", description="Tiny korean_print for tests.",
                       num_train=96, num_validation=32, max_chars=10, max_width=384,
                       language="korean_print", profile="print", scene=0.4),
