@@ -153,8 +153,8 @@ def main():
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "
           f"{f['systems_found_right']} / {f['images']} | "
           f"{'-' if f['median_seconds'] is None else format(f['median_seconds'], '.3f')} |")
-  for name, counts in edit_counts.items():
-    if args.edits:
+  if args.edits:
+    for name, counts in edit_counts.items():
       print_edits(name, counts, args.edits)
   print(json.dumps(out))
 
@@ -175,6 +175,8 @@ def tally_edits(counts: collections.Counter, ref_staves, hyp_staves) -> None:
 
 
 def print_edits(name: str, counts: collections.Counter, n: int) -> None:
+  """Prints a set's token error with and without a second voice and its `n` commonest edits
+  (`counts` from tally_edits)."""
   rates = ", ".join(f"{voiced} a second voice {100 * counts[('edited', voiced)] / t:.1f} % "
                     f"of {t}" for voiced in ("with", "without")
                     if (t := counts[("tokens", voiced)]))
