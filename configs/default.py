@@ -24,7 +24,8 @@ def get_config(arg=None):
   config.charset = "printable_ascii"  # or 'from_data': every character of the train labels
   config.init_from = ""  # a workdir to start from (fine-tuning; charsets may differ)
   # The architecture of an init_from run: 'checkpoint' (the base run's) or 'config' (this
-  # config's; what matches is copied, e.g. the features of a BiLSTM model into another).
+  # config's; what matches is copied, e.g. the features of a BiLSTM model into another), or
+  # 'widen' (this config's wider features start reading as the base run's: finetune.py).
   config.init_model = "checkpoint"
   # Stages kept fixed: any of 'transformation', 'features', 'sequence', 'prediction'.
   config.freeze = ()

@@ -222,7 +222,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   else:
     state = jax.jit(init_fn, out_shardings=state_sharding)(init_rng)
     if config.get("init_from"):
-      state, _ = finetune.init_from(jax.device_get(state), config.init_from, charset)
+      state, _ = finetune.init_from(jax.device_get(state), config.init_from, charset,
+                                    widen=finetune.model_source(config) == "widen")
       state = jax.device_put(state, state_sharding)
     wall_offset = 0.0  # run_start already precedes data preparation
   start_step = int(state.step)

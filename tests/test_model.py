@@ -108,6 +108,40 @@ def test_a_stride_1_model_converts_to_the_mean_of_its_frame_pairs():
   assert np.abs(want[:, 0::2] - want[:, 1::2]).max() > 1e-2  # the pairs did differ
 
 
+@pytest.mark.parametrize("features", ["vgg", "resnet"])
+def test_a_widened_model_reads_as_the_narrow_one_did(features):
+  """finetune.transfer with widen: every feature block wider, the last one too (the collapse
+  kernel is placed row by row; a ResNet block gains a projection): the same logits as the
+  narrow model, and the new channels are not dead (their fresh kernels read the old inputs)."""
+  from ocr_jax import charset as charset_lib  # pylint: disable=g-import-not-at-top
+  from ocr_jax import finetune  # pylint: disable=g-import-not-at-top
+  image = np.random.default_rng(4).random((2, 32, 64, 1)).astype(np.float32)
+  paddings = np.zeros((2, 64), np.float32)
+  paddings[1, 40:] = 1.0
+  kwargs = dict(num_classes=11, features=features, sequence="none", hidden=16)
+  narrow = recognizer.Recognizer(channels=(4, 8, 8, 12), **kwargs)
+  wide = recognizer.Recognizer(channels=(8, 12, 16, 20), **kwargs)
+  old = jax.tree_util.tree_map(lambda x: x + 0.05, narrow.init(jax.random.PRNGKey(0), image,
+                                                              paddings))
+  charset = charset_lib.get_charset("digits")
+  new, report = finetune.transfer(wide.init(jax.random.PRNGKey(1), image, paddings), old,
+                                  charset, charset, widen=True)
+  assert report["copied"] == report["total"], report["not_copied"]
+  want, want_pad = narrow.apply(old, image, paddings)
+  got, got_pad = wide.apply(new, image, paddings)
+  np.testing.assert_array_equal(np.asarray(got_pad), np.asarray(want_pad))
+  real = np.asarray(want_pad) == 0
+  np.testing.assert_allclose(np.asarray(got)[real], np.asarray(want)[real], rtol=1e-5,
+                             atol=1e-4)
+  kernel = np.asarray(new["params"]["features"][
+      "conv1" if features == "vgg" else "block1_conv0"]["kernel"])
+  assert np.abs(kernel[..., :8, 8:]).max() > 0  # new outputs from old inputs: fresh
+  assert not kernel[..., 8:, :].any()  # old and new outputs read new inputs with weight 0
+  _, plain = finetune.transfer(wide.init(jax.random.PRNGKey(1), image, paddings), old,
+                               charset, charset)
+  assert plain["copied"] < plain["total"]  # without widen the wider tensors start fresh
+
+
 @pytest.mark.parametrize("kernel,bias", [((3, 3), False), ((5, 5), True)])
 def test_input_conv_is_flax_conv_with_the_same_parameters(kernel, bias):
   """features.InputConv (the first layer when reading) initialises the parameters nn.Conv
