@@ -24,27 +24,38 @@ from __future__ import annotations
 import dataclasses
 from fractions import Fraction
 import re
+import typing
 
 from ocr_jax.omr import tokens as tk
 
 _NAME = re.compile(r"([A-G])(##|#|bb|b|)(-?\d+)")
 _NO_KEY = tk.key_alters("C")
+# Times are counted in ticks of 1/384 quarter (ints add and compare several times faster than
+# Fractions): every notated value, dotted or double-dotted, and every meter's bar (2/3, 8/12,
+# 2/48 included) is a whole number of them; any other value stays a Fraction.
+TICKS = 384
 
 
-@dataclasses.dataclass(frozen=True)
-class _State:
-  bar_length: Fraction | None = None  # None until a time signature
-  bar_time: Fraction = Fraction(0)
+def _ticks(quarters: Fraction) -> int | Fraction:
+  t = quarters * TICKS
+  return int(t) if t.denominator == 1 else t
+
+
+class _State(typing.NamedTuple):
+  """A prefix's position in the music. A NamedTuple: the beam search makes one per candidate
+  token of every frame, and `_replace` costs a quarter of what `dataclasses.replace` does."""
+  bar_length: int | None = None  # ticks; None until a time signature
+  bar_time: int = 0  # ticks
   barlines: int = 0
   multirest: bool = False  # the current bar holds a multirest
-  key: dict = dataclasses.field(default_factory=lambda: _NO_KEY)  # step -> alteration
+  key: dict = _NO_KEY  # step -> alteration (never changed in place)
   accidentals: tuple = ()  # ((step, octave, alter), ...) set earlier in this bar
   tie: bool = False  # the previous token is a tie
   last_note: tuple | None = None  # (step, octave, alter)
   chord: bool = False  # the previous token is `chord`: the next note takes no time
   voice2: bool = False  # the previous token is `voice2`: the next note or rest is the
   # second voice's
-  voice2_time: Fraction = Fraction(0)  # the second voice's time in the bar
+  voice2_time: int = 0  # the second voice's time in the bar
 
 
 @dataclasses.dataclass
@@ -56,7 +67,8 @@ class MusicPrior:
   max_cache: int = 200_000
 
   def __post_init__(self):
-    # class id -> (parsed token or None if unparseable, (step, octave, alter) of a note)
+    # class id -> (parsed token or None if unparseable, (step, octave, alter) of a note,
+    # ticks of a note, a rest or a meter's bar)
     self._objects: dict[int, tuple] = {}
     self._states: dict[tuple, _State] = {(): _State()}
 
@@ -70,11 +82,15 @@ class MusicPrior:
         obj = tk.parse_token(name)
       except tk.TokenError:
         obj = None
-      where = None
+      where = ticks = None
       if isinstance(obj, tk.Note):
         step, alter, octave = _NAME.fullmatch(obj.name).groups()
         where = (step, octave, tk.ALTERS[alter])
-      self._objects[k] = (obj, where)
+      if isinstance(obj, (tk.Note, tk.Rest)):
+        ticks = _ticks(obj.duration)
+      elif isinstance(obj, tk.Time):
+        ticks = _ticks(obj.bar_length)
+      self._objects[k] = (obj, where, ticks)
     return self._objects[k]
 
   def _state(self, prefix: tuple, id_to_char) -> _State:
@@ -88,35 +104,34 @@ class MusicPrior:
     self._states[prefix] = state
     return state
 
-  def _overrun(self, s: _State, bar_time: Fraction) -> float:
-    """The cost of a note or rest that takes its bar from `s.bar_time` to `bar_time`: paid
-    once, when the bar first runs past its meter."""
-    if s.bar_length is None or s.multirest or not s.bar_time <= s.bar_length < bar_time:
+  def _overrun(self, s: _State, start: int, end: int) -> float:
+    """The cost of a note or rest that takes its voice from `start` to `end` in the bar of
+    `s`: paid once, when the voice first runs past the meter."""
+    if s.bar_length is None or s.multirest or not start <= s.bar_length < end:
       return 0.0
     return self.bar_weight
 
-  def _advance(self, s: _State, duration: Fraction, cost: float) -> tuple[_State, float]:
-    """A note or rest of `duration` in its voice: the first voice's runs the bar (and may
+  def _advance(self, s: _State, duration: int, cost: float) -> tuple[_State, float]:
+    """A note or rest of `duration` ticks in its voice: the first voice's runs the bar (and may
     overrun it); the second voice's may not overrun it either."""
     if s.voice2:
       time = s.voice2_time + duration
-      probe = dataclasses.replace(s, bar_time=s.voice2_time)
-      return dataclasses.replace(s, voice2_time=time, voice2=False, tie=False, chord=False), (
-          cost + self._overrun(probe, time))
-    return dataclasses.replace(s, bar_time=s.bar_time + duration, tie=False, chord=False), (
-        cost + self._overrun(s, s.bar_time + duration))
+      return s._replace(voice2_time=time, voice2=False, tie=False, chord=False), (
+          cost + self._overrun(s, s.voice2_time, time))
+    time = s.bar_time + duration
+    return s._replace(bar_time=time, tie=False, chord=False), (
+        cost + self._overrun(s, s.bar_time, time))
 
-  def _apply(self, s: _State, obj, note=None) -> tuple[_State, float]:
-    """The state after one token (`note`: its (step, octave, alter) if a note) and the
-    penalty it costs."""
+  def _apply(self, s: _State, obj, note=None, ticks=None) -> tuple[_State, float]:
+    """The state after one token (`note`: its (step, octave, alter) if a note; `ticks`: a
+    note's, a rest's or a meter's bar's length) and the penalty it costs."""
     if isinstance(obj, tk.Barline):
       cost = 0.0
       if s.bar_length is not None and not s.multirest and 0 < s.bar_time < s.bar_length:
         cost = self.bar_weight if s.barlines else self.pickup_weight
       # A tie (and the tied note) reaches across the barline; accidentals do not.
-      return dataclasses.replace(s, bar_time=Fraction(0), barlines=s.barlines + 1,
-                                 multirest=False, accidentals=(),
-                                 voice2_time=Fraction(0)), cost
+      return s._replace(bar_time=0, barlines=s.barlines + 1, multirest=False,
+                        accidentals=(), voice2_time=0), cost
     if isinstance(obj, tk.Note):
       step, octave, alter = note
       expected = s.key[step]
@@ -130,26 +145,25 @@ class MusicPrior:
       if alter != expected or any(st == step and o == octave for st, o, _ in accidentals):
         accidentals = tuple(x for x in accidentals if x[:2] != (step, octave))
         accidentals += ((step, octave, alter),)
-      s = dataclasses.replace(s, accidentals=accidentals, last_note=(step, octave, alter))
+      s = s._replace(accidentals=accidentals, last_note=(step, octave, alter))
       if obj.grace or s.chord:
-        return dataclasses.replace(s, tie=False, chord=False, voice2=False), cost
-      return self._advance(s, obj.duration, cost)
+        return s._replace(tie=False, chord=False, voice2=False), cost
+      return self._advance(s, ticks, cost)
     if isinstance(obj, tk.Rest):
-      return self._advance(s, obj.duration, 0.0)
+      return self._advance(s, ticks, 0.0)
     if isinstance(obj, tk.MultiRest):
-      return dataclasses.replace(s, multirest=True, tie=False), 0.0
+      return s._replace(multirest=True, tie=False), 0.0
     if isinstance(obj, tk.Tie):
-      return dataclasses.replace(s, tie=True), 0.0
+      return s._replace(tie=True), 0.0
     if isinstance(obj, tk.Chord):
-      return dataclasses.replace(s, chord=True), 0.0
+      return s._replace(chord=True), 0.0
     if isinstance(obj, tk.Voice):
-      return dataclasses.replace(s, voice2=True), 0.0
+      return s._replace(voice2=True), 0.0
     if isinstance(obj, tk.Time):
-      return dataclasses.replace(s, bar_length=obj.bar_length, bar_time=Fraction(0),
-                                 tie=False), 0.0
+      return s._replace(bar_length=ticks, bar_time=0, tie=False), 0.0
     if isinstance(obj, tk.Key):
-      return dataclasses.replace(s, key=tk.key_alters(obj.name), tie=False), 0.0
-    return dataclasses.replace(s, tie=False), 0.0  # clefs, unparseable ids
+      return s._replace(key=tk.key_alters(obj.name), tie=False), 0.0
+    return s._replace(tie=False), 0.0  # clefs, unparseable ids
 
   def extend(self, prefix: tuple, k: int, id_to_char) -> float:
     state = self._state(prefix, id_to_char)
