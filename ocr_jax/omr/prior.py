@@ -31,8 +31,8 @@ from ocr_jax.omr import tokens as tk
 _NAME = re.compile(r"([A-G])(##|#|bb|b|)(-?\d+)")
 _NO_KEY = tk.key_alters("C")
 # Times are counted in ticks of 1/384 quarter (ints add and compare several times faster than
-# Fractions): every notated value, dotted or double-dotted, and every meter's bar (2/3, 8/12,
-# 2/48 included) is a whole number of them; any other value stays a Fraction.
+# Fractions): every notated value, dotted or double-dotted, and every meter's bar is a whole
+# number of them (384 = 128 x 3: a 2/3 bar would be too); any other value stays a Fraction.
 TICKS = 384
 
 
