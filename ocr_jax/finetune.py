@@ -91,7 +91,9 @@ def transfer(fresh, old, old_charset, new_charset, widen: bool = False):
   channels = (_last_channels(flat_old), _last_channels(flat_new)) if widen else None
   for key, value in flat_new.items():
     value = np.asarray(value)
-    src = _restride(key, flat_old.get(key), value.shape)
+    # Widening grows tensors; it never restrides (a collapse kernel twice as tall is a last
+    # block twice as wide, not two frames a step).
+    src = flat_old.get(key) if widen else _restride(key, flat_old.get(key), value.shape)
     if widen and src is not None and np.shape(src) != value.shape:
       src = _embed(key, np.asarray(src), value, channels)
     elif widen and src is None and "features" in key and key[-2].startswith("proj"):
