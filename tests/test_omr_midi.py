@@ -195,15 +195,10 @@ def test_music_prior_penalties():
   for i in range(100):
     toks = synth.random_incipit(np.random.default_rng([3, i])).tokens()
     assert prior.MusicPrior(bar_weight=1, key_weight=0, pickup_weight=1).penalty(toks) == 0
-  # The prior counts time in integer ticks: every value and meter of the vocabulary is one.
-  def parse(t):
-    try:
-      return tokens.parse_token(t)
-    except tokens.TokenError:  # a few PrIMuS meters the parser refuses ('3/6')
-      return None
-  parsed = [parse(t) for t in tokens.vocabulary() if not t.endswith("-")]
-  lengths = [getattr(o, a) for o in parsed for a in ("duration", "bar_length") if hasattr(o, a)]
-  ticks = [prior._ticks(x) for x in lengths]  # pylint: disable=protected-access
+  # The prior counts time in integer ticks: every value and meter it parses is whole.
+  names = sorted(tokens.vocabulary())
+  parsed = [p._object(k, names.__getitem__) for k in range(len(names))]  # pylint: disable=W0212
+  ticks = [t for _, _, t in parsed if t is not None]
   assert len(ticks) > 1000 and all(isinstance(t, int) for t in ticks)
 
 
