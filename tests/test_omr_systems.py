@@ -365,36 +365,6 @@ def test_second_voices_keep_their_own_clock(tmp_path):
     assert [(n.pitch, n.onset) for n in back] == [(n.pitch, n.onset) for n in ours]
 
 
-def test_one_onset_reads_bottom_up_so_a_tie_follows_its_note_heads():
-  """At one onset a grace note comes first, then the second voice, then the first (bottom up,
-  as a chord's notes): a first-voice tie then follows both heads, as its arc does. Labels
-  drawn first voice first are moved into that order when training reads them, and mean the
-  same notes; the generator writes it, and its engravings do not change with the order."""
-  from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
-  head = "clef-G2 keySignature-CM timeSignature-2/4 "
-  old = (head + "note-E5_quarter tie voice2 note-C5_eighth voice2 note-D5_eighth "
-         "note-E5_quarter chord note-G5_quarter voice2 rest-quarter barline "
-         "gracenote-A5_eighth note-G5_half voice2 note-B4_half barline")
-  new = (head + "voice2 note-C5_eighth note-E5_quarter tie voice2 note-D5_eighth "
-         "voice2 rest-quarter note-E5_quarter chord note-G5_quarter barline "
-         "gracenote-A5_eighth voice2 note-B4_half note-G5_half barline")
-  assert tk.in_reading_order(old.split()) == new.split()
-  assert omr_synth.OmrSynth.relabel(old) == new == omr_synth.OmrSynth.relabel(new)
-  timed = [sorted((n.pitch, n.onset, n.duration) for n in events.score_from_tokens(t).notes)
-           for t in (old, new)]
-  assert timed[0] == timed[1] and (76, 0, 2) in timed[0]  # tied across the second voice
-  # A malformed token is left where it stands and ends the stretch that moves.
-  assert tk.in_reading_order(["note-E5_half", "nonsense", "voice2", "note-C5_half"]) == [
-      "note-E5_half", "nonsense", "voice2", "note-C5_half"]
-  rng = np.random.default_rng(3)
-  upper, lower = synth.piano_pair(rng, 3)
-  synth.add_chords(upper, rng, 0.3)
-  synth.add_voices_and_markings([upper, lower], rng, 1.0, 0.0)
-  for inc in (upper, lower):
-    tokens = inc.tokens()
-    assert "voice2" in tokens and tk.in_reading_order(tokens) == tokens
-
-
 def test_performance_markings_are_drawn_and_change_no_token():
   """`synth.add_markings`: articulations, dynamics, hairpins, slurs and pedal marks are
   engraved (MEI control events Verovio draws) while the tokens stay those of the notes, and

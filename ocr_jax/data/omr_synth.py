@@ -38,7 +38,6 @@ import tensorflow_datasets as tfds
 
 from ocr_jax.data import preprocess
 from ocr_jax.omr import synth
-from ocr_jax.omr import tokens as tk
 
 TRAIN_FONTS = ("Bravura", "Gootville", "Leland", "Petaluma")
 TEST_FONTS = ("Leipzig",)
@@ -86,7 +85,7 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
 
 def render_example(cfg: OmrSynthConfig, split: str, index: int) -> dict:
   """Example `index` of `split`; a pure function of (config, split, index)."""
-  from ocr_jax.omr import engrave  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import engrave, tokens as tk  # pylint: disable=g-import-not-at-top
   fonts = TEST_FONTS if split == "test" else TRAIN_FONTS
   font = fonts[index % len(fonts)]
   for attempt in range(20):
@@ -193,15 +192,6 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
   ]
   DEFAULT_CONFIG_NAME = "default"
   num_workers: int = 0  # rendering processes; 0 = one per core
-
-  @staticmethod
-  def relabel(text: str) -> str:
-    """A stored label as training reads it: in today's reading order. Draws prepared before
-    2026-12-07 wrote both voices of one onset first voice first; the images are the same
-    either way (`omr/tokens.in_reading_order`)."""
-    if "voice2" not in text:
-      return text
-    return " ".join(tk.in_reading_order(text.split(" ")))
 
   def _info(self) -> tfds.core.DatasetInfo:
     cfg = self.builder_config

@@ -143,8 +143,6 @@ class Split:
     self._reopen = (data_config, split)
     self.name = f"{builder.info.full_name}/{split}"
     self.source = builder.as_data_source()[split]
-    # A builder may state how its stored labels read today (`OmrSynth.relabel`).
-    self._relabel = getattr(builder, "relabel", None)
     self.widths = self._load_widths(builder.data_dir, split)
 
   def __len__(self) -> int:
@@ -188,8 +186,8 @@ class Split:
   def example(self, index: int) -> dict:
     ex = self.source[int(index)]
     text = ex["text"]
-    text = text.decode("utf-8") if isinstance(text, bytes) else text
-    return {"image": ex["image"], "text": self._relabel(text) if self._relabel else text}
+    return {"image": ex["image"], "text": text.decode("utf-8") if isinstance(text, bytes)
+            else text}
 
 
 class MixedSplit:

@@ -101,11 +101,11 @@ class Incipit:
   marks: dict[int, list["Mark"]] = dataclasses.field(default_factory=dict)
 
   def merged(self, k: int) -> list[tuple[int, Event]]:
-    """(voice, event) of bar `k` of both voices in reading order (`tk.in_reading_order`): by
-    onset; at one onset a grace note first, then the second voice, then the first."""
+    """(voice, event) of bar `k` of both voices in the order the eye meets them: by onset;
+    at one onset a grace note first, then the first voice, then the second."""
     keyed = []
     for v, events in ((1, self.bars[k]), (2, self.voices.get(k, []))):
-      keyed += [((t, e.kind != "grace", -v, i), v, e)
+      keyed += [((t, e.kind != "grace", v, i), v, e)
                 for i, (t, e) in enumerate(zip(onsets(events), events))]
     return [(v, e) for _, v, e in sorted(keyed, key=lambda x: x[0])]
 

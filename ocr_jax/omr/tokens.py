@@ -10,9 +10,8 @@ chord lasts as long as its first note). `voice2` before a note, grace note or re
 (and the notes chorded to it) in the staff's second voice, which keeps its own clock from each
 barline: two voices with their own rhythms on one staff (stems up: the first voice, unmarked;
 stems down: the second). Tokens stay in the order the eye meets them, left to right; events of
-both voices struck together are written bottom up, second voice first, as a chord's notes are
-(`voice2 note-C5_quarter note-E5_half tie`): a tie then follows every note head of its onset,
-as its arc does on the page (`in_reading_order`). A bar's length is its first voice's.
+both voices struck together are written first voice first (`note-E5_half voice2
+note-C5_quarter`). A bar's length is its first voice's.
 """
 from __future__ import annotations
 
@@ -214,41 +213,3 @@ def parse(tokens, where: str = "", check_vocabulary: bool = True) -> list:
       raise TokenError(f"{prefix}token {i}: 'voice2' stands before a note or rest")
     out.append(obj)
   return out
-
-
-def in_reading_order(tokens: list[str]) -> list[str]:
-  """`tokens` with the events of each onset in the order the module doc states: grace notes,
-  then the second voice, then the first (each event moved whole: `voice2`, note or rest,
-  its `chord` notes, its `tie`). Events keep their order within a voice, and only move
-  between a barline (or clef, key, meter, multirest) and the next; a token that does not
-  parse ends a stretch, as one of those does. Tokens already in that order come back
-  unchanged: labels drawn when both voices at one onset were written first voice first
-  (`omr_synth` before 2026-12-07) are read in today's order through this."""
-  out, run = [], []
-  clocks = {1: Fraction(0), 2: Fraction(0)}
-  i, n = 0, len(tokens)
-  while i < n:
-    j = i + 1 if tokens[i] == "voice2" and i + 1 < n else i
-    try:
-      event = parse_token(tokens[j]) if tokens[j].startswith(_EVENTS) else None
-    except TokenError:
-      event = None
-    if event is None:  # not an event: the events before it stay before it
-      out += [t for _, group in sorted(run, key=lambda r: r[0]) for t in group]
-      run = []
-      if tokens[i] == "barline":
-        clocks = {1: Fraction(0), 2: Fraction(0)}
-      out.append(tokens[i])
-      i += 1
-      continue
-    voice = 2 if j > i else 1
-    k = j + 1
-    while k + 1 < n and tokens[k] == "chord" and tokens[k + 1].startswith("note-"):
-      k += 2
-    k += k < n and tokens[k] == "tie"
-    grace = isinstance(event, Note) and event.grace
-    run.append(((clocks[voice], not grace, voice == 1, len(run)), tokens[i:k]))
-    if not grace:
-      clocks[voice] += event.duration
-    i = k
-  return out + [t for _, group in sorted(run, key=lambda r: r[0]) for t in group]
