@@ -2,6 +2,7 @@
 writing MIDI and MusicXML that other libraries read back to the same notes."""
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -363,6 +364,56 @@ def test_second_voices_keep_their_own_clock(tmp_path):
     toolkit.renderToMIDIFile(str(tmp_path / "back.mid"))
     back = midi.read_notes(str(tmp_path / "back.mid"), midi.TICKS_PER_QUARTER)
     assert [(n.pitch, n.onset) for n in back] == [(n.pitch, n.onset) for n in ours]
+
+
+def _rest_rows(mei: str, n: int) -> tuple[list[tuple[int, int]], staff.Staff]:
+  """The ink rows of the second-voice rests of staff `n` (1-based) of a Verovio system,
+  found by colouring them red, and that staff as `ocr-jax omr` finds it."""
+  import io  # pylint: disable=import-outside-toplevel
+  import resvg_py  # pylint: disable=import-outside-toplevel
+  from scipy import ndimage  # pylint: disable=import-outside-toplevel
+
+  def red(m):
+    if m.group(1) != str(n):
+      return m.group(0)
+    return re.sub(r'<layer n="2">.*?</layer>',
+                  lambda l: l.group(0).replace("<rest ", '<rest color="#FF0000" '), m.group(0))
+  toolkit = engrave._toolkit()  # pylint: disable=protected-access
+  toolkit.resetOptions()
+  toolkit.setOptions({"font": "Leipzig", "breaks": "none", "adjustPageWidth": True,
+                      "adjustPageHeight": True, "header": "none", "footer": "none",
+                      **engrave.SYSTEM})
+  assert toolkit.loadData(re.sub(r'<staff n="(\d)">.*?</staff>', red, mei))
+  png = resvg_py.svg_to_bytes(svg_string=toolkit.renderToSVG(1), background="white")
+  rgb = np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB")).astype(int)
+  ink = (rgb[..., 0] > 160) & (rgb[..., 1] < 100) & (rgb[..., 2] < 100)
+  labels, _ = ndimage.label(ndimage.binary_dilation(ink, iterations=2))
+  rows = [(s[0].start + 2, s[0].stop - 2) for s in ndimage.find_objects(labels)]
+  return rows, staff.find_staves(rgb.mean(-1).astype(np.uint8))[n - 1]
+
+
+def test_second_voice_rests_are_drawn_inside_their_staffs_crop():
+  """A generated second-voice rest is placed under the first voice's notes and inside the
+  rows a staff crop keeps (`staff.MARGIN` spaces under the bottom line), so the label names
+  no rest the reader cannot see; placed by Verovio alone, some fall outside."""
+  inside = outside = outside_unplaced = 0
+  for seed in range(6):
+    rng = np.random.default_rng(seed)
+    upper, lower = synth.piano_pair(rng, 3)
+    synth.add_voices_and_markings([upper, lower], rng, 1.0, 0.0)
+    mei = synth.system_mei([upper, lower])
+    for n in (1, 2):
+      for text, unplaced in ((mei, False), (re.sub(r' ploc="\w" oloc="\d"', "", mei), True)):
+        rows, s = _rest_rows(text, n)
+        for y0, y1 in rows:
+          ok = (y0 >= s.lines[0] - staff.MARGIN * s.space
+                and y1 <= s.lines[-1] + staff.MARGIN * s.space)
+          if unplaced:
+            outside_unplaced += not ok
+          else:
+            inside, outside = inside + ok, outside + (not ok)
+  assert inside >= 15 and outside == 0
+  assert outside_unplaced >= 3
 
 
 def test_performance_markings_are_drawn_and_change_no_token():

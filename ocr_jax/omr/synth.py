@@ -70,6 +70,7 @@ class Event:
   tie: bool = False  # tied to the next note
   chord: tuple["Event", ...] = ()  # notes struck with this one, above it (piano staves)
   artic: str = ""  # an MEI articulation drawn on the note (`add_markings`; no token)
+  loc: int | None = None  # a rest's drawn place (diatonic) where it is not the engraver's
 
   @property
   def step(self) -> str:
@@ -324,13 +325,16 @@ VOICE_STYLES = (
 )
 
 
-def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
+def add_voices(inc: Incipit, rng: np.random.Generator, p: float,
+               place_rests: bool = True) -> Incipit:
   """With chance `p`, gives bars of `inc` (each with chance 0.5-1) a second voice with its
   own rhythm below the first (`Incipit.voices`, `voice2` tokens): each of its notes lies a
   step to a sixth below the lowest first-voice note it sounds against, moving by steps; a
   note that would fall more than two ledger lines below the staff is a rest, as are some
   others (an alto that enters late); some bars take the first voice's rhythm, as chorale
-  voices do. No ties, chords or grace notes in second voices. In
+  voices do. No ties, chords or grace notes in second voices. `place_rests`: second-voice
+  rests are drawn where `_rest_loc` puts them, and a bar whose rest has no room there keeps
+  one voice (False: Verovio places them; the draws of `piano_voices2` and before). In
   place; returns `inc`."""
   if rng.random() >= p:
     return inc
@@ -351,7 +355,7 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
       continue
     first = [(t, t + _length(e.value, e.dots), e) for t, e in zip(onsets(bar), bar)
              if e.kind == "note"]
-    voice, t = [], Fraction(0)
+    voice, t, unplaced = [], Fraction(0), False
     rhythm = ([(e.value, e.dots) for e in bar if e.kind != "grace"]
               if rng.random() < same_rhythm else _fill_bar(rng, bar_length, style))
     for value, dots in rhythm:
@@ -369,13 +373,34 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
       if note.token() not in vocab:
         note.alter = alters[note.step]
       if d < lo or rng.random() < rest_p or note.token() not in vocab:
-        voice.append(Event("rest", value, dots))
+        loc = _rest_loc(inc.clef, above) if place_rests else None
+        voice.append(Event("rest", value, dots, loc=loc))
+        unplaced = unplaced or (place_rests and loc is None)
       else:
         voice.append(note)
         pos = d
       t = end
-    inc.voices[k] = voice
+    if not unplaced:
+      inc.voices[k] = voice
   return inc
+
+
+# Steps from a second-voice rest's centre to the first-voice note above it (no glyph touches:
+# counted on 60 Leipzig systems), and the lowest it may sit under the bottom line (1.5 spaces:
+# its ink then stays in the crop in all five fonts).
+REST_GAP, REST_FLOOR = 5, 3
+
+
+def _rest_loc(clef: str, above: list[int]) -> int | None:
+  """Where a second-voice rest is drawn (diatonic): `REST_GAP` steps under the lowest
+  first-voice note it sounds against, at most on the staff's second line, and None where
+  that would fall more than `REST_FLOOR` steps under the bottom line. Left to itself Verovio
+  pushes such rests clear of the notes, a third of them out of the staff's crop
+  (`staff.MARGIN` spaces under the bottom line): the label then names a rest the reader
+  cannot see (docs/music.md)."""
+  bottom, _, _ = _staff_range(clef)
+  loc = min([bottom + 2] + [d - REST_GAP for d in above])
+  return loc if loc >= bottom - REST_FLOOR else None
 
 
 # Keyboard textures (`add_texture`) and their weights: the figures that fill accompaniments.
@@ -526,20 +551,22 @@ def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
 
 
 def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
-                            voice_p: float, marks_p: float, texture_p: float = 0.0) -> None:
+                            voice_p: float, marks_p: float, texture_p: float = 0.0,
+                            place_rests: bool = True) -> None:
   """`add_texture` on each staff of a system (chance `texture_p` for the lowest, a quarter
   of it above), `add_voices` on each (not in bars a figure fills: it is the staff's one
-  voice), then `add_markings` on each (a chance of 0 draws nothing). In place."""
+  voice; `place_rests` as there), then `add_markings` on each (a chance of 0 draws
+  nothing). In place."""
   filled = [add_texture(inc, rng, texture_p if n == len(staves) - 1 else texture_p / 4)
             for n, inc in enumerate(staves)] if texture_p else [set()] * len(staves)
-  for p, add in ((voice_p, add_voices), (marks_p, add_markings)):
-    if p:
-      for inc in staves:
-        add(inc, rng, p)
-    if add is add_voices:
-      for inc, bars in zip(staves, filled):
-        for k in bars:
-          inc.voices.pop(k, None)
+  if voice_p:
+    for inc, bars in zip(staves, filled):
+      add_voices(inc, rng, voice_p, place_rests)
+      for k in bars:
+        inc.voices.pop(k, None)
+  if marks_p:
+    for inc in staves:
+      add_markings(inc, rng, marks_p)
 
 
 def beat_of(meter: str) -> Fraction:
@@ -605,6 +632,8 @@ def _layers(inc: Incipit) -> list[list[str]]:
       if e.artic:
         attrs += f' artic="{e.artic}"'
       if e.kind == "rest":
+        if e.loc is not None:
+          attrs += f' ploc="{_STEPS[e.loc % 7].lower()}" oloc="{e.loc // 7}"'
         items[id(e)] = f"<rest {attrs}/>"
         tied[v] = False
         continue
