@@ -27,7 +27,8 @@ system staves (`synth.add_voices`, the `voice2` token). `piano_marked`: as `pian
 shapes (`synth.WIDE_CHORD_SHAPES`). `piano_texture`: as `piano_marked` (seed 7), half the lower
 staves filled with keyboard figures (Alberti, broken chords, stride, block chords, octaves:
 `synth.add_texture`). `piano_voices2`: as `piano_texture` (seed 8), second voices in 80 %
-of the system staves.
+of the system staves. `piano_voices3`: as `piano_voices2` (seed 9, 10k), second-voice rests
+drawn inside their staff's crop (`place_rests`), second voices in 90 % of the system staves.
 """
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   # (articulations, dynamics, hairpins, slurs, pedal: `synth.add_markings`; no tokens)
   texture_p: float = 0.0  # piano: chance that the lower staff (a quarter of it: the upper)
   # is filled with a keyboard figure (Alberti, broken chords, stride, ...: `synth.add_texture`)
+  place_rests: bool = False  # piano: second-voice rests drawn inside their staff's crop
+  # (`synth.add_voices`); False: where Verovio puts them, as the draws up to `piano_voices2`
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
@@ -78,7 +81,8 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   chromatic = 0.05 if cfg.wide_chords else 0.0
   synth.add_chords(upper, rng, rng.uniform(0.05, 0.5), shapes, chromatic)
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
-  synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p, cfg.texture_p)
+  synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p, cfg.texture_p,
+                                cfg.place_rests)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
@@ -187,6 +191,13 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "model reads worst; its own validation and test drawn the same way.",
                      num_train=16_000, seed=8, voice_p=0.8, marks_p=0.6, wide_chords=True,
                      texture_p=0.5, **_PIANO_LONG),
+      OmrSynthConfig(name="piano_voices3", description="As `piano_voices2`, a fresh draw "
+                     "(seed 9) of 10k staves in which second-voice rests are drawn under the "
+                     "first voice inside the staff's crop (Verovio put a third of them outside "
+                     "it: labels of rests no crop shows), 90 % of the system staves with "
+                     "second voices; its own validation and test drawn the same way.",
+                     num_train=10_000, seed=9, voice_p=0.9, marks_p=0.6, wide_chords=True,
+                     texture_p=0.5, place_rests=True, **_PIANO_LONG),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]
