@@ -2,7 +2,7 @@
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
-      [--texture_p=0] [--engraver=verovio] [--staves=2] [--edits=0]
+      [--texture_p=0] [--verovio_rests] [--engraver=verovio] [--staves=2] [--edits=0]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -19,6 +19,8 @@ chance (`synth.add_voices`, the `voice2` token; read by a model whose charset ha
 slurs, pedal; `synth.add_markings`) with this chance. `--texture_p`: the bass staff is
 filled with a keyboard figure (Alberti, broken chords, stride, block chords, octave basses;
 `synth.add_texture`) in most of its bars with this chance, the treble with a quarter of it.
+Second-voice rests are drawn inside their staff's crop (`synth.add_voices`); `--verovio_rests`
+leaves them where Verovio puts them, a third outside the crop, as the draws before 2026-12-07.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.
@@ -56,6 +58,9 @@ def main():
                       help="chance that a staff carries performance markings")
   parser.add_argument("--texture_p", type=float, default=0.0,
                       help="chance that the bass staff is filled with a keyboard figure")
+  parser.add_argument("--verovio_rests", action="store_true",
+                      help="second-voice rests where Verovio puts them, a third outside their "
+                      "staff's crop (the draws measured before 2026-12-07)")
   parser.add_argument("--engraver", default="verovio", choices=("verovio", "abcm2ps"))
   parser.add_argument("--staves", type=int, default=2, choices=(1, 2),
                       help="1: one-staff melodies (synth.random_incipit) instead of systems")
@@ -80,7 +85,7 @@ def main():
       synth.add_chords(upper, rng, args.chord_p)
       synth.add_chords(lower, rng, args.chord_p)
     synth.add_voices_and_markings([upper, lower], rng, args.voice_p, args.marks_p,
-                                  args.texture_p)
+                                  args.texture_p, not args.verovio_rests)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
@@ -100,7 +105,7 @@ def main():
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
          "voice_p": args.voice_p, "marks_p": args.marks_p, "texture_p": args.texture_p,
-         "staves": args.staves,
+         "verovio_rests": args.verovio_rests, "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   edit_counts = {name: collections.Counter() for name in sets}
   for name, items in sets.items():
