@@ -57,6 +57,16 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   assert [(n.pitch, n.onset) for n in b.notes] == [(48, 0), (50, 2)] and a.length == 4
   (a, b), _ = events.align_systems([[long, low]])  # as read: the long bar delays bar 2
   assert [n.onset for n in b.notes] == [0, Fraction(5, 2)]
+  # A bar read half again as long (a second voice read into the first) rounds to two bars
+  # of its own part's grid; the staff that fills the meter sets the system's bar, so the
+  # next bar (and the rest of a page) is not a bar late.
+  over = tk.parse("clef-G2 timeSignature-2/4 note-C5_half note-E5_quarter barline "
+                  "note-D5_half barline")
+  low = tk.parse("clef-F4 timeSignature-2/4 note-C3_half barline note-D3_half barline")
+  (a, b), _ = events.align_systems([[over, low]], resync_bars=True)
+  assert [n.onset for n in b.notes] == [0, 2] and a.notes[-1].onset == 2 and a.length == 4
+  (a, b), _ = events.align_systems([[over, low]])  # as read: the system's bar is the longest
+  assert [n.onset for n in b.notes] == [0, 3]
 
 
 

@@ -222,7 +222,9 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   system, top first) in system `m`; every system has the same number of staves. A part's
   staves are timed one after the other as one staff (`to_score`: its meter, ties and bar
   resync run on). Then each system's bars are aligned across its parts at their barlines:
-  bar k of the system lasts as long as the longest part's bar k, and the notes of each part's
+  bar k of the system lasts as long as the longest part's bar k (with `resync_bars`: as a
+  part's bar k that fills its meter exactly, where one does; one staff's misread bar would
+  otherwise make every later bar of the page late), and the notes of each part's
   bar k start where the system's does, at their own offsets in the bar. A system whose parts
   read different numbers of bars is still aligned bar by bar (the missing bars are rests) and
   named in a warning. With one part the score is that part's, unchanged.
@@ -274,7 +276,10 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
                       f"{', '.join(map(str, bars))} bars; aligned bar by bar from the left")
     starts = [clock]
     for k in range(max(bars)):
-      starts.append(starts[-1] + max(b[k + 1] - b[k] for b in bounds if k < len(b) - 1))
+      lengths = [(b[k + 1] - b[k], _meter_at(score, b[k]).bar_length)
+                 for b, score in zip(bounds, timed) if k < len(b) - 1]
+      fits = [n for n, meter in lengths if n == meter] if resync_bars else []
+      starts.append(starts[-1] + (fits[0] if fits else max(n for n, _ in lengths)))
     for p, b in enumerate(bounds):
       shifts[p] += [(b[k], starts[k]) for k in range(len(b) - 1)]
     clock = starts[-1]
