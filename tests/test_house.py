@@ -135,3 +135,14 @@ def test_released_models_are_picked_by_name(tmp_path):
   Image.fromarray(grey).save(tmp_path / "line.png")
   assert cli.main(["read", "--model", "english_print", str(tmp_path / "line.png")]) == 0
   assert cli.main(["read", "--model", "no_such_model", str(tmp_path / "line.png")]) == 2
+
+
+def test_ci_installs_the_debian_packages_the_code_names():
+  """`.ci/run` installs every Debian package a training config's faces come from, so a
+  clean machine renders what the tests render (a missing one failed CI on a fresh box)."""
+  from ocr_jax.data import render  # pylint: disable=import-outside-toplevel
+  with open(os.path.join(REPO, ".ci", "run"), encoding="utf-8") as f:
+    debian = set(re.search(r'DEBIAN="([^"]*)"', f.read()).group(1).split())
+  named = " ".join((render.SYSTEM_FONT_PACKAGES, render.WIDE_FONT_PACKAGES,
+                    render.KOREAN_FONT_PACKAGES)).split()
+  assert set(named) - debian == set()
