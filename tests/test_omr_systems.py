@@ -99,6 +99,11 @@ def test_a_systems_staves_share_its_meter_and_bar_count():
   assert got == want
   assert warnings == ["s.png: system 1 staff 2: barline 1 left out (the bars on either side "
                       "fill one)"]
+  # A barline read twice (a double or thick barline) closes an empty bar: left out, else
+  # every later bar of the page would come a bar late.
+  got, warnings = onsets(up, low.replace("barline", "barline barline", 1))
+  assert got == want
+  assert warnings == ["s.png: system 1 staff 2: barline 2 left out (it closes an empty bar)"]
 
 
 def test_systems_are_staves_joined_by_a_brace_or_system_barline():

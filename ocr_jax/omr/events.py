@@ -365,9 +365,10 @@ def _bar_count(objects) -> int:
 
 
 def _spurious_barlines(systems, where: str):
-  """Where a staff reads more bars than another staff of its system, a barline between two
-  bars that as read do not fill the meter but together fill exactly one bar was read where
-  there is none: it is left out (named in a warning), before timing."""
+  """Where a staff reads more bars than another staff of its system, a barline that closes
+  an empty bar (one barline read twice), or one between two bars that as read do not fill
+  the meter but together fill exactly one bar, was read where there is none: it is left out
+  (named in a warning), before timing."""
   out, warnings = [], []
   for m, staves in enumerate(systems):
     counts = [_bar_count(objects) for objects in staves]
@@ -379,19 +380,24 @@ def _spurious_barlines(systems, where: str):
         if not score.time_signatures:
           break
         bounds = [Fraction(0)] + score.barlines
-        drop = None
-        for k in range(1, len(bounds) - 1):
+        drop = why = None
+        for k in range(1, len(bounds)):
           length = _meter_at(score, bounds[k - 1]).bar_length
-          first, second = bounds[k] - bounds[k - 1], bounds[k + 1] - bounds[k]
-          if first != length and second != length and first + second == length:
-            drop = k - 1  # the k-th barline, 0-based
+          first = bounds[k] - bounds[k - 1]
+          second = bounds[k + 1] - bounds[k] if k + 1 < len(bounds) else None
+          if first == 0:  # a barline read twice (a double or thick one)
+            drop, why = k - 1, "it closes an empty bar"
+          elif second is not None and length not in (first, second) and (
+              first + second == length):
+            drop, why = k - 1, "the bars on either side fill one"
+          if drop is not None:  # the k-th barline, 0-based
             break
         if drop is None:
           break
         index = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][drop]
         objects = objects[:index] + objects[index + 1:]
         warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1}: "
-                        f"barline {drop + 1} left out (the bars on either side fill one)")
+                        f"barline {drop + 1} left out ({why})")
         extra -= 1
       fixed.append(objects)
     out.append(fixed)
