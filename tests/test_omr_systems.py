@@ -384,8 +384,6 @@ def test_second_voices_keep_their_own_clock(tmp_path):
 def _rest_rows(mei: str, n: int) -> tuple[list[tuple[int, int]], staff.Staff]:
   """The ink rows of the second-voice rests of staff `n` (1-based) of a Verovio system,
   found by colouring them red, and that staff as `ocr-jax omr` finds it."""
-  import io  # pylint: disable=import-outside-toplevel
-  import resvg_py  # pylint: disable=import-outside-toplevel
   from scipy import ndimage  # pylint: disable=import-outside-toplevel
 
   def red(m):
@@ -393,14 +391,8 @@ def _rest_rows(mei: str, n: int) -> tuple[list[tuple[int, int]], staff.Staff]:
       return m.group(0)
     return re.sub(r'<layer n="2">.*?</layer>',
                   lambda l: l.group(0).replace("<rest ", '<rest color="#FF0000" '), m.group(0))
-  toolkit = engrave._toolkit()  # pylint: disable=protected-access
-  toolkit.resetOptions()
-  toolkit.setOptions({"font": "Leipzig", "breaks": "none", "adjustPageWidth": True,
-                      "adjustPageHeight": True, "header": "none", "footer": "none",
-                      **engrave.SYSTEM})
-  assert toolkit.loadData(re.sub(r'<staff n="(\d)">.*?</staff>', red, mei))
-  png = resvg_py.svg_to_bytes(svg_string=toolkit.renderToSVG(1), background="white")
-  rgb = np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB")).astype(int)
+  rgb = engrave.engrave(re.sub(r'<staff n="(\d)">.*?</staff>', red, mei), "Leipzig",
+                        engrave.SYSTEM, mode="RGB").astype(int)
   ink = (rgb[..., 0] > 160) & (rgb[..., 1] < 100) & (rgb[..., 2] < 100)
   labels, _ = ndimage.label(ndimage.binary_dilation(ink, iterations=2))
   rows = [(s[0].start + 2, s[0].stop - 2) for s in ndimage.find_objects(labels)]

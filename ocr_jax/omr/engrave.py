@@ -31,8 +31,9 @@ def _toolkit():
   return verovio.toolkit()
 
 
-def engrave(mei: str, font: str, options: dict | None = None) -> np.ndarray:
-  """MEI text -> uint8[H, W] grey image of the whole (one-system) page."""
+def engrave(mei: str, font: str, options: dict | None = None, mode: str = "L") -> np.ndarray:
+  """MEI text -> uint8[H, W] grey image of the whole (one-system) page (`mode` "RGB":
+  uint8[H, W, 3], where MEI `@color` shows)."""
   import resvg_py  # pylint: disable=g-import-not-at-top
   tk = _toolkit()
   opts = {"font": font, "breaks": "none", "adjustPageWidth": True, "adjustPageHeight": True,
@@ -45,7 +46,7 @@ def engrave(mei: str, font: str, options: dict | None = None) -> np.ndarray:
     raise EngraveError("Verovio could not load the MEI")
   svg = tk.renderToSVG(1)
   png = resvg_py.svg_to_bytes(svg_string=svg, background="white")
-  return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("L"))
+  return np.asarray(Image.open(io.BytesIO(bytes(png))).convert(mode))
 
 
 def random_options(rng: np.random.Generator) -> dict:

@@ -341,7 +341,7 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float,
   vocab = tk.vocabulary()
   _, count, unit, _ = METERS[inc.meter]
   bar_length = Fraction(4 * count, unit)
-  _, lo, _ = _staff_range(inc.clef)
+  bottom, lo, _ = _staff_range(inc.clef)
   alters = tk.key_alters(inc.key)
   share = rng.uniform(0.5, 1.0)
   rest_p = rng.uniform(0.0, 0.15)
@@ -355,7 +355,7 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float,
       continue
     first = [(t, t + _length(e.value, e.dots), e) for t, e in zip(onsets(bar), bar)
              if e.kind == "note"]
-    voice, t, unplaced = [], Fraction(0), False
+    voice, t = [], Fraction(0)
     rhythm = ([(e.value, e.dots) for e in bar if e.kind != "grace"]
               if rng.random() < same_rhythm else _fill_bar(rng, bar_length, style))
     for value, dots in rhythm:
@@ -373,14 +373,13 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float,
       if note.token() not in vocab:
         note.alter = alters[note.step]
       if d < lo or rng.random() < rest_p or note.token() not in vocab:
-        loc = _rest_loc(inc.clef, above) if place_rests else None
-        voice.append(Event("rest", value, dots, loc=loc))
-        unplaced = unplaced or (place_rests and loc is None)
+        voice.append(Event("rest", value, dots,
+                           loc=_rest_loc(bottom, above) if place_rests else None))
       else:
         voice.append(note)
         pos = d
       t = end
-    if not unplaced:
+    if not (place_rests and any(e.kind == "rest" and e.loc is None for e in voice)):
       inc.voices[k] = voice
   return inc
 
@@ -391,14 +390,14 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float,
 REST_GAP, REST_FLOOR = 5, 3
 
 
-def _rest_loc(clef: str, above: list[int]) -> int | None:
-  """Where a second-voice rest is drawn (diatonic): `REST_GAP` steps under the lowest
-  first-voice note it sounds against, at most on the staff's second line, and None where
-  that would fall more than `REST_FLOOR` steps under the bottom line. Left to itself Verovio
+def _rest_loc(bottom: int, above: list[int]) -> int | None:
+  """Where a second-voice rest is drawn on a staff whose bottom line is `bottom` (diatonic,
+  as `Event.diatonic`): `REST_GAP` steps under the lowest first-voice note it sounds against
+  (`above`), at most on the staff's second line, and None where that would fall more than
+  `REST_FLOOR` steps under the bottom line. Left to itself Verovio
   pushes such rests clear of the notes, a third of them out of the staff's crop
   (`staff.MARGIN` spaces under the bottom line): the label then names a rest the reader
   cannot see (docs/music.md)."""
-  bottom, _, _ = _staff_range(clef)
   loc = min([bottom + 2] + [d - REST_GAP for d in above])
   return loc if loc >= bottom - REST_FLOOR else None
 
