@@ -70,6 +70,27 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
 
 
 
+def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
+  """A pickup is equally long in every staff. A first bar that the staves read short by
+  different amounts (a note or a voice mark lost) is a whole bar, else every later onset of
+  the page would come early."""
+  def last_bar(upper, lower):
+    parts, _ = events.align_systems(
+        [[tk.parse("clef-G2 timeSignature-4/4 " + upper + " barline note-E5_whole barline"),
+          tk.parse("clef-F4 timeSignature-4/4 " + lower + " barline note-E3_whole barline")]],
+        resync_bars=True)
+    return [part.notes[-1].onset for part in parts]
+
+  assert last_bar("note-C5_half.", "note-C3_half.") == [3, 3]  # a pickup, read alike
+  assert last_bar("note-C5_quarter", "note-C3_eighth.") == [1, 1]  # short: the longer
+  # Read 3.5 and 3 quarters long: the same bar misread, not a pickup.
+  assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half.") == [4, 4]
+  # A later bar: each staff's resync puts it back on the grid, as before.
+  two = "note-C5_whole barline note-C5_whole barline "
+  assert last_bar(two + "note-C5_half. note-D5_eighth", two.replace("C5", "C3") +
+                  "note-C3_half.") == [12, 12]
+
+
 def test_a_systems_staves_share_its_meter_and_bar_count():
   """Read systems whose staves disagree: a time signature missed or misread in one staff, a
   barline missed, a barline read where there is none. The other staves settle it, and a

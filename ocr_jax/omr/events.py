@@ -279,7 +279,14 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
       lengths = [(b[k + 1] - b[k], _meter_at(score, b[k]).bar_length)
                  for b, score in zip(bounds, timed) if k < len(b) - 1]
       fits = [n for n, meter in lengths if n == meter] if resync_bars else []
-      starts.append(starts[-1] + (fits[0] if fits else max(n for n, _ in lengths)))
+      if fits:
+        length = fits[0]
+      elif resync_bars and m == k == 0 and _no_pickup(lengths):
+        meter = lengths[0][1]
+        length = meter * max(1, round(max(n for n, _ in lengths) / meter))
+      else:
+        length = max(n for n, _ in lengths)
+      starts.append(starts[-1] + length)
     for p, b in enumerate(bounds):
       shifts[p] += [(b[k], starts[k]) for k in range(len(b) - 1)]
     clock = starts[-1]
@@ -298,6 +305,14 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
                      score.bars_off_meter, [moved(t) for t in score.barlines],
                      [moved(t) for t in score.breaks], score.bars_off))
   return out, warnings
+
+
+def _no_pickup(lengths) -> bool:
+  """Whether a system's first bar, read short of its meter by every staff (else not asked),
+  is a misread whole bar rather than a pickup: its staves read different lengths (a pickup
+  is equally long in every staff), each more than half the meter (a pickup is mostly short;
+  a staff that lost a note or a voice mark reads a little short)."""
+  return len({n for n, _ in lengths}) > 1 and all(2 * n > meter for n, meter in lengths)
 
 
 def _head_meter(objects) -> tuple[int, tk.Time | None]:
