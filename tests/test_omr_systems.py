@@ -114,6 +114,14 @@ def test_a_systems_staves_share_its_meter_and_bar_count():
   # The upper staff's first barline missed: its 6-beat bar is two of the lower staff's.
   got, warnings = onsets(up.replace("barline ", "", 1), low)
   assert got == want and not warnings
+  # Missed there and a half note read too: resync rounds that bar's 8 quarters to three bars,
+  # yet it is cut into only the two that the lower staff's count leaves room for; else the
+  # system would last a bar longer and every later system of a page would come a bar late.
+  upper, lower = (f"clef-{c} timeSignature-3/4 " + " barline ".join(
+      f"note-{p}{o}_half." for p in "CDEF") + " barline" for c, o in (("G2", 5), ("F4", 3)))
+  upper = upper.replace("note-C5_half. barline", "note-C5_half. note-G5_half")
+  parts, _ = events.align_systems([[tk.parse(upper), tk.parse(lower)]], resync_bars=True)
+  assert [part.notes[-1].onset for part in parts] == [9, 9] and parts[0].length == 12
   # A barline read inside the lower staff's first bar (a quarter and a half: neither fills
   # 3/4, together they do) is left out.
   got, warnings = onsets(up, low.replace("note-C3_quarter ", "note-C3_quarter barline "))

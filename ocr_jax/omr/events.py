@@ -268,7 +268,7 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
       bounds.append([start] + inside + [end])
     bars = [len(b) - 1 for b in bounds]
     if len(set(bars)) > 1:  # a barline missed: a bar of n whole bars counts as n bars
-      bounds = [_whole_bars(b, score) if n < max(bars) else b
+      bounds = [_whole_bars(b, score, max(bars)) if n < max(bars) else b
                 for b, n, score in zip(bounds, bars, timed)]
       bars = [len(b) - 1 for b in bounds]
     if len(set(bars)) > 1:
@@ -361,14 +361,17 @@ def _shared_meters(systems, where: str):
   return out, warnings
 
 
-def _whole_bars(bounds: list, score: Score) -> list:
-  """Bar boundaries with each bar that lasts n >= 2 whole bars of its meter cut into n."""
+def _whole_bars(bounds: list, score: Score, most: int) -> list:
+  """Bar boundaries with each bar that lasts n >= 2 whole bars of its meter cut into n, from
+  the left, into at most `most` bars in all (the other staves' count: a bar that resync
+  rounded up does not make the staff longer than its partners)."""
   out = [bounds[0]]
-  for start, end in zip(bounds, bounds[1:]):
+  for i, (start, end) in enumerate(zip(bounds, bounds[1:])):
     length = _meter_at(score, start).bar_length
     n = (end - start) / length
     if n.denominator == 1 and n >= 2:
-      out += [start + k * length for k in range(1, int(n))]
+      room = most - (len(out) - 1) - (len(bounds) - 1 - i)  # cuts left before `most` bars
+      out += [start + k * length for k in range(1, min(int(n), room + 1))]
     out.append(end)
   return out
 
