@@ -26,7 +26,8 @@ Choices (PrIMuS is silent on performance):
   signature itself was probably misread, and the bars are timed as read. A staff with no
   time signature read takes as its grid the bar length most of its bars share. In a system
   of parts (`align_systems`) the count runs over every part that read the same meters, so
-  one misread bar in a two-bar staff is put back by its partner's bars.
+  one misread bar in a two-bar staff is put back by its partner's bars; and a part whose own
+  bars mostly fill the grid vouches for it in the parts that read the same meters.
 """
 from __future__ import annotations
 
@@ -251,8 +252,9 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
     meters = [[m for _, m in score.time_signatures] for score in timed]
     for p, (objects, starts) in enumerate(joined):
       alike = [q for q in range(parts) if meters[q] == meters[p]]
-      if 2 * sum(timed[q].bars_off_meter for q in alike) < sum(
-          timed[q].bars_checked for q in alike):
+      if any(2 * timed[q].bars_off_meter < timed[q].bars_checked for q in alike) or (
+          2 * sum(timed[q].bars_off_meter for q in alike) < sum(
+              timed[q].bars_checked for q in alike)):
         timed[p] = _timed(objects, True, starts)
   if parts <= 1:
     return timed, []
