@@ -372,6 +372,13 @@ def test_second_voices_keep_their_own_clock(tmp_path):
   assert [(n.pitch, n.onset, n.duration) for n in score.notes] == [
       (76, 0, 2), (72, 0, 1), (74, 1, 1), (79, 2, 1), (77, 3, 1), (71, 3, 1)]
   assert score.length == 4 and score.bars_off_meter == 0 and score.bars_off == []
+  # A second-voice rest the recognizer lost: with resync (a reading) the note after it still
+  # starts no earlier than the first voice's note read before it (tokens go by onset).
+  lost = text.replace("voice2 rest-quarter ", "")
+  assert [n.onset for n in events.score_from_tokens(lost).notes][-1] == 2  # as read
+  assert [(n.pitch, n.onset) for n in events.score_from_tokens(
+      lost, resync_bars=True).notes][-2:] == [(77, 3), (71, 3)]
+  assert events.score_from_tokens(text, resync_bars=True).notes == score.notes
   # A second voice that does not fill its bar is named (`--json`), and times nothing else.
   short = events.score_from_tokens("clef-G2 keySignature-CM timeSignature-2/4 note-E5_half "
                                    "barline note-E5_half voice2 note-C5_quarter barline")

@@ -28,6 +28,10 @@ Choices (PrIMuS is silent on performance):
   of parts (`align_systems`) the count runs over every part that read the same meters, so
   one misread bar in a two-bar staff is put back by its partner's bars; and a part whose own
   bars mostly fill the grid vouches for it in the parts that read the same meters.
+  Resync also keeps a second voice in the order the tokens were read: a note or rest of the
+  second voice does not start before the first voice's note or rest that was read before it
+  (the two voices' events are written by onset), so a second-voice rest the recognizer lost
+  delays the notes after it as the rest would have.
 """
 from __future__ import annotations
 
@@ -121,6 +125,7 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
   voice = 1  # of the next note or rest (`voice2` marks the second)
   t2 = None  # the second voice's clock in this bar (None: it has not started)
   alone = None  # a bar's only note or rest so far; False once it holds two
+  v1_onset = Fraction(0)  # of the first voice's last note or rest (or its bar's start)
   for i, obj in enumerate(objects):
     break_times += [t] * breaks[i]
     if isinstance(obj, tk.Chord):
@@ -138,6 +143,10 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
     if isinstance(obj, (tk.Note, tk.Rest)):  # in the first voice's time or the second's
       v, voice = voice, 1
       now = t if v == 1 else (bar_start if t2 is None else t2)
+      if v == 2 and resync and now < v1_onset:  # module doc: a second-voice rest lost
+        now = v1_onset
+      if v == 1:
+        v1_onset = now
       graces = pending_graces[v]
       if isinstance(obj, tk.Note) and obj.grace:
         graces.append(obj)
@@ -199,7 +208,7 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
         elif t2 is not None and t2 != t:  # the second voice, as read, does not fill the bar
           bars_off.append(len(barlines) + 1)
       bar_start, checked, pickup, alone = t, times != [] or assumed is not None, False, None
-      t2 = None
+      t2, v1_onset = None, t
       barlines.append(t)
   for g in pending_graces[2]:  # graces at the very end: played as short notes
     notes.append(NoteEvent(g.pitch, bar_start if t2 is None else t2, GRACE_LENGTH, grace=True,
