@@ -50,10 +50,10 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   assert [n.onset for n in b.notes] == [0, 2, 8, 10] and a.length == 12
   # The grid is trusted on the bars of every part with the same meters: one part's first bar
   # read an eighth long (half its checked bars off) is put back by the other part's evidence.
-  long = tk.parse("clef-G2 timeSignature-2/4 note-C5_half note-E5_eighth barline "
+  long = tk.parse("clef-G2 timeSignature-2/4 note-C5_quarter note-E5_quarter. barline "
                   "note-D5_half barline")
   (a, b), _ = events.align_systems([[long, low]], resync_bars=True)
-  assert [(n.pitch, n.onset) for n in a.notes] == [(72, 0), (76, 2), (74, 2)]
+  assert [(n.pitch, n.onset) for n in a.notes] == [(72, 0), (76, 1), (74, 2)]
   assert [(n.pitch, n.onset) for n in b.notes] == [(48, 0), (50, 2)] and a.length == 4
   (a, b), _ = events.align_systems([[long, low]])  # as read: the long bar delays bar 2
   assert [n.onset for n in b.notes] == [0, Fraction(5, 2)]
@@ -97,6 +97,33 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
   two = "note-C5_whole barline note-C5_whole barline "
   assert last_bar(two + "note-C5_half. note-D5_eighth", two.replace("C5", "C3") +
                   "note-C3_half.") == [12, 12]
+
+
+def test_a_mark_misread_is_mended_where_one_edit_fills_the_bar():
+  """A bar whose first voice is one event too long or short, where exactly one edit of a
+  `voice2` or `chord` mark fills it and keeps the token order, is read with that edit."""
+  def read(*bars):
+    upper = tk.parse("clef-G2 timeSignature-2/4 " + " barline ".join(bars) + " barline")
+    lower = tk.parse("clef-F4 timeSignature-2/4 " + "note-C3_half barline " * len(bars))
+    (part, _), warnings = events.align_systems([[upper, lower]], resync_bars=True, where="s")
+    return [(n.pitch, n.onset, n.voice) for n in part.notes], warnings
+
+  half = "note-G5_half"
+  # A second voice read into the first (voice2 lost before C5): the bar is a quarter long.
+  got, warnings = read(half, "note-E5_half note-C5_quarter voice2 note-D5_quarter", half)
+  assert got[1:4] == [(76, 2, 1), (72, 2, 2), (74, 3, 2)]
+  assert warnings == ["s: system 1 staff 1 bar 2: voice2 mark added (the bar then fills its "
+                      "meter)"]
+  # Two notes read as a chord, and a first-voice note read as a second voice's.
+  for bar in ("note-C5_quarter chord note-E5_quarter", "note-C5_quarter voice2 note-E5_quarter"):
+    got, warnings = read(half, bar, half)
+    assert got[1:3] == [(72, 2, 1), (76, 3, 1)] and got[3] == (79, 4, 1), bar
+    assert len(warnings) == 1 and " mark left out " in warnings[0]
+  # Left as read: a short first bar (a pickup); a bar either of two edits would fill; a bar
+  # an eighth long whose eighth, as a second voice, would start before the notes read before.
+  assert read("note-C5_quarter chord note-E5_quarter", half)[1] == []
+  assert read(half, "note-C5_quarter chord note-E5_quarter chord note-G5_quarter")[1] == []
+  assert read(half, "note-C5_quarter note-E5_quarter note-D5_eighth", half)[1] == []
 
 
 def test_a_systems_staves_share_its_meter_and_bar_count():

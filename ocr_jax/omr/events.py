@@ -241,13 +241,19 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
 
   With `resync_bars` (a recognizer's reading) the staves of a system first settle what one
   of them misread: they share a meter (`_shared_meters`), a barline read where two short bars
-  make one is left out (`_spurious_barlines`), and a bar of n whole bars where the other
-  staves have more bars counts as n (`_whole_bars`); each overruled reading is warned of."""
+  make one is left out (`_spurious_barlines`), a bar one `voice2` or `chord` mark too many
+  or too few overfills or underfills is mended where one edit fills it (`_marks_mended`),
+  and a bar of n whole bars where the other staves have more bars counts as n, up to their
+  count (`_whole_bars`); each overruled reading is warned of. A system's first bar that its
+  staves read short by different amounts, each by less than half, is a whole bar, not a
+  pickup (`_no_pickup`)."""
   parts = len(systems[0]) if systems else 0
   warnings = []
   if resync_bars and parts > 1:
     systems, warnings = _shared_meters(systems, where)
     systems, more = _spurious_barlines(systems, where)
+    warnings += more
+    systems, more = _marks_mended(systems, where)
     warnings += more
   joined = []  # (objects, starts of its systems) per part
   for p in range(parts):
@@ -431,6 +437,105 @@ def _spurious_barlines(systems, where: str):
       fixed.append(objects)
     out.append(fixed)
   return out, warnings
+
+
+def _marks_mended(systems, where: str):
+  """A bar whose first voice, as read, is longer or shorter than its meter by exactly one
+  event, where exactly one edit of a mark fills it and keeps the token order (`_in_order`):
+  a `voice2` mark added before a first-voice note or rest (a second voice read into the
+  first), one left out (the reverse), or a `chord` mark left out (a note read as struck with
+  the one before it). Not where the first bar of a piece is short (a pickup), nor where a
+  bar lasts n >= 2 whole bars in a staff that reads fewer bars than another (a barline
+  missed, `_whole_bars`). Each edit is named in a warning."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    fixed = []
+    counts = [_bar_count(objects) for objects in staves]
+    for p, objects in enumerate(staves):
+      objects, edits = list(objects), []
+      meter, start, bar = None, 0, 0
+      for i, obj in enumerate(list(objects)):
+        if isinstance(obj, tk.Time):
+          meter = obj
+        if not isinstance(obj, tk.Barline):
+          continue
+        bar += 1
+        found = meter and _bar_edit(objects[start:i], meter.bar_length, m > 0 or bar > 1,
+                                    counts[p] < max(counts))
+        if found:
+          edits.append((start + found[0], found[1], bar))
+        start = i + 1
+      for i, what, k in reversed(edits):
+        if what.startswith("voice2 mark added"):
+          objects.insert(i, tk.Voice())
+        else:
+          del objects[i - 1]
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1} bar "
+                        f"{k}: {what}")
+      fixed.append(objects)
+    out.append(fixed)
+  return out, warnings
+
+
+def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
+  """(index in `bar`, what) of the one mark edit that fills a bar (`_marks_mended`), or None.
+  `short_ok`: a short bar may be mended (not a pickup); `missed_ok`: a bar of n >= 2 whole
+  bars may be a barline missed (its staff reads fewer bars than another): not mended."""
+  if any(isinstance(o, tk.MultiRest) for o in bar):
+    return None
+  events = []  # (index, 1 | 2 | "chord" (struck with a first-voice note), duration)
+  voice = 1
+  for j, obj in enumerate(bar):
+    if not isinstance(obj, (tk.Note, tk.Rest)) or getattr(obj, "grace", False):
+      continue
+    previous = bar[j - 1] if j else None
+    if isinstance(previous, tk.Chord):
+      if voice == 1:
+        events.append((j, "chord", obj.duration))
+      continue
+    voice = 2 if isinstance(previous, tk.Voice) else 1
+    events.append((j, voice, obj.duration))
+  first = sum(d for _, v, d in events if v == 1)
+  excess = first - length
+  if excess == 0 or (excess < 0 and not short_ok) or (
+      missed_ok and excess > 0 and (first / length).denominator == 1):
+    return None
+  found = []
+  for k, (j, kind, duration) in enumerate(events):
+    if duration != abs(excess):
+      continue
+    if excess > 0 and kind == 1:
+      new, what = 2, "voice2 mark added (the bar then fills its meter)"
+    elif excess < 0 and kind in (2, "chord"):
+      mark = "voice2" if kind == 2 else "chord"
+      new, what = 1, f"{mark} mark left out (the bar then fills its meter)"
+    else:
+      continue
+    trial = [(new if i == k else v, d) for i, (_, v, d) in enumerate(events)
+             if i == k or v != "chord"]
+    if _in_order(trial, length):
+      found.append((j, what))
+  return found[0] if len(found) == 1 else None
+
+
+def _in_order(events, length: Fraction) -> bool:
+  """Whether (voice, duration) events, in the order read, keep the tokens' order: a second
+  voice's event starts at or after the first voice's event read before it and before the one
+  read after it (events go by onset, the first voice first); and the second voice fits its
+  bar of `length`."""
+  t1 = t2 = last = Fraction(0)  # the voices' clocks; the first voice's last onset
+  waiting = []  # second-voice onsets read since the first voice's last event
+  for voice, duration in events:
+    if voice == 1:
+      if any(onset >= t1 for onset in waiting):
+        return False
+      waiting, last, t1 = [], t1, t1 + duration
+    else:
+      if t2 < last:
+        return False
+      waiting.append(t2)
+      t2 += duration
+  return t2 <= length
 
 
 def _meter_at(score: Score, t: Fraction) -> tk.Time:
