@@ -146,6 +146,12 @@ def test_a_systems_staves_share_its_meter_and_bar_count():
     assert got == want and len(warnings) == 1, warnings
     assert warnings[0].startswith("s.png: system 1 staff 2: time signature ")
     assert warnings[0].endswith("; timed in 3/4 with the rest of its system")
+  # A misread meter whose bars, as read, leave as many off as the right one's (its short
+  # first bar passes as a pickup) loses to the one more bars fill.
+  _, warnings = onsets("clef-G2 timeSignature-3/2 note-C5_half note-D5_half barline "
+                       "note-E5_quarter note-F5_eighth. barline", low)
+  assert warnings[0] == ("s.png: system 1 staff 1: time signature 3/2 as read; timed in 3/4 "
+                         "with the rest of its system")
   # The upper staff's first barline missed: its 6-beat bar is two of the lower staff's.
   got, warnings = onsets(up.replace("barline ", "", 1), low)
   assert got == want and not warnings

@@ -354,10 +354,17 @@ def _meter_name(meter: tk.Time | None) -> str:
   return meter.symbol or f"{meter.numerator}/{meter.denominator}"
 
 
+def _bars_filling(objects, meter: tk.Time) -> int:
+  """How many bars of a staff (closed by a barline, the first included) last `meter`'s bar."""
+  bounds = [Fraction(0)] + _timed(objects, False).barlines
+  return sum(b - a == meter.bar_length for a, b in zip(bounds, bounds[1:]))
+
+
 def _shared_meters(systems, where: str):
   """The staves of a system share its meter: where they read different time signatures (or
-  one read none), each is timed in the one that most of the system's bars fill (ties: the
-  one more staves read), and a warning names it."""
+  one read none), each is timed in the one that most of the system's bars fill, first bars
+  included (ties: the one that leaves fewer checked bars off, then the one more staves
+  read), and a warning names it."""
   out, warnings = [], []
   for m, staves in enumerate(systems):
     read = [_head_meter(objects)[1] for objects in staves]
@@ -365,9 +372,10 @@ def _shared_meters(systems, where: str):
     if not candidates or all(r == candidates[0] for r in read):
       out.append(staves)
       continue
-    meter = min(candidates, key=lambda c: (
-        sum(_timed(_with_meter(objects, c), False).bars_off_meter for objects in staves),
-        -read.count(c)))
+    meter = max(candidates, key=lambda c: (
+        sum(_bars_filling(_with_meter(objects, c), c) for objects in staves),
+        -sum(_timed(_with_meter(objects, c), False).bars_off_meter for objects in staves),
+        read.count(c)))
     out.append([objects if r == meter else _with_meter(objects, meter)
                 for objects, r in zip(staves, read)])
     for p, r in enumerate(read):
