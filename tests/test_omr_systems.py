@@ -91,8 +91,10 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
 
   assert last_bar("note-C5_half.", "note-C3_half.") == [3, 3]  # a pickup, read alike
   assert last_bar("note-C5_quarter", "note-C3_eighth.") == [1, 1]  # short: the longer
-  # Read 3.5 and 3 quarters long: the same bar misread, not a pickup.
+  # Read 3.5 and 3 quarters long: the same bar misread, not a pickup; nor when both read
+  # 3.5 (a pickup of more than three quarters of the bar is rare).
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half.") == [4, 4]
+  assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half. note-D3_eighth") == [4, 4]
   # A later bar: each staff's resync puts it back on the grid, as before.
   two = "note-C5_whole barline note-C5_whole barline "
   assert last_bar(two + "note-C5_half. note-D5_eighth", two.replace("C5", "C3") +

@@ -328,7 +328,11 @@ def _no_pickup(lengths) -> bool:
   """Whether a system's first bar, read short of its meter by every staff (else not asked),
   is a misread whole bar rather than a pickup: its staves read different lengths (a pickup
   is equally long in every staff), each more than half the meter (a pickup is mostly short;
-  a staff that lost a note or a voice mark reads a little short)."""
+  a staff that lost a note or a voice mark reads a little short); or all read it more than
+  three quarters of the meter long (pickups that long are rare, staves that each lost an
+  eighth are not)."""
+  if all(4 * n > 3 * meter for n, meter in lengths):
+    return True
   return len({n for n, _ in lengths}) > 1 and all(2 * n > meter for n, meter in lengths)
 
 
