@@ -2,7 +2,8 @@
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
-      [--texture_p=0] [--verovio_rests] [--engraver=verovio] [--staves=2] [--edits=0]
+      [--texture_p=0] [--pickup_p=0] [--verovio_rests] [--engraver=verovio] [--staves=2]
+      [--edits=0]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -19,7 +20,10 @@ chance (`synth.add_voices`, the `voice2` token; read by a model whose charset ha
 slurs, pedal; `synth.add_markings`) with this chance. `--texture_p`: the bass staff is
 filled with a keyboard figure (Alberti, broken chords, stride, block chords, octave basses;
 `synth.add_texture`) in most of its bars with this chance, the treble with a quarter of it.
-Second-voice rests are drawn inside their staff's crop (`synth.add_voices`); `--verovio_rests`
+`--pickup_p`: a system (on a page, its first system only: a piece's first bar) begins with
+a pickup with this chance (`synth.add_pickup`; no training draw has one, so this measures
+how the recognizer and the reader take one). Second-voice rests are drawn inside their
+staff's crop (`synth.add_voices`); `--verovio_rests`
 leaves them where Verovio puts them, a third outside the crop, as the draws before 2026-12-07.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
@@ -58,6 +62,8 @@ def main():
                       help="chance that a staff carries performance markings")
   parser.add_argument("--texture_p", type=float, default=0.0,
                       help="chance that the bass staff is filled with a keyboard figure")
+  parser.add_argument("--pickup_p", type=float, default=0.0,
+                      help="chance that a system (a page's first) begins with a pickup")
   parser.add_argument("--verovio_rests", action="store_true",
                       help="second-voice rests where Verovio puts them, a third outside their "
                       "staff's crop (the draws measured before 2026-12-07)")
@@ -72,7 +78,7 @@ def main():
   from ocr_jax.omr import tokens as tk  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(args.seed)
 
-  def system():
+  def system(first: bool = True):
     if args.staves == 1:
       inc = synth.random_incipit(rng)
       if args.marks_p:
@@ -86,6 +92,8 @@ def main():
       synth.add_chords(lower, rng, args.chord_p)
     synth.add_voices_and_markings([upper, lower], rng, args.voice_p, args.marks_p,
                                   args.texture_p, not args.verovio_rests)
+    if args.pickup_p and first and rng.random() < args.pickup_p:
+      synth.add_pickup([upper, lower], rng)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
@@ -93,7 +101,7 @@ def main():
         synth.system_mei([upper, lower]), args.font, options)
 
   def page(n):
-    drawn = [system() for _ in range(n)]
+    drawn = [system(m == 0) for m in range(n)]
     width = max(g.shape[1] for _, g in drawn)
     rows = [np.pad(g, ((0, 20), (0, width - g.shape[1])), constant_values=255)
             for _, g in drawn]
@@ -105,6 +113,7 @@ def main():
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
          "voice_p": args.voice_p, "marks_p": args.marks_p, "texture_p": args.texture_p,
+         "pickup_p": args.pickup_p,
          "verovio_rests": args.verovio_rests, "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   edit_counts = {name: collections.Counter() for name in sets}
@@ -152,7 +161,8 @@ def main():
   for name in sets:
     f = out[name]
     print(f"| {name} ({font}, chord_p {args.chord_p}, voice_p {args.voice_p}, marks_p "
-          f"{args.marks_p}{f', texture_p {args.texture_p}' if args.texture_p else ''}) | "
+          f"{args.marks_p}{f', texture_p {args.texture_p}' if args.texture_p else ''}"
+          f"{f', pickup_p {args.pickup_p}' if args.pickup_p else ''}) | "
           f"{f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "

@@ -392,6 +392,29 @@ def test_systems_engraved_by_abcm2ps_are_found_and_read():
     abc.engrave("X:1\nK:C\nV:1 clef=nonsense\nC C- z |\n")
 
 
+def test_a_pickup_is_the_end_of_a_first_bar_in_every_staff():
+  """`synth.add_pickup` (the evaluation's `--pickup_p`): every staff keeps its first bar from
+  one shared onset in its second half on, so the reference times the pickup alike in each,
+  second voices fill it, and the system still engraves."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  rng = np.random.default_rng(11)
+  picked = []
+  for _ in range(12):
+    staves = list(synth.piano_pair(rng, 3))
+    synth.add_chords(staves[0], rng, 0.3)
+    synth.add_voices_and_markings(staves, rng, 1.0, 1.0)
+    length = synth.add_pickup(staves, rng)
+    parts, warnings = events.align_systems([[tk.parse(inc.tokens()) for inc in staves]])
+    assert not warnings and all(part.bars_off == [] for part in parts)
+    _, count, unit, _ = synth.METERS[staves[0].meter]
+    if length:
+      picked.append(staves)
+      assert [part.barlines[0] for part in parts] == [length] * 2
+      assert 2 * length <= Fraction(4 * count, unit) and 0 not in staves[0].marks
+  assert len(picked) >= 4
+  assert verovio.toolkit().loadData(synth.system_mei(picked[-1]))
+
+
 def test_second_voices_keep_their_own_clock(tmp_path):
   """`voice2` puts a note or rest on the staff's second clock, restarted at each barline;
   ties join notes of one voice across the other's. Generated second voices lie below the

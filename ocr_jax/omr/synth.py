@@ -549,6 +549,35 @@ def add_markings(inc: Incipit, rng: np.random.Generator, p: float) -> Incipit:
   return inc
 
 
+def add_pickup(staves: list[Incipit], rng: np.random.Generator) -> Fraction:
+  """Makes the first bar of a system a pickup, as pieces often begin: each staff keeps the
+  part of its first bar from an onset its staves' first voices share in the bar's second
+  half (drawn among them) to the barline, its second voice there where one starts at that
+  onset (else the bar keeps one voice), and no markings. Returns the pickup's length in
+  quarters (0: the staves share no such onset, and the bar stays whole). In place."""
+  _, count, unit, _ = METERS[staves[0].meter]
+  bar_length = Fraction(4 * count, unit)
+
+  def starts(events):  # onset -> index of the first event (grace notes included) there
+    out = {}
+    for i, (t, e) in enumerate(zip(onsets(events), events)):
+      out.setdefault(t, i)
+    return out
+
+  shared = set.intersection(*(set(starts(inc.bars[0])) for inc in staves))
+  cuts = sorted(t for t in shared if 2 * t >= bar_length)
+  if not cuts:
+    return Fraction(0)
+  cut = cuts[int(rng.integers(len(cuts)))]
+  for inc in staves:
+    inc.bars[0] = inc.bars[0][starts(inc.bars[0])[cut]:]
+    second = inc.voices.pop(0, None)
+    if second and cut in starts(second):
+      inc.voices[0] = second[starts(second)[cut]:]
+    inc.marks.pop(0, None)
+  return bar_length - cut
+
+
 def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
                             voice_p: float, marks_p: float, texture_p: float = 0.0,
                             place_rests: bool = True) -> None:
