@@ -246,7 +246,9 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   and a bar of n whole bars where the other staves have more bars counts as n, up to their
   count (`_whole_bars`); each overruled reading is warned of. A system's first bar that its
   staves read short by different amounts, each by less than half, is a whole bar, not a
-  pickup (`_no_pickup`)."""
+  pickup (`_no_pickup`); a pickup its staves read differently lasts its shortest reading (a
+  staff reads a pickup long, a duration or a voice mark misread, more often than short:
+  abcm2ps development draws with pickups, 2026-12-07)."""
   parts = len(systems[0]) if systems else 0
   warnings = []
   if resync_bars and parts > 1:
@@ -301,6 +303,8 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
       elif resync_bars and m == k == 0 and _no_pickup(lengths):
         meter = lengths[0][1]
         length = meter * max(1, round(max(n for n, _ in lengths) / meter))
+      elif resync_bars and m == k == 0:  # a pickup: its shortest reading (measured better)
+        length = min(n for n, _ in lengths)
       else:
         length = max(n for n, _ in lengths)
       starts.append(starts[-1] + length)
