@@ -96,6 +96,9 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
   # 3.5 (a pickup of more than three quarters of the bar is rare).
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half.") == [4, 4]
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half. note-D3_eighth") == [4, 4]
+  # Nor when one staff reads it longer than the meter (6 quarters, resync not trusted on a
+  # two-bar system) and the other half of it: one bar, the nearest to the shortest reading.
+  assert last_bar("note-C5_half", "note-C3_whole. ") == [4, 4]
   # A later bar: each staff's resync puts it back on the grid, as before.
   two = "note-C5_whole barline note-C5_whole barline "
   assert last_bar(two + "note-C5_half. note-D5_eighth", two.replace("C5", "C3") +

@@ -302,7 +302,7 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
         length = fits[0]
       elif resync_bars and m == k == 0 and _no_pickup(lengths):
         meter = lengths[0][1]
-        length = meter * max(1, round(max(n for n, _ in lengths) / meter))
+        length = meter * max(1, round(min(n for n, _ in lengths) / meter))
       elif resync_bars and m == k == 0:  # a pickup: its shortest reading (measured better)
         length = min(n for n, _ in lengths)
       else:
@@ -334,8 +334,9 @@ def _no_pickup(lengths) -> bool:
   is equally long in every staff), each more than half the meter (a pickup is mostly short;
   a staff that lost a note or a voice mark reads a little short); or all read it more than
   three quarters of the meter long (pickups that long are rare, staves that each lost an
-  eighth are not)."""
-  if all(4 * n > 3 * meter for n, meter in lengths):
+  eighth are not); or one staff reads it longer than the meter (no pickup is). The bar then
+  lasts the whole bars nearest its shortest reading, at least one."""
+  if all(4 * n > 3 * meter for n, meter in lengths) or any(n > meter for n, meter in lengths):
     return True
   return len({n for n, _ in lengths}) > 1 and all(2 * n > meter for n, meter in lengths)
 
