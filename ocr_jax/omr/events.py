@@ -329,13 +329,13 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
 
 
 def _no_pickup(lengths) -> bool:
-  """Whether a system's first bar, read short of its meter by every staff (else not asked),
-  is a misread whole bar rather than a pickup: its staves read different lengths (a pickup
-  is equally long in every staff), each more than half the meter (a pickup is mostly short;
-  a staff that lost a note or a voice mark reads a little short); or all read it more than
-  three quarters of the meter long (pickups that long are rare, staves that each lost an
-  eighth are not); or one staff reads it longer than the meter (no pickup is). The bar then
-  lasts the whole bars nearest its shortest reading, at least one."""
+  """Whether a system's first bar, which no staff reads exactly as long as its meter (else
+  not asked), is a misread whole bar rather than a pickup: its staves read different
+  lengths (a pickup is equally long in every staff), each more than half the meter (a pickup
+  is mostly short; a staff that lost a note or a voice mark reads a little short); or all
+  read it more than three quarters of the meter long (pickups that long are rare, staves
+  that each lost an eighth are not); or one staff reads it longer than the meter (no pickup
+  is). The bar then lasts the whole bars nearest its shortest reading, at least one."""
   if all(4 * n > 3 * meter for n, meter in lengths) or any(n > meter for n, meter in lengths):
     return True
   return len({n for n, _ in lengths}) > 1 and all(2 * n > meter for n, meter in lengths)
@@ -471,7 +471,7 @@ def _marks_mended(systems, where: str):
     for p, objects in enumerate(staves):
       objects, edits = list(objects), []
       meter, start, bar = None, 0, 0
-      for i, obj in enumerate(list(objects)):
+      for i, obj in enumerate(objects):
         if isinstance(obj, tk.Time):
           meter = obj
         if not isinstance(obj, tk.Barline):
@@ -480,22 +480,24 @@ def _marks_mended(systems, where: str):
         found = meter and _bar_edit(objects[start:i], meter.bar_length, m > 0 or bar > 1,
                                     counts[p] < max(counts))
         if found:
-          edits.append((start + found[0], found[1], bar))
+          edits.append((start + found[0], *found[1:], bar))
         start = i + 1
-      for i, what, k in reversed(edits):
-        if what.startswith("voice2 mark added"):
+      for i, mark, added, k in reversed(edits):
+        if added:
           objects.insert(i, tk.Voice())
-        else:
+        else:  # the mark before the note or rest at i
           del objects[i - 1]
         warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1} bar "
-                        f"{k}: {what}")
+                        f"{k}: {mark} mark {'added' if added else 'left out'} (the bar then "
+                        "fills its meter)")
       fixed.append(objects)
     out.append(fixed)
   return out, warnings
 
 
 def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
-  """(index in `bar`, what) of the one mark edit that fills a bar (`_marks_mended`), or None.
+  """(index in `bar` of the note or rest, the mark ('voice2' or 'chord'), added: True / left
+  out: False) of the one mark edit that fills a bar (`_marks_mended`), or None.
   `short_ok`: a short bar may be mended (not a pickup); `missed_ok`: a bar of n >= 2 whole
   bars may be a barline missed (its staff reads fewer bars than another): not mended."""
   if any(isinstance(o, tk.MultiRest) for o in bar):
@@ -503,7 +505,7 @@ def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
   events = []  # (index, 1 | 2 | "chord" (struck with a first-voice note), duration)
   voice = 1
   for j, obj in enumerate(bar):
-    if not isinstance(obj, (tk.Note, tk.Rest)) or getattr(obj, "grace", False):
+    if not isinstance(obj, (tk.Note, tk.Rest)) or (isinstance(obj, tk.Note) and obj.grace):
       continue
     previous = bar[j - 1] if j else None
     if isinstance(previous, tk.Chord):
@@ -522,16 +524,15 @@ def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
     if duration != abs(excess):
       continue
     if excess > 0 and kind == 1:
-      new, what = 2, "voice2 mark added (the bar then fills its meter)"
+      new, edit = 2, ("voice2", True)
     elif excess < 0 and kind in (2, "chord"):
-      mark = "voice2" if kind == 2 else "chord"
-      new, what = 1, f"{mark} mark left out (the bar then fills its meter)"
+      new, edit = 1, ("voice2" if kind == 2 else "chord", False)
     else:
       continue
     trial = [(new if i == k else v, d) for i, (_, v, d) in enumerate(events)
              if i == k or v != "chord"]
     if _in_order(trial, length):
-      found.append((j, what))
+      found.append((j, *edit))
   return found[0] if len(found) == 1 else None
 
 
