@@ -23,8 +23,8 @@ filled with a keyboard figure (Alberti, broken chords, stride, block chords, oct
 `--pickup_p`: a system (on a page, its first system only: a piece's first bar) begins with
 a pickup with this chance (`synth.add_pickup`; no training draw has one, so this measures
 how the recognizer and the reader take one). Second-voice rests are drawn inside their
-staff's crop (`synth.add_voices`); `--verovio_rests`
-leaves them where Verovio puts them, a third outside the crop, as the draws before 2026-12-07.
+staff's crop (`synth.add_voices`); `--verovio_rests` leaves them where Verovio puts them, a
+third outside the crop, as the draws before 2026-12-07.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.

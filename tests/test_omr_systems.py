@@ -410,11 +410,10 @@ def test_a_pickup_is_the_end_of_a_first_bar_in_every_staff():
     length = synth.add_pickup(staves, rng)
     parts, warnings = events.align_systems([[tk.parse(inc.tokens()) for inc in staves]])
     assert not warnings and all(part.bars_off == [] for part in parts)
-    _, count, unit, _ = synth.METERS[staves[0].meter]
     if length:
       picked.append(staves)
       assert [part.barlines[0] for part in parts] == [length] * 2
-      assert 2 * length <= Fraction(4 * count, unit) and 0 not in staves[0].marks
+      assert 2 * length <= synth.bar_length_of(staves[0].meter) and 0 not in staves[0].marks
   assert len(picked) >= 4
   assert verovio.toolkit().loadData(synth.system_mei(picked[-1]))
 
@@ -562,10 +561,9 @@ def test_keyboard_figures_fill_their_bars_in_the_key_and_sound_as_engraved(tmp_p
     filled = [k for k, bar in enumerate(lower.bars) if k not in lower.voices]
     step, octave = synth.CLEFS[lower.clef][1]
     bottom = octave * 7 + "CDEFGAB".index(step)
-    _, count, unit, _ = synth.METERS[lower.meter]
     for bar in lower.bars:
       assert sum(length(e.value, e.dots) for e in bar if e.kind != "grace") == \
-          Fraction(4 * count, unit)
+          synth.bar_length_of(lower.meter)
     for k in filled:
       notes = [e for e in lower.bars[k] if e.kind == "note"]
       heads = [d for e in notes for d in [e.diatonic] + [c.diatonic for c in e.chord]]

@@ -363,9 +363,10 @@ def _meter_name(meter: tk.Time | None) -> str:
   return meter.symbol or f"{meter.numerator}/{meter.denominator}"
 
 
-def _bars_filling(objects, meter: tk.Time) -> int:
-  """How many bars of a staff (closed by a barline, the first included) last `meter`'s bar."""
-  bounds = [Fraction(0)] + _timed(objects, False).barlines
+def _bars_filling(score: Score, meter: tk.Time) -> int:
+  """How many bars of a timed staff (closed by a barline, the first included) last `meter`'s
+  bar."""
+  bounds = [Fraction(0)] + score.barlines
   return sum(b - a == meter.bar_length for a, b in zip(bounds, bounds[1:]))
 
 
@@ -381,10 +382,12 @@ def _shared_meters(systems, where: str):
     if not candidates or all(r == candidates[0] for r in read):
       out.append(staves)
       continue
-    meter = max(candidates, key=lambda c: (
-        sum(_bars_filling(_with_meter(objects, c), c) for objects in staves),
-        -sum(_timed(_with_meter(objects, c), False).bars_off_meter for objects in staves),
-        read.count(c)))
+    def fit(c):  # how many bars fill meter c, how many checked bars it leaves off
+      scores = [_timed(_with_meter(objects, c), False) for objects in staves]
+      return (sum(_bars_filling(score, c) for score in scores),
+              -sum(score.bars_off_meter for score in scores), read.count(c))
+
+    meter = max(candidates, key=fit)
     out.append([objects if r == meter else _with_meter(objects, meter)
                 for objects, r in zip(staves, read)])
     for p, r in enumerate(read):

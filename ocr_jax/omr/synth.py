@@ -199,8 +199,7 @@ def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
   clef = clef or _choose(rng, {c: w for c, (w, _) in CLEFS.items()})
   key = key or list(KEYS)[rng.integers(len(KEYS))]
   meter = meter or _choose(rng, {m: v[0] for m, v in METERS.items()})
-  _, count, unit, _ = METERS[meter]
-  bar_length = Fraction(4 * count, unit)
+  bar_length = bar_length_of(meter)
   bottom, lo, hi = _staff_range(clef)
   alters = tk.key_alters(key)
   style = STYLES[rng.choice(3, p=[0.3, 0.45, 0.25])]
@@ -339,8 +338,7 @@ def add_voices(inc: Incipit, rng: np.random.Generator, p: float,
   if rng.random() >= p:
     return inc
   vocab = tk.vocabulary()
-  _, count, unit, _ = METERS[inc.meter]
-  bar_length = Fraction(4 * count, unit)
+  bar_length = bar_length_of(inc.meter)
   bottom, lo, _ = _staff_range(inc.clef)
   alters = tk.key_alters(inc.key)
   share = rng.uniform(0.5, 1.0)
@@ -469,8 +467,7 @@ def add_texture(inc: Incipit, rng: np.random.Generator, p: float) -> set[int]:
   if rng.random() >= p:
     return set()
   vocab = tk.vocabulary()
-  _, count, unit, _ = METERS[inc.meter]
-  bar_length = Fraction(4 * count, unit)
+  bar_length = bar_length_of(inc.meter)
   bottom, lo, hi = _staff_range(inc.clef)
   alters = tk.key_alters(inc.key)
   tonic = _STEPS.index(inc.key[0])
@@ -555,8 +552,7 @@ def add_pickup(staves: list[Incipit], rng: np.random.Generator) -> Fraction:
   half (drawn among them) to the barline, its second voice there where one starts at that
   onset (else the bar keeps one voice), and no markings. Returns the pickup's length in
   quarters (0: the staves share no such onset, and the bar stays whole). In place."""
-  _, count, unit, _ = METERS[staves[0].meter]
-  bar_length = Fraction(4 * count, unit)
+  bar_length = bar_length_of(staves[0].meter)
 
   def starts(events):  # onset -> index of the first event (grace notes included) there
     out = {}
@@ -595,6 +591,12 @@ def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
   if marks_p:
     for inc in staves:
       add_markings(inc, rng, marks_p)
+
+
+def bar_length_of(meter: str) -> Fraction:
+  """A bar of `meter` (a METERS key), in quarters."""
+  _, count, unit, _ = METERS[meter]
+  return Fraction(4 * count, unit)
 
 
 def beat_of(meter: str) -> Fraction:
