@@ -418,6 +418,26 @@ def test_a_pickup_is_the_end_of_a_first_bar_in_every_staff():
   assert verovio.toolkit().loadData(synth.system_mei(picked[-1]))
 
 
+def test_piano_voices4_begins_a_third_of_its_systems_with_a_pickup():
+  """`omr_synth/piano_voices4` draws pickups (a first bar shorter than the meter) in about a
+  third of its systems; `piano_voices3`, drawn before pickups existed, in none."""
+  from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
+  configs = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}
+
+  def pickups(cfg, count=60):
+    short = 0
+    for index in range(count):
+      rng = np.random.default_rng([cfg.seed, 0, index, 0])
+      tokens, _, _ = omr_synth._piano_staff(cfg, rng, index)  # pylint: disable=protected-access
+      meter = next(t for t in tokens if t.startswith("timeSignature-"))[len("timeSignature-"):]
+      score = events.score_from_tokens(tokens)
+      short += score.barlines[0] < synth.bar_length_of(meter)
+    return short / count
+
+  assert pickups(configs["piano_voices3"]) == 0
+  assert 0.2 <= pickups(configs["piano_voices4"]) <= 0.5
+
+
 def test_second_voices_keep_their_own_clock(tmp_path):
   """`voice2` puts a note or rest on the staff's second clock, restarted at each barline;
   ties join notes of one voice across the other's. Generated second voices lie below the

@@ -29,6 +29,8 @@ staves filled with keyboard figures (Alberti, broken chords, stride, block chord
 `synth.add_texture`). `piano_voices2`: as `piano_texture` (seed 8), second voices in 80 %
 of the system staves. `piano_voices3`: as `piano_voices2` (seed 9, 10k), second-voice rests
 drawn inside their staff's crop (`place_rests`), second voices in 90 % of the system staves.
+`piano_voices4`: as `piano_voices3` (seed 10), a third of the systems begin with a pickup
+(`synth.add_pickup`), as real pieces often do.
 """
 from __future__ import annotations
 
@@ -71,6 +73,8 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   # is filled with a keyboard figure (Alberti, broken chords, stride, ...: `synth.add_texture`)
   place_rests: bool = False  # piano: second-voice rests drawn inside their staff's crop
   # (`synth.add_voices`); False: where Verovio puts them, as the draws up to `piano_voices2`
+  pickup_p: float = 0.0  # piano: chance that a system begins with a pickup (`synth.add_pickup`;
+  # 0 draws nothing, so configs before `piano_voices4` draw as they did)
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
@@ -83,6 +87,8 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
   synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p, cfg.texture_p,
                                 cfg.place_rests)
+  if cfg.pickup_p and rng.random() < cfg.pickup_p:
+    synth.add_pickup([upper, lower], rng)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
@@ -198,6 +204,14 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "second voices; its own validation and test drawn the same way.",
                      num_train=10_000, seed=9, voice_p=0.9, marks_p=0.6, wide_chords=True,
                      texture_p=0.5, place_rests=True, **_PIANO_LONG),
+      OmrSynthConfig(name="piano_voices4", description="As `piano_voices3`, a fresh draw "
+                     "(seed 10) in which about a third of the systems begin with a pickup "
+                     "(chance 0.66; their first bar cut at an onset its staves share in its "
+                     "second half, where they share one: chorales and dances often "
+                     "begin so, and no earlier draw had one); its own validation and test "
+                     "drawn the same way.", num_train=10_000, seed=10, voice_p=0.9,
+                     marks_p=0.6, wide_chords=True, texture_p=0.5, place_rests=True,
+                     pickup_p=0.66, **_PIANO_LONG),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]
