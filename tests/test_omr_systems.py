@@ -1,5 +1,6 @@
 """Systems of staves that sound together (piano): finding them, aligning their bars, and
 writing MIDI and MusicXML that other libraries read back to the same notes."""
+import copy
 import json
 import os
 import re
@@ -418,24 +419,69 @@ def test_a_pickup_is_the_end_of_a_first_bar_in_every_staff():
   assert verovio.toolkit().loadData(synth.system_mei(picked[-1]))
 
 
-def test_piano_voices4_begins_a_third_of_its_systems_with_a_pickup():
-  """`omr_synth/piano_voices4` draws pickups (a first bar shorter than the meter) in about a
-  third of its systems; `piano_voices3`, drawn before pickups existed, in none."""
+def test_piano_voices4_draws_pickups_and_clef_changes():
+  """`omr_synth/piano_voices4` begins about a third of its systems with a pickup (a first bar
+  shorter than the meter) and changes clef in some staves; `piano_voices3`, drawn before
+  either existed, does neither."""
   from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
   configs = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}
 
-  def pickups(cfg, count=60):
-    short = 0
+  def shares(cfg, count=60):
+    short = changed = 0
     for index in range(count):
       rng = np.random.default_rng([cfg.seed, 0, index, 0])
       tokens, _, _ = omr_synth._piano_staff(cfg, rng, index)  # pylint: disable=protected-access
       meter = next(t for t in tokens if t.startswith("timeSignature-"))[len("timeSignature-"):]
-      score = events.score_from_tokens(tokens)
-      short += score.barlines[0] < synth.bar_length_of(meter)
-    return short / count
+      short += events.score_from_tokens(tokens).barlines[0] < synth.bar_length_of(meter)
+      changed += any(t.startswith("clef-") for t in tokens[1:])
+    return short / count, changed / count
 
-  assert pickups(configs["piano_voices3"]) == 0
-  assert 0.2 <= pickups(configs["piano_voices4"]) <= 0.5
+  assert shares(configs["piano_voices3"]) == (0, 0)
+  pickups, changes = shares(configs["piano_voices4"])
+  assert 0.2 <= pickups <= 0.5 and 0.1 <= changes <= 0.4
+
+
+def test_a_clef_change_renames_notes_that_keep_their_places():
+  """`synth.add_clef_change`: a staff swaps treble and bass at a barline no tie crosses (and
+  may swap back); the notes after it keep their places on the staff (a twelfth apart in
+  name) and their timing; the clef token comes before the barline, where both engravers
+  draw it, and the reader's timing does not move."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import abc  # pylint: disable=import-outside-toplevel
+  rng = np.random.default_rng(5)
+  changed = 0
+  for _ in range(10):
+    staves = list(synth.piano_pair(rng, 4))
+    for inc in staves:
+      synth.add_chords(inc, rng, 0.3)
+    synth.add_voices_and_markings(staves, rng, 1.0, 0.5)
+    lower = staves[1]
+    before = copy.deepcopy(lower)
+    start = synth.add_clef_change(lower, rng)
+    if not start:
+      assert lower.tokens() == before.tokens()
+      continue
+    changed += 1
+    clefs = ["F4"] * len(lower.bars)
+    for k, clef in sorted(lower.clef_changes.items()):
+      clefs[k:] = [clef] * (len(lower.bars) - k)
+    assert clefs[start - 1:start + 1] == ["F4", "G2"]
+    bottom = {c: synth._staff_range(c)[0] for c in ("F4", "G2")}  # pylint: disable=protected-access
+    for k, (old, new) in enumerate(zip(before.bars, lower.bars)):
+      kept = [(e.kind, e.diatonic - bottom[clefs[k]]) for e in new if e.kind != "rest"]
+      places = [(e.kind, e.diatonic - bottom["F4"]) for e in old if e.kind != "rest"]
+      assert all(place in places for place in kept)
+      assert sum(e.kind != "grace" for e in new) == sum(e.kind != "grace" for e in old)
+    tokens = lower.tokens()
+    at = [i for i, t in enumerate(tokens) if t == "clef-G2" and i > 0]
+    assert at and tokens[at[0] + 1] == "barline"
+    timed = events.score_from_tokens(tokens)
+    assert [n.onset for n in timed.notes] == [
+        n.onset for n in events.score_from_tokens(before.tokens()).notes][:len(timed.notes)]
+    assert timed.bars_off_meter == 0
+    assert verovio.toolkit().loadData(synth.system_mei(staves))
+    assert "[K:clef=treble]" in abc.to_abc(staves)
+  assert changed >= 5
 
 
 def test_second_voices_keep_their_own_clock(tmp_path):

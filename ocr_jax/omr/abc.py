@@ -11,8 +11,9 @@ The ABC is written the way the MEI is (`synth._layers`): the same displayed acci
 (from the key and earlier notes of the bar, none on a tie's end), beams over the same
 groups (ABC beams notes written without a space between them), graces as slashed eighths
 (`{/c}`) or sixteenths (`{c/}`), fermatas, ties, chords (`[CEG]`), multirests (`Z4`),
-second voices as overlays of their bars (`c4 d4 & A8`), and performance markings as
-decorations (`.c`, `!p!`, `!crescendo(!`) and slurs.
+second voices as overlays of their bars (`c4 d4 & A8`), clef changes as inline fields
+(`[K:clef=bass]`), and performance markings as decorations (`.c`, `!p!`, `!crescendo(!`)
+and slurs.
 """
 from __future__ import annotations
 
@@ -102,6 +103,8 @@ def _bars(inc: synth.Incipit) -> list[str]:
         item = items[id(e)]
         text += item + ("" if i in beamed or item.startswith("{") else " ")
       voices.append(text.strip())
+    if k + 1 in inc.clef_changes:  # a clef change, drawn before the barline
+      voices[0] += f" [K:clef={_CLEFS[inc.clef_changes[k + 1]]}]"
     out.append(" & ".join(voices))  # a second voice is an overlay of its bar
   return out
 

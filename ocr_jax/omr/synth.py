@@ -100,6 +100,9 @@ class Incipit:
   voices: dict[int, list[Event]] = dataclasses.field(default_factory=dict)
   # bar index -> its performance markings (`add_markings`)
   marks: dict[int, list["Mark"]] = dataclasses.field(default_factory=dict)
+  # bar index -> the clef it begins in, drawn before the barline ending the bar before it
+  # (`add_clef_change`); the staff's clef is `clef` before the first of them
+  clef_changes: dict[int, str] = dataclasses.field(default_factory=dict)
 
   def merged(self, k: int) -> list[tuple[int, Event]]:
     """(voice, event) of bar `k` of both voices in the order the eye meets them: by onset;
@@ -123,6 +126,8 @@ class Incipit:
           out += ["chord", c.token()]
         if e.tie:
           out.append("tie")
+      if k + 1 in self.clef_changes:
+        out.append(f"clef-{self.clef_changes[k + 1]}")
       out.append("barline")
     return out
 
@@ -574,6 +579,56 @@ def add_pickup(staves: list[Incipit], rng: np.random.Generator) -> Fraction:
   return bar_length - cut
 
 
+# A clef change's new clef, by the staff's clef: piano staves swap treble and bass.
+CLEF_SWAPS = {"G2": "F4", "F4": "G2"}
+
+
+def add_clef_change(inc: Incipit, rng: np.random.Generator) -> int:
+  """Changes the clef of a piano staff (`CLEF_SWAPS`) at a barline no tie crosses, and with
+  chance 0.4 back at a later one, as a hand moves into the other's register. The notes
+  after the change keep their places on the staff and are renamed for the new clef (a
+  twelfth, `_staff_range`), in the key; a note the vocabulary lacks becomes a rest of its
+  value, a grace note or chord note it lacks is left out. Call it last (after chords,
+  voices, texture, markings, pickup). Returns the bar the clef changes at (0: none, as
+  in a one-bar staff or one tied across every barline). In place."""
+  if inc.clef not in CLEF_SWAPS:
+    return 0
+  free = [k for k in range(1, len(inc.bars)) if not any(e.tie for e in inc.bars[k - 1][-1:])]
+  if not free:
+    return 0
+  start = free[int(rng.integers(len(free)))]
+  later = [k for k in free if k > start + 1]
+  end = later[int(rng.integers(len(later)))] if later and rng.random() < 0.4 else len(inc.bars)
+  new = CLEF_SWAPS[inc.clef]
+  shift = _staff_range(new)[0] - _staff_range(inc.clef)[0]
+  vocab = tk.vocabulary()
+  alters = tk.key_alters(inc.key)
+
+  def moved(e: Event) -> Event | None:
+    if e.kind == "rest":
+      return dataclasses.replace(e, loc=None if e.loc is None else e.loc + shift)
+    d = e.diatonic + shift
+    off = e.alter - alters[e.step]
+    out = dataclasses.replace(e, diatonic=d, alter=int(np.clip(alters[_STEPS[d % 7]] + off,
+                                                                -1, 1)), chord=())
+    if out.token() not in vocab:
+      out.alter = alters[out.step]
+    if out.token() not in vocab:
+      return None if e.kind == "grace" else Event("rest", e.value, e.dots)
+    if e.kind == "note" and e.chord:
+      out.chord = tuple(c for c in (moved(c) for c in e.chord) if c is not None
+                        and c.kind == "note")
+    return out
+
+  for k in range(start, end):
+    for events in [inc.bars[k]] + ([inc.voices[k]] if k in inc.voices else []):
+      events[:] = [m for m in (moved(e) for e in events) if m is not None]
+  inc.clef_changes[start] = new
+  if end < len(inc.bars):
+    inc.clef_changes[end] = inc.clef
+  return start
+
+
 def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
                             voice_p: float, marks_p: float, texture_p: float = 0.0,
                             place_rests: bool = True) -> None:
@@ -698,6 +753,9 @@ def _layers(inc: Incipit) -> list[list[str]]:
           first, last = group[0], group[-1]
           layer[first:last + 1] = ["<beam>" + "".join(layer[first:last + 1]) + "</beam>"]
       layers.append("".join(layer))
+    if k + 1 in inc.clef_changes:  # drawn before the barline, as engravers draw them
+      clef = inc.clef_changes[k + 1]
+      layers[0] += f'<clef shape="{clef[0]}" line="{clef[1]}"/>'
     out.append(layers)
   return out
 
