@@ -2,8 +2,8 @@
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
-      [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--verovio_rests] [--engraver=verovio]
-      [--staves=2]
+      [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--barline_p=0] [--verovio_rests]
+      [--engraver=verovio] [--staves=2]
       [--edits=0]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
@@ -26,7 +26,9 @@ a pickup with this chance (`synth.add_pickup`; no training draw has one, so this
 how the recognizer and the reader take one). `--clef_p`: each staff of a system changes
 clef (treble to bass or back) at a barline with this chance, and with chance 0.4 changes
 back later (`synth.add_clef_change`: the notes keep their places and are named for the new
-clef, as a hand crossing into the other's register). Second-voice rests are drawn inside their
+clef, as a hand crossing into the other's register). `--barline_p`: a system draws double,
+final and repeat barlines with this chance (`synth.add_barline_styles`; tokens unchanged).
+Second-voice rests are drawn inside their
 staff's crop (`synth.add_voices`); `--verovio_rests` leaves them where Verovio puts them, a
 third outside the crop, as the draws before 2026-12-07.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
@@ -70,6 +72,8 @@ def main():
                       help="chance that a system (a page's first) begins with a pickup")
   parser.add_argument("--clef_p", type=float, default=0.0,
                       help="chance that a staff of a system changes clef at a barline")
+  parser.add_argument("--barline_p", type=float, default=0.0,
+                      help="chance that a system draws double, final and repeat barlines")
   parser.add_argument("--verovio_rests", action="store_true",
                       help="second-voice rests where Verovio puts them, a third outside their "
                       "staff's crop (the draws measured before 2026-12-07)")
@@ -103,6 +107,8 @@ def main():
     for inc in (upper, lower) if args.clef_p else ():
       if rng.random() < args.clef_p:
         synth.add_clef_change(inc, rng)
+    if args.barline_p and rng.random() < args.barline_p:
+      synth.add_barline_styles([upper, lower], rng)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
@@ -122,7 +128,7 @@ def main():
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
          "voice_p": args.voice_p, "marks_p": args.marks_p, "texture_p": args.texture_p,
-         "pickup_p": args.pickup_p, "clef_p": args.clef_p,
+         "pickup_p": args.pickup_p, "clef_p": args.clef_p, "barline_p": args.barline_p,
          "verovio_rests": args.verovio_rests, "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   edit_counts = {name: collections.Counter() for name in sets}
@@ -172,7 +178,8 @@ def main():
     print(f"| {name} ({font}, chord_p {args.chord_p}, voice_p {args.voice_p}, marks_p "
           f"{args.marks_p}{f', texture_p {args.texture_p}' if args.texture_p else ''}"
           f"{f', pickup_p {args.pickup_p}' if args.pickup_p else ''}"
-          f"{f', clef_p {args.clef_p}' if args.clef_p else ''}) | "
+          f"{f', clef_p {args.clef_p}' if args.clef_p else ''}"
+          f"{f', barline_p {args.barline_p}' if args.barline_p else ''}) | "
           f"{f['images']} | "
           f"{f['note_precision']:.4f} | "
           f"{f['note_recall']:.4f} | {f['note_f1']:.4f} | {100 * f['ser']:.2f} % | "

@@ -1,5 +1,6 @@
 """Systems of staves that sound together (piano): finding them, aligning their bars, and
 writing MIDI and MusicXML that other libraries read back to the same notes."""
+import collections
 import copy
 import json
 import os
@@ -421,8 +422,8 @@ def test_a_pickup_is_the_end_of_a_first_bar_in_every_staff():
 
 def test_piano_voices4_draws_pickups_and_clef_changes():
   """`omr_synth/piano_voices4` begins about a third of its systems with a pickup (a first bar
-  shorter than the meter) and changes clef in some staves; `piano_voices3`, drawn before
-  either existed, does neither."""
+  shorter than the meter), changes clef in some staves and draws styled barlines in about
+  half its systems; `piano_voices3`, drawn before these existed, does none of it."""
   from ocr_jax.data import omr_synth  # pylint: disable=import-outside-toplevel
   configs = {c.name: c for c in omr_synth.OmrSynth.BUILDER_CONFIGS}
 
@@ -439,6 +440,10 @@ def test_piano_voices4_draws_pickups_and_clef_changes():
   assert shares(configs["piano_voices3"]) == (0, 0)
   pickups, changes = shares(configs["piano_voices4"])
   assert 0.2 <= pickups <= 0.5 and 0.1 <= changes <= 0.4
+  draw = omr_synth._piano_staff  # pylint: disable=protected-access
+  styled = sum(bool(re.search(r'right="(dbl|end|rpt)|rptstart', draw(
+      configs["piano_voices4"], np.random.default_rng([10, 0, i, 0]), i)[1])) for i in range(40))
+  assert 10 <= styled <= 30
 
 
 def test_a_clef_change_renames_notes_that_keep_their_places():
@@ -482,6 +487,32 @@ def test_a_clef_change_renames_notes_that_keep_their_places():
     assert verovio.toolkit().loadData(synth.system_mei(staves))
     assert "[K:clef=treble]" in abc.to_abc(staves)
   assert changed >= 5
+
+
+def test_barline_styles_are_drawn_and_leave_the_tokens():
+  """`synth.add_barline_styles`: a system's double, final and repeat barlines are drawn the
+  same in every staff by both engravers, and its tokens stay what they were (one `barline`
+  per bar)."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import abc  # pylint: disable=import-outside-toplevel
+  rng = np.random.default_rng(8)
+  drawn = collections.Counter()
+  for _ in range(30):
+    staves = list(synth.piano_pair(rng, 4))
+    before = [inc.tokens() for inc in staves]
+    synth.add_barline_styles(staves, rng)
+    assert [inc.tokens() for inc in staves] == before
+    assert staves[0].barline_styles == staves[1].barline_styles
+    mei, text = synth.system_mei(staves), abc.to_abc(staves)
+    for k, style in staves[0].barline_styles.items():
+      drawn[style] += 1
+      assert re.findall(r'<measure[^>]*right="(\w+)"', mei)[k] == style
+      assert re.findall(r"\|\]|\|\||:\||::|\|", text.splitlines()[-1].replace("|:", ""))[k] \
+          == {"dbl": "||", "end": "|]", "rptend": ":|", "rptboth": "::"}[style]
+    assert (('left="rptstart"' in mei) == staves[0].repeat_start
+            == text.splitlines()[-1].startswith("|:"))
+  assert set(drawn) == {"dbl", "end", "rptend", "rptboth"}
+  assert verovio.toolkit().loadData(mei)
 
 
 def test_second_voices_keep_their_own_clock(tmp_path):

@@ -30,8 +30,9 @@ staves filled with keyboard figures (Alberti, broken chords, stride, block chord
 of the system staves. `piano_voices3`: as `piano_voices2` (seed 9, 10k), second-voice rests
 drawn inside their staff's crop (`place_rests`), second voices in 90 % of the system staves.
 `piano_voices4`: as `piano_voices3` (seed 10), a third of the systems begin with a pickup
-(`synth.add_pickup`), as real pieces often do, and a quarter of the staves change clef
-(`synth.add_clef_change`), as a hand crossing into the other's register does.
+(`synth.add_pickup`), as real pieces often do, a quarter of the staves change clef
+(`synth.add_clef_change`), as a hand crossing into the other's register does, and half the
+systems draw double, final and repeat barlines (`synth.add_barline_styles`).
 """
 from __future__ import annotations
 
@@ -77,6 +78,8 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   pickup_p: float = 0.0  # piano: chance that a system begins with a pickup (`synth.add_pickup`;
   # 0 draws nothing, so configs before `piano_voices4` draw as they did)
   clef_p: float = 0.0  # piano: chance that a staff changes clef at a barline (0: as before)
+  barline_p: float = 0.0  # piano: chance that a system draws double, final and repeat
+  # barlines (`synth.add_barline_styles`; 0: single barlines only, as before)
 
 
 def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
@@ -94,6 +97,8 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   for inc in (upper, lower) if cfg.clef_p else ():
     if rng.random() < cfg.clef_p:
       synth.add_clef_change(inc, rng)
+  if cfg.barline_p and rng.random() < cfg.barline_p:
+    synth.add_barline_styles([upper, lower], rng)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 
@@ -215,10 +220,12 @@ class OmrSynth(tfds.core.GeneratorBasedBuilder):
                      "second half, where they share one: chorales and dances often "
                      "begin so, and no earlier draw had one), and a quarter of the staves "
                      "change clef at a barline, some changing back (piano music's lower "
-                     "staff often goes into treble; no earlier draw changed clef); its own "
-                     "validation and test drawn the same way.", num_train=10_000, seed=10,
-                     voice_p=0.9, marks_p=0.6, wide_chords=True, texture_p=0.5,
-                     place_rests=True, pickup_p=0.66, clef_p=0.25, **_PIANO_LONG),
+                     "staff often goes into treble; no earlier draw changed clef), and half "
+                     "the systems draw double, final and repeat barlines (tokens unchanged: "
+                     "sections of real pieces end so); its own validation and test drawn "
+                     "the same way.", num_train=10_000, seed=10, voice_p=0.9, marks_p=0.6,
+                     wide_chords=True, texture_p=0.5, place_rests=True, pickup_p=0.66,
+                     clef_p=0.25, barline_p=0.5, **_PIANO_LONG),
       OmrSynthConfig(name="piano_quick", description="Tiny piano set for tests.",
                      num_train=96, num_validation=16, num_test=16, max_width=768, piano=True),
   ]

@@ -12,8 +12,8 @@ The ABC is written the way the MEI is (`synth._layers`): the same displayed acci
 groups (ABC beams notes written without a space between them), graces as slashed eighths
 (`{/c}`) or sixteenths (`{c/}`), fermatas, ties, chords (`[CEG]`), multirests (`Z4`),
 second voices as overlays of their bars (`c4 d4 & A8`), clef changes as inline fields
-(`[K:clef=bass]`), and performance markings as decorations (`.c`, `!p!`, `!crescendo(!`)
-and slurs.
+(`[K:clef=bass]`), double, final and repeat barlines (`||`, `|]`, `|:`, `:|`, `::`), and
+performance markings as decorations (`.c`, `!p!`, `!crescendo(!`) and slurs.
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ UNIT = 128  # L:1/128: every value, dotted or double-dotted, is a whole number o
 _CLEFS = {"G2": "treble", "G1": "treble1", "F4": "bass", "F3": "bass3", "F5": "bass5",
           "C1": "alto1", "C2": "alto2", "C3": "alto", "C4": "tenor", "C5": "alto5"}
 _METERS = {"C": "C", "C/": "C|"}
+# MEI @right (`synth.add_barline_styles`) -> ABC bar line
+_BARLINES = {"single": "|", "dbl": "||", "end": "|]", "rptend": ":|", "rptboth": "::"}
 _ACCID = {-1: "_", 0: "=", 1: "^"}
 _ARTICS = {"stacc": ".", "acc": "!>!", "ten": "!tenuto!", "marc": "!>!", "stacciss": "!wedge!"}
 _HAIRPINS = {"cres": "crescendo", "dim": "diminuendo"}
@@ -155,7 +157,9 @@ def to_abc(staves: list[synth.Incipit], *, brace: bool = True, joined_bars: bool
   lines.append(f"K:{first.key}")
   for n, (inc, body) in enumerate(zip(staves, bars)):
     lines.append(f"V:{n + 1} clef={_CLEFS[inc.clef]}")
-    lines.append(" | ".join(body) + " |")
+    ends = [_BARLINES[inc.barline_styles.get(k, "single")] for k in range(len(body))]
+    lines.append("|: " * inc.repeat_start + "".join(
+        f"{bar} {end} " for bar, end in zip(body, ends)).strip())
   return "\n".join(lines) + "\n"
 
 

@@ -103,6 +103,11 @@ class Incipit:
   # bar index -> the clef it begins in, drawn before the barline ending the bar before it
   # (`add_clef_change`); the staff's clef is `clef` before the first of them
   clef_changes: dict[int, str] = dataclasses.field(default_factory=dict)
+  # bar index -> how the barline ending it is drawn, an MEI @right (`add_barline_styles`;
+  # absent: a single line), and whether the first bar opens with a repeat sign. Drawings
+  # only: every barline is one `barline` token, an opening repeat none.
+  barline_styles: dict[int, str] = dataclasses.field(default_factory=dict)
+  repeat_start: bool = False
 
   def merged(self, k: int) -> list[tuple[int, Event]]:
     """(voice, event) of bar `k` of both voices in the order the eye meets them: by onset;
@@ -629,6 +634,26 @@ def add_clef_change(inc: Incipit, rng: np.random.Generator) -> int:
   return start
 
 
+# How the barlines of a system are drawn (`add_barline_styles`), MEI @right -> weight: inside
+# a system, and ending its last bar (a piece's or a section's end).
+INNER_BARLINES = {"single": 0.85, "dbl": 0.07, "rptend": 0.05, "rptboth": 0.03}
+LAST_BARLINES = {"single": 0.2, "end": 0.4, "rptend": 0.25, "dbl": 0.15}
+
+
+def add_barline_styles(staves: list[Incipit], rng: np.random.Generator) -> None:
+  """Draws the barlines of a system the way pieces mark their sections: double barlines,
+  repeat signs (end, both ways, and with chance 0.25 one opening the first bar) and final
+  barlines, shared by the system's staves (barlines run through the system). The tokens do
+  not change: each barline stays one `barline`, an opening repeat sign none. In place."""
+  n = len(staves[0].bars)
+  styles = {k: _choose(rng, INNER_BARLINES) for k in range(n - 1)}
+  styles[n - 1] = _choose(rng, LAST_BARLINES)
+  repeat_start = bool(rng.random() < 0.25)
+  for inc in staves:
+    inc.barline_styles = {k: v for k, v in styles.items() if v != "single"}
+    inc.repeat_start = repeat_start
+
+
 def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
                             voice_p: float, marks_p: float, texture_p: float = 0.0,
                             place_rests: bool = True) -> None:
@@ -809,7 +834,13 @@ def system_mei(staves: list[Incipit]) -> str:
   return (_mei_head(staves[0], len(staves))
           + "".join(_staff_def(inc, n + 1) for n, inc in enumerate(staves))
           + "</staffGrp></scoreDef><section>"
-          + "".join('<measure right="single">' + "".join(
+          + "".join(_measure(staves[0], k) + "".join(
               _staff_xml(n + 1, b[k]) for n, b in enumerate(bars))
               + "".join(c[k] for c in controls) + "</measure>" for k in range(len(bars[0])))
           + _MEI_TAIL)
+
+
+def _measure(inc: Incipit, k: int) -> str:
+  """The opening tag of bar `k`'s measure, its barlines drawn as `inc` says."""
+  left = ' left="rptstart"' if k == 0 and inc.repeat_start else ""
+  return f'<measure{left} right="{inc.barline_styles.get(k, "single")}">'
