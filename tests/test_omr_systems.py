@@ -97,6 +97,9 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
   # Read 3.5 and 3 quarters long: the same bar misread, not a pickup; nor when both read
   # 3.5 (a pickup of more than three quarters of the bar is rare).
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half.") == [4, 4]
+  # A staff that read no first voice in its pickup (a lost rest) keeps the bar, as long as
+  # its second voice: else it would count a bar fewer than its partner.
+  assert last_bar("voice2 note-A4_eighth", "note-C3_eighth") == [Fraction(1, 2)] * 2
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half. note-D3_eighth") == [4, 4]
   # Nor when one staff reads it longer than the meter (6 quarters, resync not trusted on a
   # two-bar system) and the other half of it: one bar, the nearest to the shortest reading.

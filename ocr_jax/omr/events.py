@@ -10,7 +10,8 @@ Choices (PrIMuS is silent on performance):
   one and takes no time of its own; a tie from a chord ties its last-named note.
 - `voice2` (the same extension): the next note or rest runs on the second voice's clock,
   which starts at each barline; ties join notes of one voice. Bars are as long as their
-  first voice (barlines, meter checks and resync follow it alone).
+  first voice (barlines, meter checks and resync follow it alone), or as their second where
+  no first-voice note or rest was read (one lost rest: a bar of none would vanish).
 - A fermata keeps the notated timing (onsets stay on the written grid) and is flagged.
 - A whole rest alone in a bar fills the bar, whatever the meter (engravers draw bar rests so).
 - Grace notes take no notated time: they sound on the beat as 32nd notes (1/8 quarter each,
@@ -195,6 +196,8 @@ def _timed(objects, resync: bool, breaks=(), infer: bool = True) -> Score:
     elif isinstance(obj, tk.Clef):
       clefs.append((t, obj.name))
     elif isinstance(obj, tk.Barline):  # barlines carry no time, unless `resync`
+      if t == bar_start and t2 is not None:  # no first voice read: the bar is its second's
+        t = t2
       # A whole rest alone fills any bar.
       if alone and alone.duration == 4 and (times or assumed):
         t = bar_start + meter.bar_length
