@@ -97,6 +97,11 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
   # Read 3.5 and 3 quarters long: the same bar misread, not a pickup; nor when both read
   # 3.5 (a pickup of more than three quarters of the bar is rare).
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half.") == [4, 4]
+  # A staff whose voices end apart (one lost or misread) does not set the pickup: here the
+  # upper lost its first voice's rest, so its first voice reads an eighth, its second a
+  # quarter; the lower's quarter is the pickup.
+  assert last_bar("note-B4_eighth voice2 note-F4_eighth voice2 note-D4_eighth",
+                  "note-G2_quarter") == [1, 1]
   # A staff that read no first voice in its pickup (a lost rest) keeps the bar, as long as
   # its second voice: else it would count a bar fewer than its partner.
   assert last_bar("voice2 note-A4_eighth", "note-C3_eighth") == [Fraction(1, 2)] * 2

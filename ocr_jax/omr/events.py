@@ -249,9 +249,8 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   and a bar of n whole bars where the other staves have more bars counts as n, up to their
   count (`_whole_bars`); each overruled reading is warned of. A system's first bar that its
   staves read short by different amounts, each by less than half, is a whole bar, not a
-  pickup (`_no_pickup`); a pickup its staves read differently lasts its shortest reading (a
-  staff reads a pickup long, a duration or a voice mark misread, more often than short:
-  abcm2ps development draws with pickups, 2026-12-07)."""
+  pickup (`_no_pickup`); a pickup its staves read differently lasts the shortest reading
+  whose voices agree (`_pickup_length`)."""
   parts = len(systems[0]) if systems else 0
   warnings = []
   if resync_bars and parts > 1:
@@ -306,8 +305,8 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
       elif resync_bars and m == k == 0 and _no_pickup(lengths):
         meter = lengths[0][1]
         length = meter * max(1, round(min(n for n, _ in lengths) / meter))
-      elif resync_bars and m == k == 0:  # a pickup: its shortest reading (measured better)
-        length = min(n for n, _ in lengths)
+      elif resync_bars and m == k == 0:  # a pickup
+        length = _pickup_length([n for n, _ in lengths], staves_read=systems[0])
       else:
         length = max(n for n, _ in lengths)
       starts.append(starts[-1] + length)
@@ -342,6 +341,43 @@ def _no_pickup(lengths) -> bool:
   if all(4 * n > 3 * meter for n, meter in lengths) or any(n > meter for n, meter in lengths):
     return True
   return len({n for n, _ in lengths}) > 1 and all(2 * n > meter for n, meter in lengths)
+
+
+def _pickup_length(lengths: list, staves_read: list) -> Fraction:
+  """How long a system's first bar lasts when it is a pickup its staves read differently
+  (`lengths`, as timed by each staff's first voice): the shortest reading among the staves
+  whose voices agree on it (a staff with a second voice in that bar that ends elsewhere than
+  its first voice lost or misread one of them), else the shortest of each staff's longer
+  voice. Shortest, because a staff reads a pickup long (a duration or a voice mark
+  misread) more often than short (abcm2ps development draws with pickups, 2026-12-07)."""
+  voices = [_first_bar_voices(objects) for objects in staves_read]
+  agreed = [n for n, (first, second) in zip(lengths, voices) if second in (None, first)]
+  if agreed:
+    return min(agreed)
+  return min(max(n, second) for n, (_, second) in zip(lengths, voices))
+
+
+def _first_bar_voices(objects) -> tuple[Fraction, Fraction | None]:
+  """(first voice, second voice or None) lengths of a staff's first bar as read, in
+  quarters: the notes and rests up to its first barline (chord notes and grace notes take
+  no time)."""
+  first, second, voice, in_chord = Fraction(0), None, 1, False
+  for obj in objects:
+    if isinstance(obj, tk.Barline):
+      break
+    if isinstance(obj, tk.Chord):
+      in_chord = True
+    elif isinstance(obj, tk.Voice):
+      voice = 2
+    elif isinstance(obj, (tk.Note, tk.Rest)):
+      grace = isinstance(obj, tk.Note) and obj.grace
+      if not (in_chord and isinstance(obj, tk.Note)) and not grace:
+        if voice == 2:
+          second = (second or Fraction(0)) + obj.duration
+        else:
+          first += obj.duration
+      in_chord, voice = False, 1
+  return first, second
 
 
 def _head_meter(objects) -> tuple[int, tk.Time | None]:
