@@ -4,7 +4,7 @@
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
       [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--barline_p=0] [--verovio_rests]
       [--engraver=verovio] [--staves=2]
-      [--edits=0]
+      [--edits=0] [--save_readings=FILE] [--from_readings=FILE]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
 by a brace, `omr/synth.system_mei`) and `--pages` pages of 3-5 such systems, engraves them with
@@ -38,6 +38,10 @@ training image comes from (`--font` is then unused); a development set, not a te
 clef), pages of 3-5 of them, read by the melody model; `--chord_p` is then unused.
 `--edits N`: per set, the token error of staves with and without a second voice, and the N
 most common token edits (a run of tokens deleted, inserted or replaced), where to look first.
+`--save_readings FILE` keeps what was read (JSON: per image the reference tokens and the
+staves, tokens and systems read); `--from_readings FILE` scores such a file again without
+drawing or reading anything (the drawing arguments are the file's; no timing): a change to
+the reader (`omr/events.py`) is then measured in seconds on the same readings.
 """
 import argparse
 import collections
@@ -81,7 +85,16 @@ def main():
   parser.add_argument("--staves", type=int, default=2, choices=(1, 2),
                       help="1: one-staff melodies (synth.random_incipit) instead of systems")
   parser.add_argument("--edits", type=int, default=0, help="print the N most common token edits")
+  parser.add_argument("--save_readings", default="", help="write what was read to this JSON")
+  parser.add_argument("--from_readings", default="",
+                      help="score the readings of this JSON (--save_readings) again")
   args = parser.parse_args()
+  saved = None
+  if args.from_readings:
+    with open(args.from_readings, encoding="utf-8") as f:
+      saved = json.load(f)
+    args = argparse.Namespace(**dict(vars(args), **saved["args"], timed=0, save_readings="",
+                                     from_readings=args.from_readings))
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
   from ocr_jax.omr import abc, engrave, events, midi, synth  # pylint: disable=g-import-not-at-top
@@ -122,9 +135,15 @@ def main():
             for _, g in drawn]
     return [t for t, _ in drawn], np.concatenate(rows)
 
-  sets = {"system": [([t], g) for t, g in (system() for _ in range(args.systems))],
-          "page": [page(int(rng.integers(3, 6))) for _ in range(args.pages)]}
-  reader = music.load(args.model) if args.model else music.Readers()
+  if saved:
+    sets = {name: [(item["reference"], None) for item in items]
+            for name, items in saved["sets"].items()}
+  else:
+    sets = {"system": [([t], g) for t, g in (system() for _ in range(args.systems))],
+            "page": [page(int(rng.integers(3, 6))) for _ in range(args.pages)]}
+    reader = music.load(args.model) if args.model else music.Readers()
+  keep = {"args": {k: v for k, v in vars(args).items() if k not in (
+      "timed", "edits", "save_readings", "from_readings")}, "sets": {}}
   font = "abcm2ps" if args.engraver == "abcm2ps" else args.font
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
          "voice_p": args.voice_p, "marks_p": args.marks_p, "texture_p": args.texture_p,
@@ -134,7 +153,10 @@ def main():
   edit_counts = {name: collections.Counter() for name in sets}
   for name, items in sets.items():
     greys = [g for _, g in items]
-    readings = music.read_images(reader, greys)
+    readings = ([_reading(item["reading"]) for item in saved["sets"][name]] if saved
+                else music.read_images(reader, greys))
+    keep["sets"][name] = [{"reference": ref, "reading": _saved(got)}
+                          for (ref, _), got in zip(items, readings)]
     hits = n_ref = n_hyp = edits = n_tokens = right = 0
     for (ref_systems, _), got in zip(items, readings):
       reference, _ = events.align_systems([[tk.parse(t) for t in s] for s in ref_systems])
@@ -188,7 +210,27 @@ def main():
   if args.edits:
     for name, counts in edit_counts.items():
       print_edits(name, counts, args.edits)
+  if args.save_readings:
+    with open(args.save_readings, "w", encoding="utf-8") as f:
+      json.dump(keep, f, default=lambda o: o.item())  # numpy scalars
   print(json.dumps(out))
+
+
+def _saved(got) -> dict:
+  """A reading (or the error reading raised) as JSON."""
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  if isinstance(got, Exception):
+    return {"error": f"{type(got).__name__}: {got}"}
+  return dataclasses.asdict(got)
+
+
+def _reading(saved: dict):
+  """`_saved`'s inverse: a music.Reading, or the error it stood for."""
+  from ocr_jax import music  # pylint: disable=g-import-not-at-top
+  if "error" in saved:
+    return RuntimeError(saved["error"])
+  return music.Reading(saved["angle"], [music.StaffReading(**s) for s in saved["staves"]],
+                       saved["systems"])
 
 
 def tally_edits(counts: collections.Counter, ref_staves, hyp_staves) -> None:

@@ -1,6 +1,7 @@
 """Music tokens -> notes -> MIDI, without a model: the parser's errors, the timing rules,
 and a round trip on the real PrIMuS example checked against its MEI source."""
 import collections
+import json
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, launch_script
+from ocr_jax import music
 from ocr_jax.omr import events
 from ocr_jax.omr import midi
 from ocr_jax.omr import synth
@@ -256,3 +258,21 @@ def test_evaluate_piano_tallies_token_edits_by_voice():
   assert counts[("delete", " ".join(plain), "")] == 1
   assert counts[("tokens", "with")] == 10 and counts[("edited", "with")] == 2
   assert counts[("tokens", "without")] == 10 and counts[("edited", "without")] == 1 + 1 + 5
+
+
+def test_evaluate_piano_saves_readings_that_read_back_the_same():
+  """`--save_readings` / `--from_readings`: a reading (numpy scalars included) and a failed
+  one survive the JSON round trip, so saved readings score again as they were read."""
+  evaluate_piano = launch_script("evaluate_piano")
+  reading = music.Reading(np.float32(0.5), [
+      music.StaffReading((1, 2, 30, 12), ["clef-G2", "note-C5_whole", "barline"],
+                         np.float32(0.9)),
+      music.StaffReading((1, 20, 30, 32), ["clef-F4", "rest-whole", "barline"], 0.8, False)],
+                          [[0, 1]])
+  text = json.dumps([evaluate_piano._saved(r) for r in (reading, ValueError("bad"))],
+                    default=lambda o: o.item())
+  back, failed = [evaluate_piano._reading(r) for r in json.loads(text)]
+  assert back.system_list() == [[0, 1]] and back.angle == 0.5
+  assert [(s.tokens, tuple(s.box), s.found) for s in back.staves] == [
+      (s.tokens, s.box, s.found) for s in reading.staves]
+  assert isinstance(failed, RuntimeError) and "ValueError: bad" in str(failed)
