@@ -41,7 +41,7 @@ most common token edits (a run of tokens deleted, inserted or replaced), where t
 `--save_readings FILE` keeps what was read (JSON: per image the reference tokens and the
 staves, tokens and systems read); `--from_readings FILE` scores such a file again without
 drawing or reading anything (the drawing arguments are the file's; no timing): a change to
-the reader (`omr/events.py`) is then measured in seconds on the same readings.
+the reader (`omr/events.py`, `omr/align.py`) is then measured in seconds on the same readings.
 """
 import argparse
 import collections
@@ -97,7 +97,7 @@ def main():
                                      from_readings=args.from_readings))
 
   from ocr_jax import metrics, music  # pylint: disable=g-import-not-at-top
-  from ocr_jax.omr import abc, engrave, events, midi, synth  # pylint: disable=g-import-not-at-top
+  from ocr_jax.omr import abc, align, engrave, midi, synth  # pylint: disable=g-import-not-at-top
   from ocr_jax.omr import tokens as tk  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(args.seed)
 
@@ -159,7 +159,7 @@ def main():
                           for (ref, _), got in zip(items, readings)]
     hits = n_ref = n_hyp = edits = n_tokens = right = 0
     for (ref_systems, _), got in zip(items, readings):
-      reference, _ = events.align_systems([[tk.parse(t) for t in s] for s in ref_systems])
+      reference, _ = align.align_systems([[tk.parse(t) for t in s] for s in ref_systems])
       ref_notes = midi.score_notes(reference)
       ref_staves = [t for s in ref_systems for t in s]
       n_tokens += sum(len(t) for t in ref_staves)

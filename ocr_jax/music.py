@@ -10,7 +10,7 @@ into systems (staves joined by a system barline or a brace), and every staff of 
 is read in one batched pass of the recognizer (PrIMuS semantic tokens). The staves at one
 position in their systems make a part (a piano's right hand, left hand; a melody's lines);
 a part's staves are timed one after the other, and the parts sound together, aligned bar by
-bar in every system (`omr/events.align_systems`): one MIDI file, a track per part.
+bar in every system (`omr/align.align_systems`): one MIDI file, a track per part.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 
 from ocr_jax.data import preprocess
+from ocr_jax.omr import align
 from ocr_jax.omr import events
 from ocr_jax.omr import midi
 from ocr_jax.omr import staff as staff_lib
@@ -158,9 +159,9 @@ def read_files(recognizer, paths: list[str], force: bool = False) -> list:
 
 def perform(reading: Reading, where: str = "", resync_bars: bool = True) -> Performance:
   """A Reading's staves as parts sounding together (module doc); by default bars that were
-  read not to fill their meter are put back on its grid (`omr/events.py`). Systems with
-  fewer staves than the most crowded one leave the lower parts silent (and are named in a
-  warning). A `chord` mark the recognizer put where no chord can be is left out. Raises
+  read not to fill their meter are put back on its grid (`omr/events.py`, `omr/align.py`).
+  Systems with fewer staves than the most crowded one leave the lower parts silent (and are
+  named in a warning). A `chord` mark the recognizer put where no chord can be is left out. Raises
   TokenError naming the system and staff of a bad token."""
   systems = reading.system_list()
   parts = max((len(s) for s in systems), default=0)
@@ -173,7 +174,7 @@ def perform(reading: Reading, where: str = "", resync_bars: bool = True) -> Perf
     objects.append([tk.parse(tk.drop_stray_marks(reading.staves[i].tokens),
                              _staff_name(where, m, p, parts))
                     for p, i in enumerate(system)] + [[]] * (parts - len(system)))
-  scores, more = events.align_systems(objects, resync_bars, where)
+  scores, more = align.align_systems(objects, resync_bars, where)
   return Performance(scores, warnings + more)
 
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from ocr_jax import music
-from ocr_jax.omr import engrave, events, midi, staff, synth, tokens as tk
+from ocr_jax.omr import align, engrave, events, midi, staff, synth, tokens as tk
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +25,7 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   upper, lower = synth.piano_pair(rng, 4)
   # One part: exactly the joined staff's timing (a melody's lines, as before systems).
   joined = tk.parse(upper.tokens() + lower.tokens())
-  (alone,), warnings = events.align_systems([[tk.parse(upper.tokens())],
+  (alone,), warnings = align.align_systems([[tk.parse(upper.tokens())],
                                              [tk.parse(lower.tokens())]], resync_bars=True)
   assert not warnings and alone.notes == events.to_score(joined, resync_bars=True).notes
   # Two parts in 2/4: the lower staff's first bar was read a quarter short. Its second bar
@@ -33,31 +33,31 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   # the short part, and both parts end together.
   up = tk.parse("clef-G2 timeSignature-2/4 note-C5_half barline note-D5_half barline")
   low = tk.parse("clef-F4 timeSignature-2/4 note-C3_quarter barline note-D3_half barline")
-  (a, b), warnings = events.align_systems([[up, low]])
+  (a, b), warnings = align.align_systems([[up, low]])
   assert not warnings
   assert [(n.pitch, n.onset) for n in a.notes] == [(72, 0), (74, 2)]
   assert [(n.pitch, n.onset) for n in b.notes] == [(48, 0), (50, 2)]
   assert a.length == b.length == 4
   # Two systems: the second starts after the first's longest bars, in both parts.
-  (a, b), _ = events.align_systems([[up, low], [up[2:], low[2:]]])
+  (a, b), _ = align.align_systems([[up, low], [up[2:], low[2:]]])
   assert [n.onset for n in b.notes] == [0, 2, 4, 6] and a.length == 8
   # A staff that read a bar fewer is still aligned from the left, and named.
   short = tk.parse("clef-F4 timeSignature-2/4 note-C3_half barline")
-  (a, b), warnings = events.align_systems([[up, short]], where="p.png")
+  (a, b), warnings = align.align_systems([[up, short]], where="p.png")
   assert warnings == ["p.png: system 1: its staves read 2, 1 bars; aligned bar by bar from "
                       "the left"]
   assert [n.onset for n in b.notes] == [0] and a.length == b.length == 4
   # A staff read empty in a middle system rests there; the next system still aligns.
-  (a, b), _ = events.align_systems([[up, low], [up[2:], []], [up[2:], low[2:]]])
+  (a, b), _ = align.align_systems([[up, low], [up[2:], []], [up[2:], low[2:]]])
   assert [n.onset for n in b.notes] == [0, 2, 8, 10] and a.length == 12
   # The grid is trusted on the bars of every part with the same meters: one part's first bar
   # read an eighth long (half its checked bars off) is put back by the other part's evidence.
   long = tk.parse("clef-G2 timeSignature-2/4 note-C5_quarter note-E5_quarter. barline "
                   "note-D5_half barline")
-  (a, b), _ = events.align_systems([[long, low]], resync_bars=True)
+  (a, b), _ = align.align_systems([[long, low]], resync_bars=True)
   assert [(n.pitch, n.onset) for n in a.notes] == [(72, 0), (76, 1), (74, 2)]
   assert [(n.pitch, n.onset) for n in b.notes] == [(48, 0), (50, 2)] and a.length == 4
-  (a, b), _ = events.align_systems([[long, low]])  # as read: the long bar delays bar 2
+  (a, b), _ = align.align_systems([[long, low]])  # as read: the long bar delays bar 2
   assert [n.onset for n in b.notes] == [0, Fraction(5, 2)]
   # One part whose bars fill the grid vouches for it though its partner's mostly do not
   # (pooled, 5 of 8 checked bars are off): bar 3, read 5/2 and 3/2 long, lasts one bar.
@@ -65,7 +65,7 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   good = tk.parse("clef-G2 timeSignature-2/4 " + " barline ".join(bars) + " barline")
   bad = tk.parse("clef-F4 timeSignature-2/4 note-C3_half barline " + "note-C3_quarter. barline "
                  * 4)
-  (a, b), _ = events.align_systems([[good, bad]], resync_bars=True)
+  (a, b), _ = align.align_systems([[good, bad]], resync_bars=True)
   assert b.notes[-1].onset == a.notes[-1].onset == 8
   # A bar read half again as long (a second voice read into the first) rounds to two bars
   # of its own part's grid; the staff that fills the meter sets the system's bar, so the
@@ -73,9 +73,9 @@ def test_one_part_times_as_one_staff_and_parts_align_at_barlines():
   over = tk.parse("clef-G2 timeSignature-2/4 note-C5_half note-E5_quarter barline "
                   "note-D5_half barline")
   low = tk.parse("clef-F4 timeSignature-2/4 note-C3_half barline note-D3_half barline")
-  (a, b), _ = events.align_systems([[over, low]], resync_bars=True)
+  (a, b), _ = align.align_systems([[over, low]], resync_bars=True)
   assert [n.onset for n in b.notes] == [0, 2] and a.notes[-1].onset == 2 and a.length == 4
-  (a, b), _ = events.align_systems([[over, low]])  # as read: the system's bar is the longest
+  (a, b), _ = align.align_systems([[over, low]])  # as read: the system's bar is the longest
   assert [n.onset for n in b.notes] == [0, 3]
 
 
@@ -85,7 +85,7 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
   different amounts (a note or a voice mark lost) is a whole bar, else every later onset of
   the page would come early."""
   def last_bar(upper, lower):
-    parts, _ = events.align_systems(
+    parts, _ = align.align_systems(
         [[tk.parse("clef-G2 timeSignature-4/4 " + upper + " barline note-E5_whole barline"),
           tk.parse("clef-F4 timeSignature-4/4 " + lower + " barline note-E3_whole barline")]],
         resync_bars=True)
@@ -121,7 +121,7 @@ def test_a_mark_misread_is_mended_where_one_edit_fills_the_bar():
   def read(*bars):
     upper = tk.parse("clef-G2 timeSignature-2/4 " + " barline ".join(bars) + " barline")
     lower = tk.parse("clef-F4 timeSignature-2/4 " + "note-C3_half barline " * len(bars))
-    (part, _), warnings = events.align_systems([[upper, lower]], resync_bars=True, where="s")
+    (part, _), warnings = align.align_systems([[upper, lower]], resync_bars=True, where="s")
     return [(n.pitch, n.onset, n.voice) for n in part.notes], warnings
 
   half = "note-G5_half"
@@ -152,7 +152,7 @@ def test_a_systems_staves_share_its_meter_and_bar_count():
   want = [[(72, 0), (74, 3), (76, 6)], [(48, 0), (52, 1), (50, 3), (48, 6)]]
 
   def onsets(upper, lower):
-    parts, warnings = events.align_systems([[tk.parse(upper), tk.parse(lower)]],
+    parts, warnings = align.align_systems([[tk.parse(upper), tk.parse(lower)]],
                                            resync_bars=True, where="s.png")
     return [[(n.pitch, n.onset) for n in part.notes] for part in parts], warnings
 
@@ -177,7 +177,7 @@ def test_a_systems_staves_share_its_meter_and_bar_count():
   upper, lower = (f"clef-{c} timeSignature-3/4 " + " barline ".join(
       f"note-{p}{o}_half." for p in "CDEF") + " barline" for c, o in (("G2", 5), ("F4", 3)))
   upper = upper.replace("note-C5_half. barline", "note-C5_half. note-G5_half")
-  parts, _ = events.align_systems([[tk.parse(upper), tk.parse(lower)]], resync_bars=True)
+  parts, _ = align.align_systems([[tk.parse(upper), tk.parse(lower)]], resync_bars=True)
   assert [part.notes[-1].onset for part in parts] == [9, 9] and parts[0].length == 12
   # A barline read inside the lower staff's first bar (a quarter and a half: neither fills
   # 3/4, together they do) is left out.
@@ -210,7 +210,7 @@ def test_systems_are_staves_joined_by_a_brace_or_system_barline():
 def test_midi_type_one_for_parts_and_its_notes():
   up = tk.parse("clef-G2 timeSignature-2/4 note-C5_half barline")
   low = tk.parse("clef-F4 timeSignature-2/4 note-C3_quarter note-E3_quarter barline")
-  parts, _ = events.align_systems([[up, low]])
+  parts, _ = align.align_systems([[up, low]])
   file = midi.parts_to_midi(parts)
   assert file.type == 1 and len(file.tracks) == 3
   channels = [{m.channel for m in t if m.type == "note_on"} for t in file.tracks]
@@ -237,7 +237,7 @@ def test_piano_system_image_to_midi_and_musicxml_read_back_by_verovio(tmp_path):
   assert [s["staves"] for s in result["systems"]] == [[0, 1]]
   assert [s["system"] for s in result["staves"]] == [1, 1]
   assert all(isinstance(s["bars_off_meter"], list) for s in result["staves"])
-  reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  reference, _ = align.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
   written = midi.read_notes(str(out))
   assert len(mido.MidiFile(str(out)).tracks) == 3
   assert midi.note_f1(midi.score_notes(reference), written)[2] >= 0.9
@@ -338,7 +338,7 @@ def test_default_reading_sends_piano_systems_to_the_piano_model():
   grey = engrave.engrave(synth.system_mei([upper, lower]), "Leipzig", engrave.SYSTEM)
   melody = engrave.engrave(synth.random_incipit(rng).mei(), "Leipzig")
   score, single = ocr_jax.read_music([grey, melody])
-  reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  reference, _ = align.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
   assert score.systems == [[0, 1]] and score.tokens.count("chord") >= 8
   assert midi.note_f1(midi.score_notes(reference), midi.score_notes(score.timed().parts),
                       48)[2] >= 0.8
@@ -350,7 +350,7 @@ def test_default_reading_sends_piano_systems_to_the_piano_model():
   synth.add_voices_and_markings([upper, lower], rng, 1.0, 0.0)
   (voiced,) = ocr_jax.read_music([engrave.engrave(synth.system_mei([upper, lower]), "Leipzig",
                                                   engrave.SYSTEM)])
-  reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  reference, _ = align.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
   assert voiced.tokens.count("voice2") >= 20
   assert midi.note_f1(midi.score_notes(reference), midi.score_notes(voiced.timed().parts),
                       48)[2] >= 0.6
@@ -399,7 +399,7 @@ def test_systems_engraved_by_abcm2ps_are_found_and_read():
   grey = abc.engrave(abc.to_abc([upper, lower]), dpi=200)
   assert staff.systems(grey, staff.find_staves(grey)) == [[0, 1]]
   (reading,) = music.read_images(music.Readers(), [grey])
-  reference, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  reference, _ = align.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
   assert midi.note_f1(midi.score_notes(reference),
                       midi.score_notes(music.perform(reading).parts), 48)[2] >= 0.85
   with pytest.raises(abc.AbcError, match="abcm2ps failed"):
@@ -418,7 +418,7 @@ def test_a_pickup_is_the_end_of_a_first_bar_in_every_staff():
     synth.add_chords(staves[0], rng, 0.3)
     synth.add_voices_and_markings(staves, rng, 1.0, 1.0)
     length = synth.add_pickup(staves, rng)
-    parts, warnings = events.align_systems([[tk.parse(inc.tokens()) for inc in staves]])
+    parts, warnings = align.align_systems([[tk.parse(inc.tokens()) for inc in staves]])
     assert not warnings and all(part.bars_off == [] for part in parts)
     if length:
       picked.append(staves)
@@ -576,7 +576,7 @@ def test_second_voices_keep_their_own_clock(tmp_path):
         for t, e in zip(synth.onsets(second), second):
           end = t + length(e.value, e.dots)
           assert e.kind == "rest" or all(e.diatonic < d for a, b, d in first if a < end and t < b)
-    parts, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+    parts, _ = align.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
     ours = midi.score_notes(parts)
     assert toolkit.loadData(synth.system_mei([upper, lower]))
     toolkit.renderToMIDIFile(str(tmp_path / "mei.mid"))
@@ -685,7 +685,7 @@ def test_keyboard_figures_fill_their_bars_in_the_key_and_sound_as_engraved(tmp_p
   rng = np.random.default_rng(5)
   upper, lower = synth.piano_pair(rng, 3)
   assert synth.add_texture(lower, rng, 1.0)
-  parts, _ = events.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
+  parts, _ = align.align_systems([[tk.parse(upper.tokens()), tk.parse(lower.tokens())]])
   toolkit = verovio.toolkit()
   assert toolkit.loadData(synth.system_mei([upper, lower]))
   toolkit.renderToMIDIFile(str(tmp_path / "mei.mid"))

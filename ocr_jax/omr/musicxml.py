@@ -1,4 +1,4 @@
-"""Parts on one clock (`events.align_systems`) -> a MusicXML file, written by music21.
+"""Parts on one clock (`align.align_systems`) -> a MusicXML file, written by music21.
 
 Why music21 (the `musicxml` extra): it turns timed notes into notation (measures from the
 time signatures, notes split and tied across barlines, rests in the gaps, note types and

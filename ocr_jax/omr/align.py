@@ -1,0 +1,394 @@
+"""A system's staves, each read as its own part, on one clock (`align_systems`).
+
+The staves of a system sound together: bar k of every part starts when the system's bar k
+does. Reference tokens line up by themselves; a recognizer's reading needs its misreadings
+settled across the staves first (a time signature, a spurious barline, a `voice2` or
+`chord` mark, a pickup read differently). Timing one staff is `omr/events.py`'s.
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from fractions import Fraction
+
+from ocr_jax.omr import events
+from ocr_jax.omr import tokens as tk
+
+
+def align_systems(systems, resync_bars: bool = False, where: str = ""):
+  """Parts read system by system -> (one Score per part on a shared clock, warnings).
+
+  `systems[m][p]` holds the parsed objects of the staff of part `p` (its position in the
+  system, top first) in system `m`; every system has the same number of staves. A part's
+  staves are timed one after the other as one staff (`to_score`: its meter, ties and bar
+  resync run on). Then each system's bars are aligned across its parts at their barlines:
+  bar k of the system lasts as long as the longest part's bar k (with `resync_bars`: as a
+  part's bar k that fills its meter exactly, where one does; one staff's misread bar would
+  otherwise make every later bar of the page late), and the notes of each part's
+  bar k start where the system's does, at their own offsets in the bar. A system whose parts
+  read different numbers of bars is still aligned bar by bar (the missing bars are rests) and
+  named in a warning. With one part the score is that part's, unchanged.
+
+  With `resync_bars` (a recognizer's reading) the staves of a system first settle what one
+  of them misread: they share a meter (`_shared_meters`), a barline read where two short bars
+  make one is left out (`_spurious_barlines`), a bar one `voice2` or `chord` mark too many
+  or too few overfills or underfills is mended where one edit fills it (`_marks_mended`),
+  and a bar of n whole bars where the other staves have more bars counts as n, up to their
+  count (`_whole_bars`); each overruled reading is warned of. A system's first bar that its
+  staves read short by different amounts, each by less than half, is a whole bar, not a
+  pickup (`_no_pickup`); a pickup its staves read differently lasts the shortest reading
+  whose voices agree (`_pickup_length`)."""
+  parts = len(systems[0]) if systems else 0
+  warnings = []
+  if resync_bars and parts > 1:
+    systems, warnings = _shared_meters(systems, where)
+    systems, more = _spurious_barlines(systems, where)
+    warnings += more
+    systems, more = _marks_mended(systems, where)
+    warnings += more
+  joined = []  # (objects, starts of its systems) per part
+  for p in range(parts):
+    objects, starts = [], []
+    for staves in systems:
+      starts.append(len(objects))
+      objects += staves[p]
+    joined.append((objects, starts))
+  timed = [events.timed(objects, False, starts) for objects, starts in joined]
+  if resync_bars:  # the grid's evidence: the bars of every part that read the same meters
+    meters = [[m for _, m in score.time_signatures] for score in timed]
+    for p, (objects, starts) in enumerate(joined):
+      alike = [q for q in range(parts) if meters[q] == meters[p]]
+      if any(2 * timed[q].bars_off_meter < timed[q].bars_checked for q in alike) or (
+          2 * sum(timed[q].bars_off_meter for q in alike) < sum(
+              timed[q].bars_checked for q in alike)):
+        timed[p] = events.timed(objects, True, starts)
+  if parts <= 1:
+    return timed, []
+  # Per part and system: the bar boundaries, from the system's start to the next system's.
+  shifts = [[] for _ in range(parts)]  # (part time, clock time) at each bar start
+  clock = Fraction(0)
+  for m in range(len(systems)):
+    bounds = []
+    for score in timed:
+      start = score.breaks[m]
+      end = score.breaks[m + 1] if m + 1 < len(systems) else score.length
+      inside = [b for b in score.barlines if start < b < end]
+      bounds.append([start] + inside + [end])
+    bars = [len(b) - 1 for b in bounds]
+    if len(set(bars)) > 1:  # a barline missed: a bar of n whole bars counts as n bars
+      bounds = [_whole_bars(b, score, max(bars)) if n < max(bars) else b
+                for b, n, score in zip(bounds, bars, timed)]
+      bars = [len(b) - 1 for b in bounds]
+    if len(set(bars)) > 1:
+      warnings.append(f"{where + ': ' if where else ''}system {m + 1}: its staves read "
+                      f"{', '.join(map(str, bars))} bars; aligned bar by bar from the left")
+    starts = [clock]
+    for k in range(max(bars)):
+      lengths = [(b[k + 1] - b[k], _meter_at(score, b[k]).bar_length)
+                 for b, score in zip(bounds, timed) if k < len(b) - 1]
+      fits = [n for n, meter in lengths if n == meter] if resync_bars else []
+      if fits:
+        length = fits[0]
+      elif resync_bars and m == k == 0 and _no_pickup(lengths):
+        meter = lengths[0][1]
+        length = meter * max(1, round(min(n for n, _ in lengths) / meter))
+      elif resync_bars and m == k == 0:  # a pickup
+        length = _pickup_length([n for n, _ in lengths], staves_read=systems[0])
+      else:
+        length = max(n for n, _ in lengths)
+      starts.append(starts[-1] + length)
+    for p, b in enumerate(bounds):
+      shifts[p] += [(b[k], starts[k]) for k in range(len(b) - 1)]
+    clock = starts[-1]
+  out = []
+  for score, shift in zip(timed, shifts):
+    part_times = [a for a, _ in shift]
+
+    def moved(t, part_times=part_times, shift=shift):
+      k = max(bisect.bisect_right(part_times, t) - 1, 0)
+      return shift[k][1] + t - shift[k][0]
+
+    notes = [dataclasses.replace(n, onset=moved(n.onset)) for n in score.notes]
+    out.append(events.Score(notes, clock, [(moved(t), x) for t, x in score.time_signatures],
+                     [(moved(t), x) for t, x in score.key_signatures],
+                     [(moved(t), x) for t, x in score.clefs], score.bars_checked,
+                     score.bars_off_meter, [moved(t) for t in score.barlines],
+                     [moved(t) for t in score.breaks], score.bars_off))
+  return out, warnings
+
+
+def _no_pickup(lengths) -> bool:
+  """Whether a system's first bar, which no staff reads exactly as long as its meter (else
+  not asked), is a misread whole bar rather than a pickup: its staves read different
+  lengths (a pickup is equally long in every staff), each more than half the meter (a pickup
+  is mostly short; a staff that lost a note or a voice mark reads a little short); or all
+  read it more than three quarters of the meter long (pickups that long are rare, staves
+  that each lost an eighth are not); or one staff reads it longer than the meter (no pickup
+  is). The bar then lasts the whole bars nearest its shortest reading, at least one."""
+  if all(4 * n > 3 * meter for n, meter in lengths) or any(n > meter for n, meter in lengths):
+    return True
+  return len({n for n, _ in lengths}) > 1 and all(2 * n > meter for n, meter in lengths)
+
+
+def _pickup_length(lengths: list, staves_read: list) -> Fraction:
+  """How long a system's first bar lasts when it is a pickup its staves read differently
+  (`lengths`, as timed by each staff's first voice): the shortest reading among the staves
+  whose voices agree on it (a staff with a second voice in that bar that ends elsewhere than
+  its first voice lost or misread one of them), else the shortest of each staff's longer
+  voice. Shortest, because a staff reads a pickup long (a duration or a voice mark
+  misread) more often than short (abcm2ps development draws with pickups, 2026-12-07)."""
+  voices = [_first_bar_voices(objects) for objects in staves_read]
+  agreed = [n for n, (first, second) in zip(lengths, voices) if second in (None, first)]
+  if agreed:
+    return min(agreed)
+  return min(max(n, second) for n, (_, second) in zip(lengths, voices))
+
+
+def _first_bar_voices(objects) -> tuple[Fraction, Fraction | None]:
+  """(first voice, second voice or None) lengths of a staff's first bar as read, in
+  quarters: the notes and rests up to its first barline (chord notes and grace notes take
+  no time)."""
+  first, second, voice, in_chord = Fraction(0), None, 1, False
+  for obj in objects:
+    if isinstance(obj, tk.Barline):
+      break
+    if isinstance(obj, tk.Chord):
+      in_chord = True
+    elif isinstance(obj, tk.Voice):
+      voice = 2
+    elif isinstance(obj, (tk.Note, tk.Rest)):
+      grace = isinstance(obj, tk.Note) and obj.grace
+      if not (in_chord and isinstance(obj, tk.Note)) and not grace:
+        if voice == 2:
+          second = (second or Fraction(0)) + obj.duration
+        else:
+          first += obj.duration
+      in_chord, voice = False, 1
+  return first, second
+
+
+def _head_meter(objects) -> tuple[int, tk.Time | None]:
+  """(index, Time) of a staff's time signature, before its first note, rest or barline;
+  (index where one would go, None) when it has none there."""
+  for i, obj in enumerate(objects):
+    if isinstance(obj, tk.Time):
+      return i, obj
+    if not isinstance(obj, (tk.Clef, tk.Key)):
+      return i, None
+  return len(objects), None
+
+
+def _with_meter(objects, meter: tk.Time) -> list:
+  i, read = _head_meter(objects)
+  return objects[:i] + [meter] + objects[i + (read is not None):]
+
+
+def _meter_name(meter: tk.Time | None) -> str:
+  if meter is None:
+    return "none"
+  return meter.symbol or f"{meter.numerator}/{meter.denominator}"
+
+
+def _bars_filling(score: events.Score, meter: tk.Time) -> int:
+  """How many bars of a timed staff (closed by a barline, the first included) last `meter`'s
+  bar."""
+  bounds = [Fraction(0)] + score.barlines
+  return sum(b - a == meter.bar_length for a, b in zip(bounds, bounds[1:]))
+
+
+def _shared_meters(systems, where: str):
+  """The staves of a system share its meter: where they read different time signatures (or
+  one read none), each is timed in the one that most of the system's bars fill, first bars
+  included (ties: the one that leaves fewer checked bars off, then the one more staves
+  read), and a warning names it."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    read = [_head_meter(objects)[1] for objects in staves]
+    candidates = list(dict.fromkeys(r for r in read if r is not None))
+    if not candidates or all(r == candidates[0] for r in read):
+      out.append(staves)
+      continue
+    def fit(c):  # how many bars fill meter c, how many checked bars it leaves off
+      scores = [events.timed(_with_meter(objects, c), False) for objects in staves]
+      return (sum(_bars_filling(score, c) for score in scores),
+              -sum(score.bars_off_meter for score in scores), read.count(c))
+
+    meter = max(candidates, key=fit)
+    out.append([objects if r == meter else _with_meter(objects, meter)
+                for objects, r in zip(staves, read)])
+    for p, r in enumerate(read):
+      if r != meter:
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1}: time "
+                        f"signature {_meter_name(r)} as read; timed in {_meter_name(meter)} "
+                        "with the rest of its system")
+  return out, warnings
+
+
+def _whole_bars(bounds: list, score: events.Score, most: int) -> list:
+  """Bar boundaries with each bar that lasts n >= 2 whole bars of its meter cut into n, from
+  the left, into at most `most` bars in all (the other staves' count: a bar that resync
+  rounded up does not make the staff longer than its partners)."""
+  out = [bounds[0]]
+  for i, (start, end) in enumerate(zip(bounds, bounds[1:])):
+    length = _meter_at(score, start).bar_length
+    n = (end - start) / length
+    if n.denominator == 1 and n >= 2:
+      room = most - (len(out) - 1) - (len(bounds) - 1 - i)  # cuts left before `most` bars
+      out += [start + k * length for k in range(1, min(int(n), room + 1))]
+    out.append(end)
+  return out
+
+
+def _bar_count(objects) -> int:
+  barlines = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)]
+  tail = objects[barlines[-1] + 1:] if barlines else objects
+  return len(barlines) + any(isinstance(o, (tk.Note, tk.Rest, tk.MultiRest)) for o in tail)
+
+
+def _spurious_barlines(systems, where: str):
+  """Where a staff reads more bars than another staff of its system, a barline that closes
+  an empty bar (one barline read twice), or one between two bars that as read do not fill
+  the meter but together fill exactly one bar, was read where there is none: it is left out
+  (named in a warning), before timing."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    counts = [_bar_count(objects) for objects in staves]
+    fixed = []
+    for p, objects in enumerate(staves):
+      extra = counts[p] - min(counts)
+      while extra > 0:
+        score = events.timed(objects, False)
+        if not score.time_signatures:
+          break
+        bounds = [Fraction(0)] + score.barlines
+        drop = why = None
+        for k in range(1, len(bounds)):
+          length = _meter_at(score, bounds[k - 1]).bar_length
+          first = bounds[k] - bounds[k - 1]
+          second = bounds[k + 1] - bounds[k] if k + 1 < len(bounds) else None
+          if first == 0:  # a barline read twice (a double or thick one)
+            drop, why = k - 1, "it closes an empty bar"
+          elif second is not None and length not in (first, second) and (
+              first + second == length):
+            drop, why = k - 1, "the bars on either side fill one"
+          if drop is not None:  # the k-th barline, 0-based
+            break
+        if drop is None:
+          break
+        index = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][drop]
+        objects = objects[:index] + objects[index + 1:]
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1}: "
+                        f"barline {drop + 1} left out ({why})")
+        extra -= 1
+      fixed.append(objects)
+    out.append(fixed)
+  return out, warnings
+
+
+def _marks_mended(systems, where: str):
+  """A bar whose first voice, as read, is longer or shorter than its meter by exactly one
+  event, where exactly one edit of a mark fills it and keeps the token order (`_in_order`):
+  a `voice2` mark added before a first-voice note or rest (a second voice read into the
+  first), one left out (the reverse), or a `chord` mark left out (a note read as struck with
+  the one before it). Not where the first bar of a piece is short (a pickup), nor where a
+  bar lasts n >= 2 whole bars in a staff that reads fewer bars than another (a barline
+  missed, `_whole_bars`). Each edit is named in a warning."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    fixed = []
+    counts = [_bar_count(objects) for objects in staves]
+    for p, objects in enumerate(staves):
+      objects, edits = list(objects), []
+      meter, start, bar = None, 0, 0
+      for i, obj in enumerate(objects):
+        if isinstance(obj, tk.Time):
+          meter = obj
+        if not isinstance(obj, tk.Barline):
+          continue
+        bar += 1
+        found = meter and _bar_edit(objects[start:i], meter.bar_length, m > 0 or bar > 1,
+                                    counts[p] < max(counts))
+        if found:
+          edits.append((start + found[0], *found[1:], bar))
+        start = i + 1
+      for i, mark, added, k in reversed(edits):
+        if added:
+          objects.insert(i, tk.Voice())
+        else:  # the mark before the note or rest at i
+          del objects[i - 1]
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1} bar "
+                        f"{k}: {mark} mark {'added' if added else 'left out'} (the bar then "
+                        "fills its meter)")
+      fixed.append(objects)
+    out.append(fixed)
+  return out, warnings
+
+
+def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
+  """(index in `bar` of the note or rest, the mark ('voice2' or 'chord'), added: True / left
+  out: False) of the one mark edit that fills a bar (`_marks_mended`), or None.
+  `short_ok`: a short bar may be mended (not a pickup); `missed_ok`: a bar of n >= 2 whole
+  bars may be a barline missed (its staff reads fewer bars than another): not mended."""
+  if any(isinstance(o, tk.MultiRest) for o in bar):
+    return None
+  items = []  # (index, 1 | 2 | "chord" (struck with a first-voice note), duration)
+  voice = 1
+  for j, obj in enumerate(bar):
+    if not isinstance(obj, (tk.Note, tk.Rest)) or (isinstance(obj, tk.Note) and obj.grace):
+      continue
+    previous = bar[j - 1] if j else None
+    if isinstance(previous, tk.Chord):
+      if voice == 1:
+        items.append((j, "chord", obj.duration))
+      continue
+    voice = 2 if isinstance(previous, tk.Voice) else 1
+    items.append((j, voice, obj.duration))
+  first = sum(d for _, v, d in items if v == 1)
+  excess = first - length
+  if excess == 0 or (excess < 0 and not short_ok) or (
+      missed_ok and excess > 0 and (first / length).denominator == 1):
+    return None
+  found = []
+  for k, (j, kind, duration) in enumerate(items):
+    if duration != abs(excess):
+      continue
+    if excess > 0 and kind == 1:
+      new, edit = 2, ("voice2", True)
+    elif excess < 0 and kind in (2, "chord"):
+      new, edit = 1, ("voice2" if kind == 2 else "chord", False)
+    else:
+      continue
+    trial = [(new if i == k else v, d) for i, (_, v, d) in enumerate(items)
+             if i == k or v != "chord"]
+    if _in_order(trial, length):
+      found.append((j, *edit))
+  return found[0] if len(found) == 1 else None
+
+
+def _in_order(items, length: Fraction) -> bool:
+  """Whether (voice, duration) events, in the order read, keep the tokens' order: a second
+  voice's event starts at or after the first voice's event read before it and before the one
+  read after it (events go by onset, the first voice first); and the second voice fits its
+  bar of `length`."""
+  t1 = t2 = last = Fraction(0)  # the voices' clocks; the first voice's last onset
+  waiting = []  # second-voice onsets read since the first voice's last event
+  for voice, duration in items:
+    if voice == 1:
+      if any(onset >= t1 for onset in waiting):
+        return False
+      waiting, last, t1 = [], t1, t1 + duration
+    else:
+      if t2 < last:
+        return False
+      waiting.append(t2)
+      t2 += duration
+  return t2 <= length
+
+
+def _meter_at(score: events.Score, t: Fraction) -> tk.Time:
+  """The meter in force at time `t`: the last time signature at or before it, else the
+  first (or 4/4 with none)."""
+  before = [m for at, m in score.time_signatures if at <= t]
+  if before:
+    return before[-1]
+  return score.time_signatures[0][1] if score.time_signatures else tk.Time(4, 4)
