@@ -115,13 +115,8 @@ def main():
       synth.add_chords(lower, rng, args.chord_p)
     synth.add_voices_and_markings([upper, lower], rng, args.voice_p, args.marks_p,
                                   args.texture_p, not args.verovio_rests)
-    if args.pickup_p and first and rng.random() < args.pickup_p:
-      synth.add_pickup([upper, lower], rng)
-    for inc in (upper, lower) if args.clef_p else ():
-      if rng.random() < args.clef_p:
-        synth.add_clef_change(inc, rng)
-    if args.barline_p and rng.random() < args.barline_p:
-      synth.add_barline_styles([upper, lower], rng)
+    synth.add_piece_features([upper, lower], rng, args.pickup_p if first else 0.0,
+                             args.clef_p, args.barline_p)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)

@@ -92,13 +92,7 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
   synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p, cfg.texture_p,
                                 cfg.place_rests)
-  if cfg.pickup_p and rng.random() < cfg.pickup_p:
-    synth.add_pickup([upper, lower], rng)
-  for inc in (upper, lower) if cfg.clef_p else ():
-    if rng.random() < cfg.clef_p:
-      synth.add_clef_change(inc, rng)
-  if cfg.barline_p and rng.random() < cfg.barline_p:
-    synth.add_barline_styles([upper, lower], rng)
+  synth.add_piece_features([upper, lower], rng, cfg.pickup_p, cfg.clef_p, cfg.barline_p)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 

@@ -673,6 +673,21 @@ def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
       add_markings(inc, rng, marks_p)
 
 
+def add_piece_features(staves: list[Incipit], rng: np.random.Generator, pickup_p: float = 0.0,
+                       clef_p: float = 0.0, barline_p: float = 0.0) -> None:
+  """What pieces add to a generated system, each with its chance: a pickup (`add_pickup`),
+  a clef change in each staff (`add_clef_change`), styled barlines (`add_barline_styles`).
+  A chance of 0 draws nothing from `rng`. Call it after `add_voices_and_markings`. In
+  place."""
+  if pickup_p and rng.random() < pickup_p:
+    add_pickup(staves, rng)
+  for inc in staves if clef_p else ():
+    if rng.random() < clef_p:
+      add_clef_change(inc, rng)
+  if barline_p and rng.random() < barline_p:
+    add_barline_styles(staves, rng)
+
+
 def bar_length_of(meter: str) -> Fraction:
   """A bar of `meter` (a METERS key), in quarters."""
   _, count, unit, _ = METERS[meter]
