@@ -115,6 +115,29 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
                   "note-C3_half.") == [12, 12]
 
 
+def test_a_bar_every_staff_reads_empty_is_a_barline_read_twice():
+  """Double, repeat and final barlines run through a system; read as two barlines in every
+  staff they make a bar no staff reads anything in, which is no bar (else resync makes it a
+  whole bar of silence and every later onset of the page comes a bar late). An empty bar
+  one staff alone reads (a lost whole rest) stays a bar."""
+  def onsets(*systems):
+    parts, _ = align.align_systems(
+        [[tk.parse("clef-G2 timeSignature-2/4 " + upper),
+          tk.parse("clef-F4 timeSignature-2/4 " + lower)] for upper, lower in systems],
+        resync_bars=True)
+    return [[n.onset for n in part.notes] for part in parts]
+
+  # An opening repeat read as a barline in both staves, a final barline read as two in one.
+  first = ("barline note-C5_half barline note-D5_half barline barline",
+           "barline note-C3_half barline note-D3_half barline")
+  second = ("note-E5_half barline", "note-E3_half barline")
+  assert onsets(first, second) == [[0, 2, 4]] * 2
+  # A lost whole rest in the upper staff: its empty bar still lasts a bar.
+  assert onsets(("note-C5_half barline barline note-E5_half barline",
+                 "note-C3_half barline rest-half barline note-E3_half barline")) == [
+                     [0, 4], [0, 4]]
+
+
 def test_a_mark_misread_is_mended_where_one_edit_fills_the_bar():
   """A bar whose first voice is one event too long or short, where exactly one edit of a
   `voice2` or `chord` mark fills it and keeps the token order, is read with that edit."""

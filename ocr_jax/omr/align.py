@@ -246,12 +246,18 @@ def _bar_count(objects) -> int:
 
 
 def _spurious_barlines(systems, where: str):
-  """Where a staff reads more bars than another staff of its system, a barline that closes
+  """A bar that every staff of a system reads empty (no note or rest: a double, repeat or
+  final barline read as two) is no bar: its closing barline is left out in every staff. Then,
+  where a staff reads more bars than another staff of its system, a barline that closes
   an empty bar (one barline read twice), or one between two bars that as read do not fill
-  the meter but together fill exactly one bar, was read where there is none: it is left out
-  (named in a warning), before timing."""
+  the meter but together fill exactly one bar, was read where there is none: it is left out.
+  Each is named in a warning, before timing. (An empty bar one staff alone reads is more
+  likely a lost whole rest, and its partner's count keeps it.)"""
   out, warnings = [], []
   for m, staves in enumerate(systems):
+    staves, dropped = _empty_everywhere(staves)
+    warnings += [f"{where + ': ' if where else ''}system {m + 1}: barline {k + 1} left out in "
+                 "every staff (no staff read anything before it in its bar)" for k in dropped]
     counts = [_bar_count(objects) for objects in staves]
     fixed = []
     for p, objects in enumerate(staves):
@@ -283,6 +289,25 @@ def _spurious_barlines(systems, where: str):
       fixed.append(objects)
     out.append(fixed)
   return out, warnings
+
+
+def _empty_everywhere(staves):
+  """(staves, barlines left out: their 0-based index as read, in order) with every bar that all
+  staves read empty dropped: its closing barline is left out in each staff."""
+  dropped = []
+  while True:
+    lengths = []
+    for objects in staves:
+      bounds = [Fraction(0)] + events.timed(objects, False).barlines
+      lengths.append([b - a for a, b in zip(bounds, bounds[1:])])
+    empty = [k for k in range(min(len(n) for n in lengths)) if all(n[k] == 0 for n in lengths)]
+    if not empty:
+      return staves, dropped
+    k = empty[0]
+    dropped.append(k + len(dropped))
+    staves = [objects[:i] + objects[i + 1:] for objects, i in (
+        (objects, [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][k])
+        for objects in staves)]
 
 
 def _marks_mended(systems, where: str):
