@@ -105,6 +105,8 @@ def test_a_first_bar_read_short_is_a_pickup_only_where_its_staves_agree():
   # A staff that read no first voice in its pickup (a lost rest) keeps the bar, as long as
   # its second voice: else it would count a bar fewer than its partner.
   assert last_bar("voice2 note-A4_eighth", "note-C3_eighth") == [Fraction(1, 2)] * 2
+  # A staff that lost its pickup's only note (it reads a barline first) still has that bar.
+  assert last_bar("", "note-C3_quarter") == [1, 1]
   assert last_bar("note-C5_half. note-D5_eighth", "note-C3_half. note-D3_eighth") == [4, 4]
   # Nor when one staff reads it longer than the meter (6 quarters, resync not trusted on a
   # two-bar system) and the other half of it: one bar, the nearest to the shortest reading.

@@ -72,8 +72,15 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
     for score in timed:
       start = score.breaks[m]
       end = score.breaks[m + 1] if m + 1 < len(systems) else score.length
-      inside = [b for b in score.barlines if start < b < end]
-      bounds.append([start] + inside + [end])
+      bounds.append([start] + [b for b in score.barlines if start < b < end] + [end])
+    if m == 0 and resync_bars:  # a staff that read nothing before a piece's first barline
+      # (a pickup's notes lost), while another staff reads a pickup and a bar more, has that
+      # bar, of no length as read
+      most = max(len(b) for b in bounds)
+      pickup = any(len(b) == most and b[1] - b[0] < _meter_at(score, b[0]).bar_length
+                   for b, score in zip(bounds, timed))
+      bounds = [[b[0]] + b if pickup and len(b) < most and _opens_with_barline(objects) else b
+                for b, objects in zip(bounds, systems[0])]
     bars = [len(b) - 1 for b in bounds]
     if len(set(bars)) > 1:  # a barline missed: a bar of n whole bars counts as n bars
       bounds = [_whole_bars(b, score, max(bars)) if n < max(bars) else b
@@ -134,14 +141,25 @@ def _pickup_length(lengths: list, staves_read: list) -> Fraction:
   """How long a system's first bar lasts when it is a pickup its staves read differently
   (`lengths`, as timed by each staff's first voice): the shortest reading among the staves
   whose voices agree on it (a staff with a second voice in that bar that ends elsewhere than
-  its first voice lost or misread one of them), else the shortest of each staff's longer
-  voice. Shortest, because a staff reads a pickup long (a duration or a voice mark
+  its first voice lost or misread one of them; one that read nothing there lost it), else
+  the shortest of each staff's longer voice that is not empty. Shortest, because a staff reads a pickup long (a duration or a voice mark
   misread) more often than short (abcm2ps development draws with pickups, 2026-12-07)."""
   voices = [_first_bar_voices(objects) for objects in staves_read]
-  agreed = [n for n, (first, second) in zip(lengths, voices) if second in (None, first)]
+  agreed = [n for n, (first, second) in zip(lengths, voices) if second in (None, first) and n]
   if agreed:
     return min(agreed)
-  return min(max(n, second) for n, (_, second) in zip(lengths, voices))
+  return min((max(n, second or 0) for n, (_, second) in zip(lengths, voices)),
+             key=lambda n: (n == 0, n))
+
+
+def _opens_with_barline(objects) -> bool:
+  """Whether a staff's tokens hold a barline before any note or rest."""
+  for obj in objects:
+    if isinstance(obj, (tk.Note, tk.Rest, tk.MultiRest)):
+      return False
+    if isinstance(obj, tk.Barline):
+      return True
+  return False
 
 
 def _first_bar_voices(objects) -> tuple[Fraction, Fraction | None]:
