@@ -142,8 +142,9 @@ def _pickup_length(lengths: list, staves_read: list) -> Fraction:
   (`lengths`, as timed by each staff's first voice): the shortest reading among the staves
   whose voices agree on it (a staff with a second voice in that bar that ends elsewhere than
   its first voice lost or misread one of them; one that read nothing there lost it), else
-  the shortest of each staff's longer voice that is not empty. Shortest, because a staff reads a pickup long (a duration or a voice mark
-  misread) more often than short (abcm2ps development draws with pickups, 2026-12-07)."""
+  the shortest of each staff's longer voice that is not empty. Shortest, because a staff
+  reads a pickup long (a duration or a voice mark misread) more often than short (abcm2ps
+  development draws with pickups, 2026-12-07)."""
   voices = [_first_bar_voices(objects) for objects in staves_read]
   agreed = [n for n, (first, second) in zip(lengths, voices) if second in (None, first) and n]
   if agreed:
