@@ -22,15 +22,14 @@ slurs, pedal; `synth.add_markings`) with this chance. `--texture_p`: the bass st
 filled with a keyboard figure (Alberti, broken chords, stride, block chords, octave basses;
 `synth.add_texture`) in most of its bars with this chance, the treble with a quarter of it.
 `--pickup_p`: a system (on a page, its first system only: a piece's first bar) begins with
-a pickup with this chance (`synth.add_pickup`; no training draw has one, so this measures
-how the recognizer and the reader take one). `--clef_p`: each staff of a system changes
-clef (treble to bass or back) at a barline with this chance, and with chance 0.4 changes
-back later (`synth.add_clef_change`: the notes keep their places and are named for the new
-clef, as a hand crossing into the other's register). `--barline_p`: a system draws double,
-final and repeat barlines with this chance (`synth.add_barline_styles`; tokens unchanged).
-Second-voice rests are drawn inside their
-staff's crop (`synth.add_voices`); `--verovio_rests` leaves them where Verovio puts them, a
-third outside the crop, as the draws before 2026-12-07.
+a pickup with this chance (`synth.add_pickup`; of the training draws only `piano_voices4`
+has them). `--clef_p`: each staff of a system changes clef (treble to bass or back) at a
+barline with this chance, and with chance 0.4 changes back later (`synth.add_clef_change`:
+the notes keep their places and are named for the new clef, as a hand crossing into the
+other's register). `--barline_p`: a system draws double, final and repeat barlines with
+this chance (`synth.add_barline_styles`; tokens unchanged). Second-voice rests are drawn
+inside their staff's crop (`synth.add_voices`); `--verovio_rests` leaves them where Verovio
+puts them, a third outside the crop, as the draws before 2026-12-07.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
 150-300 dpi (`omr/abc.py`; needs `apt-get install abcm2ps ghostscript`), an engraver no
 training image comes from (`--font` is then unused); a development set, not a test set.
