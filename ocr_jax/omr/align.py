@@ -300,8 +300,7 @@ def _spurious_barlines(systems, where: str):
             break
         if drop is None:
           break
-        index = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][drop]
-        objects = objects[:index] + objects[index + 1:]
+        objects = _without_barline(objects, drop)
         warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1}: "
                         f"barline {drop + 1} left out ({why})")
         extra -= 1
@@ -322,11 +321,14 @@ def _empty_everywhere(staves):
     empty = [k for k in range(min(len(n) for n in lengths)) if all(n[k] == 0 for n in lengths)]
     if not empty:
       return staves, dropped
-    k = empty[0]
-    dropped.append(k + len(dropped))
-    staves = [objects[:i] + objects[i + 1:] for objects, i in (
-        (objects, [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][k])
-        for objects in staves)]
+    dropped.append(empty[0] + len(dropped))
+    staves = [_without_barline(objects, empty[0]) for objects in staves]
+
+
+def _without_barline(objects, k: int) -> list:
+  """A staff's objects without its k-th barline (0-based)."""
+  i = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)][k]
+  return objects[:i] + objects[i + 1:]
 
 
 def _marks_mended(systems, where: str):
