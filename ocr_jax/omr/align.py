@@ -165,25 +165,11 @@ def _opens_with_barline(objects) -> bool:
 
 def _first_bar_voices(objects) -> tuple[Fraction, Fraction | None]:
   """(first voice, second voice or None) lengths of a staff's first bar as read, in
-  quarters: the notes and rests up to its first barline (chord notes and grace notes take
-  no time)."""
-  first, second, voice, in_chord = Fraction(0), None, 1, False
-  for obj in objects:
-    if isinstance(obj, tk.Barline):
-      break
-    if isinstance(obj, tk.Chord):
-      in_chord = True
-    elif isinstance(obj, tk.Voice):
-      voice = 2
-    elif isinstance(obj, (tk.Note, tk.Rest)):
-      grace = isinstance(obj, tk.Note) and obj.grace
-      if not (in_chord and isinstance(obj, tk.Note)) and not grace:
-        if voice == 2:
-          second = (second or Fraction(0)) + obj.duration
-        else:
-          first += obj.duration
-      in_chord, voice = False, 1
-  return first, second
+  quarters: the notes and rests up to its first barline (`_bar_events`)."""
+  end = next((i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)), len(objects))
+  items = _bar_events(objects[:end])
+  second = [d for _, v, d in items if v == 2]
+  return sum((d for _, v, d in items if v == 1), Fraction(0)), sum(second) if second else None
 
 
 def _head_meter(objects) -> tuple[int, tk.Time | None]:
@@ -377,18 +363,7 @@ def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
   bars may be a barline missed (its staff reads fewer bars than another): not mended."""
   if any(isinstance(o, tk.MultiRest) for o in bar):
     return None
-  items = []  # (index, 1 | 2 | "chord" (struck with a first-voice note), duration)
-  voice = 1
-  for j, obj in enumerate(bar):
-    if not isinstance(obj, (tk.Note, tk.Rest)) or (isinstance(obj, tk.Note) and obj.grace):
-      continue
-    previous = bar[j - 1] if j else None
-    if isinstance(previous, tk.Chord):
-      if voice == 1:
-        items.append((j, "chord", obj.duration))
-      continue
-    voice = 2 if isinstance(previous, tk.Voice) else 1
-    items.append((j, voice, obj.duration))
+  items = _bar_events(bar)
   first = sum(d for _, v, d in items if v == 1)
   excess = first - length
   if excess == 0 or (excess < 0 and not short_ok) or (
@@ -409,6 +384,24 @@ def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
     if _in_order(trial, length):
       found.append((j, *edit))
   return found[0] if len(found) == 1 else None
+
+
+def _bar_events(bar: list) -> list:
+  """The notes and rests of a bar's objects as read: (index in `bar`, 1 | 2 (the voice) |
+  "chord" (struck with a first-voice note), duration); grace notes and a second voice's
+  chord notes take no time and are left out."""
+  items, voice = [], 1
+  for j, obj in enumerate(bar):
+    if not isinstance(obj, (tk.Note, tk.Rest)) or (isinstance(obj, tk.Note) and obj.grace):
+      continue
+    previous = bar[j - 1] if j else None
+    if isinstance(previous, tk.Chord):
+      if voice == 1:
+        items.append((j, "chord", obj.duration))
+      continue
+    voice = 2 if isinstance(previous, tk.Voice) else 1
+    items.append((j, voice, obj.duration))
+  return items
 
 
 def _in_order(items, length: Fraction) -> bool:
