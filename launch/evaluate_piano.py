@@ -44,6 +44,7 @@ the reader (`omr/events.py`, `omr/align.py`) is then measured in seconds on the 
 """
 import argparse
 import collections
+import dataclasses
 import difflib
 import itertools
 import json
@@ -149,8 +150,9 @@ def main():
     greys = [g for _, g in items]
     readings = ([_reading(item["reading"]) for item in saved["sets"][name]] if saved
                 else music.read_images(reader, greys))
-    keep["sets"][name] = [{"reference": ref, "reading": _saved(got)}
-                          for (ref, _), got in zip(items, readings)]
+    if args.save_readings:
+      keep["sets"][name] = [{"reference": ref, "reading": _saved(got)}
+                            for (ref, _), got in zip(items, readings)]
     hits = n_ref = n_hyp = edits = n_tokens = right = 0
     for (ref_systems, _), got in zip(items, readings):
       reference, _ = align.align_systems([[tk.parse(t) for t in s] for s in ref_systems])
@@ -212,7 +214,6 @@ def main():
 
 def _saved(got) -> dict:
   """A reading (or the error reading raised) as JSON."""
-  import dataclasses  # pylint: disable=g-import-not-at-top
   if isinstance(got, Exception):
     return {"error": f"{type(got).__name__}: {got}"}
   return dataclasses.asdict(got)
