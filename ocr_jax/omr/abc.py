@@ -157,7 +157,8 @@ def to_abc(staves: list[synth.Incipit], *, brace: bool = True, joined_bars: bool
   lines.append(f"K:{first.key}")
   for n, (inc, body) in enumerate(zip(staves, bars)):
     lines.append(f"V:{n + 1} clef={_CLEFS[inc.clef]}")
-    ends = [_BARLINES[inc.barline_styles.get(k, "single")] for k in range(len(body))]
+    ends = ["|"] * bool(inc.multirest) + [  # `body` opens with the multirest's bar
+        _BARLINES[inc.barline_styles.get(k, "single")] for k in range(len(inc.bars))]
     lines.append("|: " * inc.repeat_start + "".join(
         f"{bar} {end} " for bar, end in zip(body, ends)).strip())
   return "\n".join(lines) + "\n"

@@ -593,8 +593,8 @@ def add_clef_change(inc: Incipit, rng: np.random.Generator) -> int:
   chance 0.4 back at a later one, as a hand moves into the other's register. The notes
   after the change keep their places on the staff and are renamed for the new clef (a
   twelfth, `_staff_range`), in the key; a note the vocabulary lacks becomes a rest of its
-  value, a grace note or chord note it lacks is left out. Call it last (after chords,
-  voices, texture, markings, pickup). Returns the bar the clef changes at (0: none, as
+  value, a grace note or chord note it lacks is left out. Call it after whatever draws
+  notes (chords, voices, texture, a pickup: it renames theirs). Returns the bar the clef changes at (0: none, as
   in a one-bar staff or one tied across every barline). In place."""
   if inc.clef not in CLEF_SWAPS:
     return 0
