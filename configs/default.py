@@ -58,6 +58,10 @@ def get_config(arg=None):
   # print lines first (preprocess.fit_margins), so crops from other segmenters read too. Only
   # for models trained on these lines; the configs of other data turn it off.
   config.data.fit_margins = True
+  # Music labels: '' names every note by its sounding pitch (PrIMuS semantic); 'opening'
+  # names the notes after a mid-staff clef change as the staff's first clef names their
+  # places (omr/tokens.clef_change_names), and readers name them back.
+  config.data.clef_names = ""
 
   # The four stages of models/recognizer.py; these defaults are a CRNN.
   config.model = ml_collections.ConfigDict()

@@ -241,6 +241,7 @@ def reading_metadata(config, charset) -> dict:
           "width_grid": "16 widths per octave, multiples of 16 px (any width works)",
           "max_width": inference.MAX_WIDTH,
           "fit_margins": bool(config.data.get("fit_margins", False)),
+          "clef_names": str(config.data.get("clef_names", "")),
           "normalisation": "grey uint8, dark ink on light paper (invert light-on-dark), "
                            "bilinear resize to `height`, x = 1 - grey / 255, zero padding",
           "decoder": "ctc (greedy; beam, words and music searches on the host)", "blank": 0}

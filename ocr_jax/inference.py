@@ -74,6 +74,7 @@ class Recognizer:
     (preprocess.read_lines; default preprocess.MAX_DENSITY for CTC models of text, 0 (off)
     for music and attention models)."""
     self.config, self.charset, self.step = config, charset, step
+    self.clef_names = config.data.get("clef_names", "")  # how its music labels name notes
     self.mesh = parallel.make_mesh(jax.local_devices())
     self.params, self.batch_stats = jax.device_put((params, batch_stats),
                                                    parallel.replicated(self.mesh))

@@ -134,7 +134,7 @@ def read_images(recognizer, greys, force: bool = False) -> list:
   for reader, which in routes:
     if which:
       for i, r in zip(which, reader.read_arrays([crops[i] for i in which], checked=True)):
-        results[i] = r
+        results[i] = (staff_tokens(reader, r.text), r.confidence)
   out = []
   for item in found:
     if isinstance(item, Exception):
@@ -142,10 +142,21 @@ def read_images(recognizer, greys, force: bool = False) -> list:
       continue
     angle, staves, systems, first = item
     out.append(Reading(angle, [
-        StaffReading((s.x0, int(s.lines[0]), s.x1, int(s.lines[-1])), r.text.split(),
-                     r.confidence, s.found)
-        for s, r in zip(staves, results[first:first + len(staves)])], systems))
+        StaffReading((s.x0, int(s.lines[0]), s.x1, int(s.lines[-1])), tokens, confidence,
+                     s.found)
+        for s, (tokens, confidence) in zip(staves, results[first:first + len(staves)])],
+        systems))
   return out
+
+
+def staff_tokens(reader, text: str) -> list[str]:
+  """What `reader` read on a staff -> tokens naming every note by its sounding pitch: a model
+  trained with `config.data.clef_names = 'opening'` names the notes after a clef change as
+  the staff's first clef names their places (omr/tokens.clef_change_names)."""
+  tokens = text.split()
+  if getattr(reader, "clef_names", "") == "opening":
+    tokens = tk.clef_change_names(tokens, to_opening=False)
+  return tokens
 
 
 def read_files(recognizer, paths: list[str], force: bool = False) -> list:

@@ -52,6 +52,7 @@ class OnnxRecognizer:
     self.session, self.path = session, path
     self.charset = charset_lib.Charset.from_json(meta["charset"])
     self.height = int(meta["height"])
+    self.clef_names = meta.get("clef_names", "")  # how its music labels name notes
     self.max_width = int(meta.get("max_width", 8192))
     self.margins = preprocess.TEXT_MARGINS if meta.get("fit_margins") else None
     if decoder not in self.DECODERS:

@@ -522,6 +522,41 @@ def test_a_clef_change_renames_notes_that_keep_their_places():
   assert changed >= 5
 
 
+def test_opening_clef_names_are_the_places_a_clef_change_renamed():
+  """`tokens.clef_change_names(..., to_opening=True)` names the notes after a clef change as
+  the staff's first clef names their places: the names `synth.add_clef_change` started from,
+  accidentals against the key included; back again gives the sounding names. Training
+  labels (`data.clef_names = 'opening'`) take the first, the reader of such a model the
+  second (`music.staff_tokens`); a model of sounding names reads as it did."""
+  import types  # pylint: disable=import-outside-toplevel
+  from ocr_jax.data import pipeline  # pylint: disable=import-outside-toplevel
+  rng = np.random.default_rng(8)
+  checked = 0
+  for _ in range(12):
+    inc = synth.random_incipit(rng, 0, clef="F4", n_bars=4)
+    synth.add_chords(inc, rng, 0.3)
+    before = inc.tokens()
+    if not synth.add_clef_change(inc, rng):
+      continue
+    sounding = inc.tokens()
+    opening = tk.clef_change_names(sounding, to_opening=True)
+    assert opening != sounding and tk.clef_change_names(opening, to_opening=False) == sounding
+    if len(opening) == len(before) + len(inc.clef_changes):  # no note became a rest
+      checked += 1
+      assert [t for i, t in enumerate(opening) if not (i and t.startswith("clef-"))] == before
+  assert checked >= 3
+  g_major = "clef-G2 keySignature-GM note-F#5_quarter barline clef-F4 note-A3_quarter".split()
+  assert tk.clef_change_names(g_major, to_opening=True)[-1] == "note-F#5_quarter"
+  assert tk.clef_change_names(g_major[:4] + g_major[5:], to_opening=True) == (
+      g_major[:4] + g_major[5:])
+  split = object.__new__(pipeline.Split)
+  split.source, split.opening_clefs = [{"image": None, "text": " ".join(g_major).encode()}], True
+  assert split.text(0).split() == tk.clef_change_names(g_major, to_opening=True)
+  reader = types.SimpleNamespace(clef_names="opening")
+  assert music.staff_tokens(reader, split.text(0)) == g_major
+  assert music.staff_tokens(types.SimpleNamespace(), split.text(0)) == split.text(0).split()
+
+
 def test_barline_styles_are_drawn_and_leave_the_tokens():
   """`synth.add_barline_styles`: a system's double, final and repeat barlines are drawn the
   same in every staff by both engravers, and its tokens stay what they were (one `barline`

@@ -22,6 +22,7 @@ from absl import logging
 from ocr_jax import charset as charset_lib
 from ocr_jax.data import augment as augment_lib
 from ocr_jax.data import preprocess
+from ocr_jax.omr import tokens as tokens_lib
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".cache", "ocr_jax", "tfds")
@@ -144,6 +145,7 @@ class Split:
     self.name = f"{builder.info.full_name}/{split}"
     self.source = builder.as_data_source()[split]
     self.widths = self._load_widths(builder.data_dir, split)
+    self.opening_clefs = data_config.get("clef_names", "") == "opening"
 
   def __len__(self) -> int:
     return len(self.source)
@@ -186,8 +188,10 @@ class Split:
   def example(self, index: int) -> dict:
     ex = self.source[int(index)]
     text = ex["text"]
-    return {"image": ex["image"], "text": text.decode("utf-8") if isinstance(text, bytes)
-            else text}
+    text = text.decode("utf-8") if isinstance(text, bytes) else text
+    if self.opening_clefs:
+      text = " ".join(tokens_lib.clef_change_names(text.split(), to_opening=True))
+    return {"image": ex["image"], "text": text}
 
 
 class MixedSplit:

@@ -169,6 +169,56 @@ def parse_token(token: str):
   raise TokenError(f"malformed token {token!r}")
 
 
+_LETTERS = "CDEFGAB"
+_CLEF_LINE = {"G": 4 * 7 + 4, "F": 3 * 7 + 3, "C": 4 * 7}  # G4, F3, C4 as diatonic numbers
+
+
+def clef_bottom(clef: str) -> int:
+  """The diatonic number (octave * 7 + step, C = 0) of the bottom staff line under `clef`
+  ('G2': E4, 'F4': G2, 'C3': F3)."""
+  return _CLEF_LINE[clef[0]] - 2 * (int(clef[1]) - 1)
+
+
+def _renamed(token: str, shift: int, key: str) -> str:
+  """A note or grace note token moved `shift` staff places, keeping the accidental it shows
+  against `key` (a sharp the key gives stays the key's; a printed one stays printed); the
+  token as it was where the vocabulary has no such note."""
+  m = _NOTE.match(token)
+  kind, step, alter, octave, dur, dots, fermata = m.groups()
+  alters = key_alters(key)
+  place = int(octave) * 7 + _LETTERS.index(step) + shift
+  new = _LETTERS[place % 7]
+  shown = ALTERS[alter] - alters[step]
+  name = {v: k for k, v in ALTERS.items()}
+  vocab = vocabulary()
+  for a in (alters[new] + shown, alters[new]):
+    out = f"{kind}-{new}{name.get(a, '')}{place // 7}_{dur}{dots}{fermata or ''}"
+    if a in name and out in vocab:
+      return out
+  return token
+
+
+def clef_change_names(tokens: list[str], to_opening: bool) -> list[str]:
+  """Renames the notes a mid-staff clef change governs. `to_opening`: from their sounding
+  names to the names the staff's first clef would give their places (what a recognizer sees
+  without looking back to the clef in force: how `configs/omr_piano_clefs.py` is trained to
+  read them); else back. A staff that keeps its clef is returned unchanged, so is every note
+  where the first clef is in force again."""
+  opening = current = None
+  key, out = "C", []
+  for t in tokens:
+    if t.startswith("clef-") and re.fullmatch(r"clef-[GCF][1-5]", t):
+      current = t[5:]
+      opening = opening or current
+    elif t.startswith("keySignature-") and t[13:-1] in KEYS:
+      key = t[13:-1]
+    elif current != opening and _NOTE.match(t):
+      shift = clef_bottom(opening) - clef_bottom(current)
+      t = _renamed(t, shift if to_opening else -shift, key)
+    out.append(t)
+  return out
+
+
 def split_tokens(text: str) -> list[str]:
   """PrIMuS files separate tokens by TABs; spaces and newlines are accepted too."""
   return text.split()
