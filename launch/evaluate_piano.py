@@ -2,7 +2,7 @@
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
-      [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--barline_p=0] [--verovio_rests]
+      [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--clef_inside_p=0] [--barline_p=0] [--verovio_rests]
       [--engraver=verovio] [--staves=2]
       [--edits=0] [--save_readings=FILE] [--from_readings=FILE]
 
@@ -26,7 +26,8 @@ a pickup with this chance (`synth.add_pickup`; of the training draws only `piano
 has them). `--clef_p`: each staff of a system changes clef (treble to bass or back) at a
 barline with this chance, and with chance 0.4 changes back later (`synth.add_clef_change`:
 the notes keep their places and are named for the new clef, as a hand crossing into the
-other's register). `--barline_p`: a system draws double, final and repeat barlines with
+other's register); `--clef_inside_p`: such a change falls inside a bar of one voice with
+this chance (before a note or rest, as music changes clef mid-bar). `--barline_p`: a system draws double, final and repeat barlines with
 this chance (`synth.add_barline_styles`; tokens unchanged). Second-voice rests are drawn
 inside their staff's crop (`synth.add_voices`); `--verovio_rests` leaves them where Verovio
 puts them, a third outside the crop, as the draws before 2026-12-07.
@@ -76,6 +77,8 @@ def main():
                       help="chance that a system (a page's first) begins with a pickup")
   parser.add_argument("--clef_p", type=float, default=0.0,
                       help="chance that a staff of a system changes clef at a barline")
+  parser.add_argument("--clef_inside_p", type=float, default=0.0,
+                      help="chance that a clef change falls inside a bar of one voice")
   parser.add_argument("--barline_p", type=float, default=0.0,
                       help="chance that a system draws double, final and repeat barlines")
   parser.add_argument("--verovio_rests", action="store_true",
@@ -116,7 +119,7 @@ def main():
     synth.add_voices_and_markings([upper, lower], rng, args.voice_p, args.marks_p,
                                   args.texture_p, not args.verovio_rests)
     synth.add_piece_features([upper, lower], rng, args.pickup_p if first else 0.0,
-                             args.clef_p, args.barline_p)
+                             args.clef_p, args.barline_p, args.clef_inside_p)
     if args.engraver == "abcm2ps":
       return [upper.tokens(), lower.tokens()], abc.engrave_random([upper, lower], rng)
     options = dict(engrave.random_options(rng), **engrave.SYSTEM)
@@ -143,6 +146,7 @@ def main():
   out = {"font": font, "model": args.model or "released", "chord_p": args.chord_p,
          "voice_p": args.voice_p, "marks_p": args.marks_p, "texture_p": args.texture_p,
          "pickup_p": args.pickup_p, "clef_p": args.clef_p, "barline_p": args.barline_p,
+         "clef_inside_p": args.clef_inside_p,
          "verovio_rests": args.verovio_rests, "staves": args.staves,
          "machine": f"{platform.machine()}, {os.cpu_count()} cpus"}
   edit_counts = {name: collections.Counter() for name in sets}
@@ -197,6 +201,7 @@ def main():
           f"{args.marks_p}{f', texture_p {args.texture_p}' if args.texture_p else ''}"
           f"{f', pickup_p {args.pickup_p}' if args.pickup_p else ''}"
           f"{f', clef_p {args.clef_p}' if args.clef_p else ''}"
+          f"{f', clef_inside_p {args.clef_inside_p}' if args.clef_inside_p else ''}"
           f"{f', barline_p {args.barline_p}' if args.barline_p else ''}) | "
           f"{f['images']} | "
           f"{f['note_precision']:.4f} | "

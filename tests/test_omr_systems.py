@@ -522,6 +522,38 @@ def test_a_clef_change_renames_notes_that_keep_their_places():
   assert changed >= 5
 
 
+def test_a_clef_change_inside_a_bar_is_drawn_and_read_before_its_note():
+  """`add_clef_change(..., inside_p=1)`: the change falls inside a bar of one voice, before
+  an unbeamed note or rest; its token stands there (not before a barline), Verovio's MEI and
+  abcm2ps's ABC draw it there, the notes from it on are renamed, and timing does not move."""
+  import verovio  # pylint: disable=import-outside-toplevel
+  from ocr_jax.omr import abc  # pylint: disable=import-outside-toplevel
+  rng = np.random.default_rng(3)
+  inside = 0
+  for _ in range(12):
+    upper, lower = synth.piano_pair(rng, 4)
+    synth.add_chords(lower, rng, 0.3)
+    before = lower.tokens()
+    if not synth.add_clef_change(lower, rng, inside_p=1.0) or not lower.clef_at:
+      continue
+    inside += 1
+    ((k, i),) = lower.clef_at.items()
+    tokens = lower.tokens()
+    at = tokens.index("clef-G2", 1)
+    assert tokens[at - 1] not in ("barline", "chord", "voice2")
+    assert tokens[at + 1] == lower.bars[k][i].token()
+    assert tokens[:at] == before[:at]
+    timed = events.score_from_tokens(tokens)
+    assert [n.onset for n in timed.notes] == [
+        n.onset for n in events.score_from_tokens(before).notes][:len(timed.notes)]
+    mei = synth.system_mei([upper, lower])
+    assert re.search(r'<clef shape="G" line="2"/><(note|rest|chord) ', mei)
+    assert verovio.toolkit().loadData(mei)
+    assert re.search(r"\[K:clef=treble\] [^|]", abc.to_abc([upper, lower]))
+    assert tk.clef_change_names(tk.clef_change_names(tokens, True), False) == tokens
+  assert inside >= 4
+
+
 def test_opening_clef_names_are_the_places_a_clef_change_renamed():
   """`tokens.clef_change_names(..., to_opening=True)` names the notes after a clef change as
   the staff's first clef names their places: the names `synth.add_clef_change` started from,

@@ -78,6 +78,7 @@ class OmrSynthConfig(tfds.core.BuilderConfig):
   pickup_p: float = 0.0  # piano: chance that a system begins with a pickup (`synth.add_pickup`;
   # 0 draws nothing, so configs before `piano_voices4` draw as they did)
   clef_p: float = 0.0  # piano: chance that a staff changes clef at a barline (0: as before)
+  clef_inside_p: float = 0.0  # piano: chance that such a change falls inside a bar instead
   barline_p: float = 0.0  # piano: chance that a system draws double, final and repeat
   # barlines (`synth.add_barline_styles`; 0: single barlines only, as before)
 
@@ -92,7 +93,8 @@ def _piano_staff(cfg: OmrSynthConfig, rng, index: int):
   synth.add_chords(lower, rng, rng.uniform(0.1, 0.7), shapes, chromatic)
   synth.add_voices_and_markings([upper, lower], rng, cfg.voice_p, cfg.marks_p, cfg.texture_p,
                                 cfg.place_rests)
-  synth.add_piece_features([upper, lower], rng, cfg.pickup_p, cfg.clef_p, cfg.barline_p)
+  synth.add_piece_features([upper, lower], rng, cfg.pickup_p, cfg.clef_p, cfg.barline_p,
+                           cfg.clef_inside_p)
   which = index % 2
   return (upper, lower)[which].tokens(), synth.system_mei([upper, lower]), which
 

@@ -103,9 +103,11 @@ def _bars(inc: synth.Incipit) -> list[str]:
       text = ""
       for i, e in enumerate(events):  # a grace note sticks to the note it ornaments
         item = items[id(e)]
+        if k in inc.clef_at and events is bar and i == inc.clef_at[k]:  # never in a beam
+          item = f"[K:clef={_CLEFS[inc.clef_changes[k]]}] {item}"
         text += item + ("" if i in beamed or item.startswith("{") else " ")
       voices.append(text.strip())
-    if k + 1 in inc.clef_changes:  # a clef change, drawn before the barline
+    if k + 1 in inc.clef_changes and k + 1 not in inc.clef_at:  # drawn before the barline
       voices[0] += f" [K:clef={_CLEFS[inc.clef_changes[k + 1]]}]"
     out.append(" & ".join(voices))  # a second voice is an overlay of its bar
   return out

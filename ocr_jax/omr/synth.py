@@ -103,6 +103,9 @@ class Incipit:
   # bar index -> the clef it begins in, drawn before the barline ending the bar before it
   # (`add_clef_change`); the staff's clef is `clef` before the first of them
   clef_changes: dict[int, str] = dataclasses.field(default_factory=dict)
+  # bar index -> the event of its first voice that a clef change inside the bar is drawn
+  # before (absent: the bar's change is drawn before its opening barline)
+  clef_at: dict[int, int] = dataclasses.field(default_factory=dict)
   # bar index -> how the barline ending it is drawn, an MEI @right (`add_barline_styles`;
   # absent: a single line), and whether the first bar opens with a repeat sign. Drawings
   # only: every barline is one `barline` token, an opening repeat none.
@@ -123,7 +126,10 @@ class Incipit:
     if self.multirest:
       out += [f"multirest-{self.multirest}", "barline"]
     for k in range(len(self.bars)):
+      inside = self.bars[k][self.clef_at[k]] if k in self.clef_at else None
       for v, e in self.merged(k):
+        if e is inside:
+          out.append(f"clef-{self.clef_changes[k]}")
         if v == 2:
           out.append("voice2")
         out.append(e.token())
@@ -131,7 +137,7 @@ class Incipit:
           out += ["chord", c.token()]
         if e.tie:
           out.append("tie")
-      if k + 1 in self.clef_changes:
+      if k + 1 in self.clef_changes and k + 1 not in self.clef_at:
         out.append(f"clef-{self.clef_changes[k + 1]}")
       out.append("barline")
     return out
@@ -588,20 +594,42 @@ def add_pickup(staves: list[Incipit], rng: np.random.Generator) -> Fraction:
 CLEF_SWAPS = {"G2": "F4", "F4": "G2"}
 
 
-def add_clef_change(inc: Incipit, rng: np.random.Generator) -> int:
-  """Changes the clef of a piano staff (`CLEF_SWAPS`) at a barline no tie crosses, and with
-  chance 0.4 back at a later one, as a hand moves into the other's register. The notes
-  after the change keep their places on the staff and are renamed for the new clef (a
-  twelfth, `_staff_range`), in the key; a note the vocabulary lacks becomes a rest of its
-  value, a grace note or chord note it lacks is left out. Call it after whatever draws
-  notes (chords, voices, texture, a pickup: it renames theirs). Returns the bar the clef changes at (0: none, as
-  in a one-bar staff or one tied across every barline). In place."""
+def _inside_places(inc: Incipit) -> list[tuple[int, int]]:
+  """(bar, event) where a clef change can be drawn inside a bar of one voice: before an
+  unbeamed note or rest of the first voice that is not its bar's first, follows no grace
+  note and no tie."""
+  beat = beat_of(inc.meter)
+  out = []
+  for k, bar in enumerate(inc.bars):
+    if k in inc.voices:
+      continue
+    beamed = {i for group in beam_groups(bar, beat) for i in group}
+    out += [(k, i) for i in range(1, len(bar)) if i not in beamed and bar[i].kind != "grace"
+            and bar[i - 1].kind != "grace" and not bar[i - 1].tie]
+  return out
+
+
+def add_clef_change(inc: Incipit, rng: np.random.Generator, inside_p: float = 0.0) -> int:
+  """Changes the clef of a piano staff (`CLEF_SWAPS`) at a barline no tie crosses, or with
+  chance `inside_p` inside a bar of one voice (`_inside_places`), and with chance 0.4 back
+  at a later barline, as a hand moves into the other's register. The notes after the change
+  keep their places on the staff and are renamed for the new clef (a twelfth,
+  `_staff_range`), in the key; a note the vocabulary lacks becomes a rest of its value, a
+  grace note or chord note it lacks is left out. Call it after whatever draws notes (chords,
+  voices, texture, a pickup: it renames theirs). Returns the bar the clef changes at or in
+  (0: none, as in a one-bar staff or one tied across every barline; a change inside the
+  first bar returns 1 past it: `inc.clef_at` says where). In place."""
   if inc.clef not in CLEF_SWAPS:
     return 0
+  inside = _inside_places(inc) if inside_p and rng.random() < inside_p else []
   free = [k for k in range(1, len(inc.bars)) if not any(e.tie for e in inc.bars[k - 1][-1:])]
-  if not free:
+  if not free and not inside:
     return 0
-  start = free[int(rng.integers(len(free)))]
+  first = 0  # the first event of bar `start` the new clef names
+  if inside:
+    start, first = inside[int(rng.integers(len(inside)))]
+  else:
+    start = free[int(rng.integers(len(free)))]
   later = [k for k in free if k > start + 1]
   end = later[int(rng.integers(len(later)))] if later and rng.random() < 0.4 else len(inc.bars)
   new = CLEF_SWAPS[inc.clef]
@@ -627,11 +655,14 @@ def add_clef_change(inc: Incipit, rng: np.random.Generator) -> int:
 
   for k in range(start, end):
     for events in [inc.bars[k]] + ([inc.voices[k]] if k in inc.voices else []):
-      events[:] = [m for m in (moved(e) for e in events) if m is not None]
+      at = first if k == start else 0
+      events[at:] = [m for m in (moved(e) for e in events[at:]) if m is not None]
   inc.clef_changes[start] = new
+  if first:
+    inc.clef_at[start] = first
   if end < len(inc.bars):
     inc.clef_changes[end] = inc.clef
-  return start
+  return max(start, 1)
 
 
 # How the barlines of a system are drawn (`add_barline_styles`), MEI @right -> weight: inside
@@ -674,16 +705,17 @@ def add_voices_and_markings(staves: list[Incipit], rng: np.random.Generator,
 
 
 def add_piece_features(staves: list[Incipit], rng: np.random.Generator, pickup_p: float = 0.0,
-                       clef_p: float = 0.0, barline_p: float = 0.0) -> None:
+                       clef_p: float = 0.0, barline_p: float = 0.0,
+                       clef_inside_p: float = 0.0) -> None:
   """What pieces add to a generated system, each with its chance: a pickup (`add_pickup`),
-  a clef change in each staff (`add_clef_change`), styled barlines (`add_barline_styles`).
-  A chance of 0 draws nothing from `rng`. Call it after `add_voices_and_markings`. In
-  place."""
+  a clef change in each staff (`add_clef_change`; inside a bar with chance
+  `clef_inside_p`), styled barlines (`add_barline_styles`). A chance of 0 draws nothing
+  from `rng`. Call it after `add_voices_and_markings`. In place."""
   if pickup_p and rng.random() < pickup_p:
     add_pickup(staves, rng)
   for inc in staves if clef_p else ():
     if rng.random() < clef_p:
-      add_clef_change(inc, rng)
+      add_clef_change(inc, rng, clef_inside_p)
   if barline_p and rng.random() < barline_p:
     add_barline_styles(staves, rng)
 
@@ -788,12 +820,16 @@ def _layers(inc: Incipit) -> list[list[str]]:
     layers = []
     for events in [bar] + ([inc.voices[k]] if k in inc.voices else []):
       layer = [items[id(e)] for e in events]
+      if k in inc.clef_at and events is bar:  # a change inside the bar (never in a beam)
+        clef = inc.clef_changes[k]
+        layer[inc.clef_at[k]] = f'<clef shape="{clef[0]}" line="{clef[1]}"/>' + layer[
+            inc.clef_at[k]]
       if inc.beamed:
         for group in reversed(beam_groups(events, beat)):
           first, last = group[0], group[-1]
           layer[first:last + 1] = ["<beam>" + "".join(layer[first:last + 1]) + "</beam>"]
       layers.append("".join(layer))
-    if k + 1 in inc.clef_changes:  # drawn before the barline, as engravers draw them
+    if k + 1 in inc.clef_changes and k + 1 not in inc.clef_at:  # before the barline
       clef = inc.clef_changes[k + 1]
       layers[0] += f'<clef shape="{clef[0]}" line="{clef[1]}"/>'
     out.append(layers)
