@@ -353,8 +353,8 @@ def test_piano_training_staves_hold_chords_and_are_cropped_as_read():
 def test_default_reading_sends_piano_systems_to_the_piano_model():
   """With no model named, staves of a multi-staff system are read by `music_piano`, which
   reads chords (this system, Leipzig: 13 of its 13 chord marks, note-F1 0.978 measured) and
-  second voices (the voiced system: 26 of its 27 `voice2` marks, note-F1 0.70 measured), and
-  a one-staff image by the melody model `music_synth`, which has no `chord` class."""
+  second voices (the voiced system: 27 of its 27 `voice2` marks, note-F1 0.76 measured with
+  leg 16), and a one-staff image by the melody model `music_synth`, which has no `chord` class."""
   import ocr_jax  # pylint: disable=import-outside-toplevel
   rng = np.random.default_rng(4)
   upper = synth.add_chords(synth.random_incipit(rng, 0, clef="G2", n_bars=3), rng, 0.4)
