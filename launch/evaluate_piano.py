@@ -2,8 +2,8 @@
 
   python launch/evaluate_piano.py [--model=WORKDIR] [--systems=60] [--pages=15] [--font=Leipzig]
       [--seed=20261205] [--timed=10] [--chord_p=0] [--voice_p=0] [--marks_p=0]
-      [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--clef_inside_p=0] [--barline_p=0] [--verovio_rests]
-      [--engraver=verovio] [--staves=2]
+      [--texture_p=0] [--pickup_p=0] [--clef_p=0] [--clef_inside_p=0] [--barline_p=0]
+      [--verovio_rests] [--engraver=verovio] [--staves=2]
       [--edits=0] [--save_readings=FILE] [--from_readings=FILE]
 
 Draws `--systems` systems (a treble and a bass staff of one key, meter and bar count, joined
@@ -27,8 +27,9 @@ has them). `--clef_p`: each staff of a system changes clef (treble to bass or ba
 barline with this chance, and with chance 0.4 changes back later (`synth.add_clef_change`:
 the notes keep their places and are named for the new clef, as a hand crossing into the
 other's register); `--clef_inside_p`: such a change falls inside a bar of one voice with
-this chance (before a note or rest, as music changes clef mid-bar). `--barline_p`: a system draws double, final and repeat barlines with
-this chance (`synth.add_barline_styles`; tokens unchanged). Second-voice rests are drawn
+this chance (before a note or rest, as music changes clef mid-bar). `--barline_p`: a system
+draws double, final and repeat barlines with this chance (`synth.add_barline_styles`;
+tokens unchanged). Second-voice rests are drawn
 inside their staff's crop (`synth.add_voices`); `--verovio_rests` leaves them where Verovio
 puts them, a third outside the crop, as the draws before 2026-12-07.
 `--engraver abcm2ps`: the same kind of music written as ABC and engraved by abcm2ps at
