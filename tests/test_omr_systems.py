@@ -140,6 +140,27 @@ def test_a_bar_every_staff_reads_empty_is_a_barline_read_twice():
                      [0, 4], [0, 4]]
 
 
+def test_a_barline_read_beside_a_lost_note_is_left_out():
+  """A staff that reads a bar more than its partner, where no two neighbouring bars fill one
+  exactly, joins the two short bars that come nearest to one, within a quarter of it (a
+  barline read where there is none, beside a note lost): else every later bar of the system
+  is aligned a bar off. Bars that fill their meter are never joined, nor two that fall
+  further short."""
+  def onsets(upper, lower="note-C3_whole barline note-E3_whole barline"):
+    parts, _ = align.align_systems([[tk.parse("clef-G2 timeSignature-4/4 " + upper),
+                                     tk.parse("clef-F4 timeSignature-4/4 " + lower)]],
+                                   resync_bars=True)
+    return [[n.onset for n in part.notes] for part in parts]
+
+  assert onsets("note-C5_half barline note-D5_quarter barline note-E5_whole barline") == [
+      [0, 2, 4], [0, 4]]
+  assert onsets("note-C5_half barline note-D5_eighth barline note-E5_whole barline") == [
+      [0, 4, 8], [0, 4]]
+  assert onsets("note-C5_whole barline note-D5_whole barline note-E5_whole barline",
+                "note-C3_whole note-D3_whole barline note-E3_whole barline") == [
+                    [0, 4, 8], [0, 4, 8]]
+
+
 def test_a_mark_misread_is_mended_where_one_edit_fills_the_bar():
   """A bar whose first voice is one event too long or short, where exactly one edit of a
   `voice2` or `chord` mark fills it and keeps the token order, is read with that edit."""

@@ -255,7 +255,8 @@ def _spurious_barlines(systems, where: str):
   final barline read as two) is no bar: its closing barline is left out in every staff. Then,
   where a staff reads more bars than another staff of its system, a barline that closes
   an empty bar (one barline read twice), or one between two bars that as read do not fill
-  the meter but together fill exactly one bar, was read where there is none: it is left out.
+  the meter but together fill exactly one bar, or else come nearest to one (`_nearest_pair`),
+  was read where there is none: it is left out.
   Each is named in a warning, before timing. (An empty bar one staff alone reads is more
   likely a lost whole rest, and its partner's count keeps it.)"""
   out, warnings = [], []
@@ -284,6 +285,8 @@ def _spurious_barlines(systems, where: str):
             drop, why = k - 1, "the bars on either side fill one"
           if drop is not None:  # the k-th barline, 0-based
             break
+        if drop is None:  # no pair fills one exactly: the pair of short bars nearest to it
+          drop, why = _nearest_pair(score, bounds)
         if drop is None:
           break
         objects = _without_barline(objects, drop)
@@ -293,6 +296,21 @@ def _spurious_barlines(systems, where: str):
       fixed.append(objects)
     out.append(fixed)
   return out, warnings
+
+
+def _nearest_pair(score: events.Score, bounds: list):
+  """(barline index, why) between the two neighbouring bars, neither filling its meter, whose
+  lengths as read add up nearest to one bar, within a quarter of it (a note or dot lost or
+  added beside a barline read where there is none); (None, None) where no pair does."""
+  best, drop = None, None
+  for k in range(1, len(bounds) - 1):
+    length = _meter_at(score, bounds[k - 1]).bar_length
+    first, second = bounds[k] - bounds[k - 1], bounds[k + 1] - bounds[k]
+    miss = abs(first + second - length)
+    if 0 < first < length and 0 < second < length and 4 * miss <= length and (
+        best is None or miss < best):
+      best, drop = miss, k - 1
+  return (drop, "the bars on either side nearly fill one") if drop is not None else (None, None)
 
 
 def _empty_everywhere(staves):
