@@ -609,7 +609,8 @@ def _inside_places(inc: Incipit) -> list[tuple[int, int]]:
   return out
 
 
-def add_clef_change(inc: Incipit, rng: np.random.Generator, inside_p: float = 0.0) -> int:
+def add_clef_change(inc: Incipit, rng: np.random.Generator,
+                    inside_p: float = 0.0) -> int | None:
   """Changes the clef of a piano staff (`CLEF_SWAPS`) at a barline no tie crosses, or with
   chance `inside_p` inside a bar of one voice (`_inside_places`), and with chance 0.4 back
   at a later barline, as a hand moves into the other's register. The notes after the change
@@ -617,14 +618,14 @@ def add_clef_change(inc: Incipit, rng: np.random.Generator, inside_p: float = 0.
   `_staff_range`), in the key; a note the vocabulary lacks becomes a rest of its value, a
   grace note or chord note it lacks is left out. Call it after whatever draws notes (chords,
   voices, texture, a pickup: it renames theirs). Returns the bar the clef changes at or in
-  (0: none, as in a one-bar staff or one tied across every barline; a change inside the
-  first bar returns 1 past it: `inc.clef_at` says where). In place."""
+  (`inc.clef_at` says where inside it), None where it does not change (a one-bar staff, or
+  one tied across every barline). In place."""
   if inc.clef not in CLEF_SWAPS:
-    return 0
+    return None
   inside = _inside_places(inc) if inside_p and rng.random() < inside_p else []
   free = [k for k in range(1, len(inc.bars)) if not any(e.tie for e in inc.bars[k - 1][-1:])]
   if not free and not inside:
-    return 0
+    return None
   first = 0  # the first event of bar `start` the new clef names
   if inside:
     start, first = inside[int(rng.integers(len(inside)))]
@@ -662,7 +663,7 @@ def add_clef_change(inc: Incipit, rng: np.random.Generator, inside_p: float = 0.
     inc.clef_at[start] = first
   if end < len(inc.bars):
     inc.clef_changes[end] = inc.clef
-  return max(start, 1)
+  return start
 
 
 # How the barlines of a system are drawn (`add_barline_styles`), MEI @right -> weight: inside

@@ -171,6 +171,7 @@ def parse_token(token: str):
 
 _LETTERS = "CDEFGAB"
 _CLEF_LINE = {"G": 4 * 7 + 4, "F": 3 * 7 + 3, "C": 4 * 7}  # G4, F3, C4 as diatonic numbers
+_ALTER_NAMES = {v: k for k, v in ALTERS.items()}
 
 
 def clef_bottom(clef: str) -> int:
@@ -183,17 +184,14 @@ def _renamed(token: str, shift: int, key: str) -> str:
   """A note or grace note token moved `shift` staff places, keeping the accidental it shows
   against `key` (a sharp the key gives stays the key's; a printed one stays printed); the
   token as it was where the vocabulary has no such note."""
-  m = _NOTE.match(token)
-  kind, step, alter, octave, dur, dots, fermata = m.groups()
+  kind, step, alter, octave, dur, dots, fermata = _NOTE.match(token).groups()
   alters = key_alters(key)
   place = int(octave) * 7 + _LETTERS.index(step) + shift
   new = _LETTERS[place % 7]
   shown = ALTERS[alter] - alters[step]
-  name = {v: k for k, v in ALTERS.items()}
-  vocab = vocabulary()
   for a in (alters[new] + shown, alters[new]):
-    out = f"{kind}-{new}{name.get(a, '')}{place // 7}_{dur}{dots}{fermata or ''}"
-    if a in name and out in vocab:
+    out = f"{kind}-{new}{_ALTER_NAMES.get(a, '')}{place // 7}_{dur}{dots}{fermata or ''}"
+    if a in _ALTER_NAMES and out in vocabulary():
       return out
   return token
 
