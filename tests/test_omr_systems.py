@@ -777,8 +777,7 @@ def test_keyboard_figures_fill_their_bars_in_the_key_and_sound_as_engraved(tmp_p
     upper, lower = synth.piano_pair(rng, 3)
     synth.add_voices_and_markings([upper, lower], rng, 1.0, 0.0, texture_p=1.0)
     filled = [k for k, bar in enumerate(lower.bars) if k not in lower.voices]
-    step, octave = synth.CLEFS[lower.clef][1]
-    bottom = octave * 7 + "CDEFGAB".index(step)
+    bottom = tk.clef_bottom(lower.clef)
     for bar in lower.bars:
       assert sum(length(e.value, e.dots) for e in bar if e.kind != "grace") == \
           synth.bar_length_of(lower.meter)

@@ -20,11 +20,9 @@ import numpy as np
 
 from ocr_jax.omr import tokens as tk
 
-# clef -> (weight, (step, octave) of the bottom staff line)
-CLEFS = {"G2": (0.55, ("E", 4)), "F4": (0.16, ("G", 2)), "C1": (0.07, ("C", 4)),
-         "C3": (0.07, ("F", 3)), "C4": (0.06, ("D", 3)), "G1": (0.02, ("G", 4)),
-         "C2": (0.03, ("A", 3)), "F3": (0.02, ("B", 2)), "C5": (0.01, ("B", 2)),
-         "F5": (0.01, ("E", 2))}
+# clef -> weight (its bottom staff line: tk.clef_bottom)
+CLEFS = {"G2": 0.55, "F4": 0.16, "C1": 0.07, "C3": 0.07, "C4": 0.06, "G1": 0.02, "C2": 0.03,
+         "F3": 0.02, "C5": 0.01, "F5": 0.01}
 KEYS = tk.KEYS
 # token value -> (weight, count, unit, MEI meter.sym)
 METERS = {"C": (0.14, 4, 4, "common"), "4/4": (0.12, 4, 4, ""), "C/": (0.07, 2, 2, "cut"),
@@ -181,8 +179,7 @@ def _fill_bar(rng, length: Fraction, style: dict) -> list[tuple[str, int]]:
 def _staff_range(clef: str) -> tuple[int, int, int]:
   """(bottom, lo, hi) of a staff in `clef`, as diatonic numbers (`Event.diatonic`): its
   bottom line, and the notes two ledger lines below and above the staff."""
-  step, octave = CLEFS[clef][1]
-  bottom = octave * 7 + _STEPS.index(step)
+  bottom = tk.clef_bottom(clef)
   return bottom, bottom - 4, bottom + 12
 
 
@@ -212,7 +209,7 @@ def random_incipit(rng: np.random.Generator, multirest_p: float = MULTIREST_P,
   staves of a system share key, meter and bars). The defaults draw exactly what the
   released splits hold."""
   vocab = tk.vocabulary()
-  clef = clef or _choose(rng, {c: w for c, (w, _) in CLEFS.items()})
+  clef = clef or _choose(rng, CLEFS)
   key = key or list(KEYS)[rng.integers(len(KEYS))]
   meter = meter or _choose(rng, {m: v[0] for m, v in METERS.items()})
   bar_length = bar_length_of(meter)
