@@ -188,6 +188,32 @@ def test_a_mark_misread_is_mended_where_one_edit_fills_the_bar():
   assert read(half, "note-C5_quarter note-E5_quarter note-D5_eighth", half)[1] == []
 
 
+def test_a_value_misread_is_mended_where_the_other_staff_says_which():
+  """A bar whose first voice is too short or long, where one note or rest read at a
+  neighbouring value fills it, takes the edit whose onsets meet the other staff's most; a bar
+  where two edits meet them alike, or a short first bar (a pickup), is left as read."""
+  def read(upper, lower="note-C3_quarter note-E3_eighth note-G3_eighth"):
+    staves = [tk.parse(f"clef-G2 timeSignature-2/4 note-G5_half barline {upper} barline"),
+              tk.parse(f"clef-F4 timeSignature-2/4 note-C3_half barline {lower} barline")]
+    (part, _), warnings = align.align_systems([staves], resync_bars=True, where="s")
+    return [(n.onset, n.duration) for n in part.notes][1:], warnings
+
+  # A quarter read as an eighth: every later onset of the bar an eighth early.
+  got, warnings = read("note-C5_eighth note-D5_eighth note-E5_eighth")
+  assert got == [(2, 1), (3, Fraction(1, 2)), (Fraction(7, 2), Fraction(1, 2))]
+  assert warnings == ["s: system 1 staff 1 bar 2: a value read 1 quarters long (the bar then "
+                      "fills its meter, in time with the other staves)"]
+  # A dot read that is not there, with its chord: the bar an eighth too long.
+  got, warnings = read("note-C5_quarter. chord note-E5_quarter. note-D5_quarter",
+                       "note-C3_quarter note-E3_quarter")
+  assert got == [(2, 1), (2, 1), (3, 1)] and len(warnings) == 1
+  # Left as read: the other staff holds a half note (every edit meets it alike).
+  assert read("note-C5_eighth note-D5_eighth note-E5_eighth", "note-C3_half")[1] == []
+  staves = [tk.parse("clef-G2 timeSignature-2/4 note-C5_eighth note-D5_eighth barline"),
+            tk.parse("clef-F4 timeSignature-2/4 note-C3_quarter note-E3_eighth barline")]
+  assert align.align_systems([staves], resync_bars=True)[1] == []
+
+
 def test_a_systems_staves_share_its_meter_and_bar_count():
   """Read systems whose staves disagree: a time signature missed or misread in one staff, a
   barline missed, a barline read where there is none. The other staves settle it, and a

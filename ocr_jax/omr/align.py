@@ -33,6 +33,8 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   of them misread: they share a meter (`_shared_meters`), a barline read where two short bars
   make one is left out (`_spurious_barlines`), a bar one `voice2` or `chord` mark too many
   or too few overfills or underfills is mended where one edit fills it (`_marks_mended`),
+  then one a note or rest read at a neighbouring value overfills or underfills where the
+  other staves' onsets say which (`_durations_mended`),
   and a bar of n whole bars where the other staves have more bars counts as n, up to their
   count (`_whole_bars`); each overruled reading is warned of. A system's first bar that its
   staves read short by different amounts, each by less than half, is a whole bar, not a
@@ -45,6 +47,8 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
     systems, more = _spurious_barlines(systems, where)
     warnings += more
     systems, more = _marks_mended(systems, where)
+    warnings += more
+    systems, more = _durations_mended(systems, where)
     warnings += more
   joined = []  # (objects, starts of its systems) per part
   for p in range(parts):
@@ -379,14 +383,20 @@ def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
   out: False) of the one mark edit that fills a bar (`_marks_mended`), or None.
   `short_ok`: a short bar may be mended (not a pickup); `missed_ok`: a bar of n >= 2 whole
   bars may be a barline missed (its staff reads fewer bars than another): not mended."""
+  found = _mark_edits(bar, length, short_ok, missed_ok)
+  return found[0] if len(found) == 1 else None
+
+
+def _mark_edits(bar: list, length: Fraction, short_ok: bool, missed_ok: bool) -> list:
+  """Every mark edit that fills a bar (`_bar_edit`)."""
   if any(isinstance(o, tk.MultiRest) for o in bar):
-    return None
+    return []
   items = _bar_events(bar)
   first = sum(d for _, v, d in items if v == 1)
   excess = first - length
   if excess == 0 or (excess < 0 and not short_ok) or (
       missed_ok and excess > 0 and (first / length).denominator == 1):
-    return None
+    return []
   found = []
   for k, (j, kind, duration) in enumerate(items):
     if duration != abs(excess):
@@ -401,7 +411,108 @@ def _bar_edit(bar: list, length: Fraction, short_ok: bool, missed_ok: bool):
              if i == k or v != "chord"]
     if _in_order(trial, length):
       found.append((j, *edit))
-  return found[0] if len(found) == 1 else None
+  return found
+
+
+# A note or rest misread at a neighbouring value: twice or half as long, a dot added or lost.
+_MISREAD_VALUES = (Fraction(2), Fraction(1, 2), Fraction(3, 2), Fraction(2, 3))
+_NOTATED = frozenset(d * dots for d in tk.DURATIONS.values() for dots in tk.DOTS.values())
+
+
+def _durations_mended(systems, where: str):
+  """A bar whose first voice, as read, is longer or shorter than its meter where one of its
+  notes or rests (with the notes of its chord) read at a neighbouring value (`_MISREAD_VALUES`)
+  fills it and keeps the token order (`_in_order`), where no mark edit does (`_mark_edits`:
+  a bar two of them fill stays as read): of the value edits, the one whose onsets
+  meet the most onsets of the system's other staves in that bar (the hands of piano music
+  share a beat), where one does and the bar has other staves to ask. Not where the first bar
+  of a piece is short (a pickup), nor where a bar lasts n >= 2 whole bars in a staff that
+  reads fewer bars than another (`_whole_bars`). A misread value moves every later onset of
+  its voice in the bar; the other staves' bars keep theirs. Each edit is named in a warning."""
+  out, warnings = [], []
+  for m, staves in enumerate(systems):
+    bars = [_bars_with_meters(objects) for objects in staves]
+    counts = [len(b) for b in bars]
+    fixed = []
+    for p, objects in enumerate(staves):
+      objects = list(objects)
+      for k, (start, stop, meter) in reversed(list(enumerate(bars[p]))):
+        others = set()
+        for q in range(len(staves)):
+          if q != p and k < counts[q]:
+            others |= _onsets(_bar_events(staves[q][bars[q][k][0]:bars[q][k][1]]))
+        edit = meter and others and _duration_edit(
+            objects[start:stop], meter.bar_length, others, m > 0 or k > 0,
+            counts[p] < max(counts))
+        if not edit:
+          continue
+        for j, duration in edit:
+          objects[start + j] = dataclasses.replace(objects[start + j], duration=duration)
+        warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1} bar "
+                        f"{k + 1}: a value read {edit[0][1]} quarters long (the bar then fills "
+                        "its meter, in time with the other staves)")
+      fixed.append(objects)
+    out.append(fixed)
+  return out, warnings
+
+
+def _bars_with_meters(objects) -> list:
+  """(start, stop) indices of each bar's objects (up to its barline, or the end) and the
+  meter in force there (None before any)."""
+  out, meter, start = [], None, 0
+  for i, obj in enumerate(objects):
+    if isinstance(obj, tk.Time):
+      meter = obj
+    if isinstance(obj, tk.Barline):
+      out.append((start, i, meter))
+      start = i + 1
+  if any(isinstance(o, (tk.Note, tk.Rest, tk.MultiRest)) for o in objects[start:]):
+    out.append((start, len(objects), meter))
+  return out
+
+
+def _onsets(items) -> set:
+  """The onsets in the bar of `_bar_events` items, both voices."""
+  clocks, out = {1: Fraction(0), 2: Fraction(0)}, set()
+  for _, voice, duration in items:
+    if voice != "chord":
+      out.add(clocks[voice])
+      clocks[voice] += duration
+  return out
+
+
+def _duration_edit(bar: list, length: Fraction, others: set, short_ok: bool,
+                   missed_ok: bool):
+  """[(index in `bar`, new duration)] of the one value edit (`_durations_mended`) that fills
+  a bar and best meets the onsets `others`, or None."""
+  if any(isinstance(o, tk.MultiRest) for o in bar) or _mark_edits(bar, length, short_ok,
+                                                                  missed_ok):
+    return None  # multirests are not timed; a bar two mark edits would fill stays as read
+  items = _bar_events(bar)
+  excess = sum(d for _, v, d in items if v == 1) - length
+  if excess == 0 or (excess < 0 and not short_ok) or (
+      missed_ok and excess > 0 and ((excess + length) / length).denominator == 1):
+    return None
+  scored = []
+  for k, (j, voice, duration) in enumerate(items):
+    new = duration * 0
+    for factor in _MISREAD_VALUES:
+      if voice == 1 and duration * factor in _NOTATED and duration * (factor - 1) == -excess:
+        new = duration * factor
+    if not new:
+      continue
+    chord = [i for i in range(k + 1, len(items)) if items[i][1] == "chord"]
+    chord = chord[:next((n for n, i in enumerate(chord) if i != k + 1 + n), len(chord))]
+    trial = [(j_, v, new if i == k or (i in chord and d == duration) else d)
+             for i, (j_, v, d) in enumerate(items)]
+    if not _in_order([(v, d) for _, v, d in trial if v != "chord"], length):
+      continue
+    edit = [(j_, d) for i, (j_, _, d) in enumerate(trial) if d != items[i][2]]
+    scored.append((len(_onsets(trial) & others), edit))
+  scored.sort(key=lambda x: -x[0])
+  if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+    return None
+  return scored[0][1]
 
 
 def _bar_events(bar: list) -> list:
