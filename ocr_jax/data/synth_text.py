@@ -120,7 +120,7 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
   """Synthetic printed English text lines (printable ASCII): 51 or 66 training faces, 8
   held-out validation faces, all bundled."""
 
-  VERSION = tfds.core.Version("1.13.0")
+  VERSION = tfds.core.Version("1.14.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "26 more training faces (51 in all); validation unchanged.",
                    "1.2.0": "english_print config (longer lines, print profile); others "
@@ -158,7 +158,10 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                              "gaps for crops cut flush; other configs unchanged.",
                    "1.13.0": "korean_print_official3 added (a sixth draw, seed 5, of "
                              "korean_print_official2's kind of lines); other configs "
-                             "unchanged."}
+                             "unchanged.",
+                   "1.14.0": "english_print_mixed added (a ninth draw, seed 8, mixing "
+                             "english_print_wide's and english_print_flush's kinds of lines "
+                             "as the English leg 14 did); other configs unchanged."}
   BUILDER_CONFIGS = [
       SynthTextConfig(name="default", description="40k train lines in 66 faces, 1k "
                       "validation lines.", more_faces=True),
@@ -203,6 +206,14 @@ class SynthText(tfds.core.GeneratorBasedBuilder):
                       more_faces=True, system_faces=True, wide_faces=True,
                       extra_prose=("numpy_sklearn_docs.txt.gz",), xheight_lines=0.12,
                       rule_lines=0.015, justify=0.1, typeset=0.5, **_ENGLISH_PRINT),
+      SynthTextConfig(name="english_print_mixed", description="As english_print_wide, a "
+                      "ninth draw (seed 8) whose lines mix as the English leg 14's mixture of "
+                      "english_print_wide and english_print_flush (2:1) did: 7 % of the lines "
+                      "in x-height letters alone, 0.5 % table rules, 3 % with justified word "
+                      "gaps; validation identical.", seed=8, more_faces=True,
+                      system_faces=True, wide_faces=True,
+                      extra_prose=("numpy_sklearn_docs.txt.gz",), xheight_lines=0.07,
+                      rule_lines=0.005, justify=0.033, typeset=0.5, **_ENGLISH_PRINT),
       SynthTextConfig(name="quick", description="Tiny set for tests and smoke runs.",
                       num_train=1_200, num_validation=96, max_chars=16, max_width=256),
       SynthTextConfig(name="korean", description="Hangul lines (2,350 KS X 1001 syllables) "
