@@ -207,6 +207,10 @@ def test_a_value_misread_is_mended_where_the_other_staff_says_which():
   got, warnings = read("note-C5_quarter. chord note-E5_quarter. note-D5_quarter",
                        "note-C3_quarter note-E3_quarter")
   assert got == [(2, 1), (2, 1), (3, 1)] and len(warnings) == 1
+  # The second voice's value, where the first voice fills the bar.
+  got, warnings = read("note-C5_quarter voice2 note-A4_eighth note-E5_quarter voice2 "
+                       "note-G4_quarter")
+  assert got == [(2, 1), (2, 1), (3, 1), (3, 1)] and "second-voice value" in warnings[0]
   # Left as read: the other staff holds a half note (every edit meets it alike).
   assert read("note-C5_eighth note-D5_eighth note-E5_eighth", "note-C3_half")[1] == []
   staves = [tk.parse("clef-G2 timeSignature-2/4 note-C5_eighth note-D5_eighth barline"),

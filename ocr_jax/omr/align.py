@@ -441,16 +441,18 @@ def _durations_mended(systems, where: str):
         for q in range(len(staves)):
           if q != p and k < counts[q]:
             others |= _onsets(_bar_events(staves[q][bars[q][k][0]:bars[q][k][1]]))
-        edit = meter and others and _duration_edit(
+        found = meter and others and _duration_edit(
             objects[start:stop], meter.bar_length, others, m > 0 or k > 0,
             counts[p] < max(counts))
-        if not edit:
+        if not found:
           continue
+        edit, voice = found
         for j, duration in edit:
           objects[start + j] = dataclasses.replace(objects[start + j], duration=duration)
         warnings.append(f"{where + ': ' if where else ''}system {m + 1} staff {p + 1} bar "
-                        f"{k + 1}: a value read {edit[0][1]} quarters long (the bar then fills "
-                        "its meter, in time with the other staves)")
+                        f"{k + 1}: a {'second-voice ' if voice == 2 else ''}value read "
+                        f"{edit[0][1]} quarters long (the bar then fills its meter, in time "
+                        "with the other staves)")
       fixed.append(objects)
     out.append(fixed)
   return out, warnings
@@ -483,36 +485,39 @@ def _onsets(items) -> set:
 
 def _duration_edit(bar: list, length: Fraction, others: set, short_ok: bool,
                    missed_ok: bool):
-  """[(index in `bar`, new duration)] of the one value edit (`_durations_mended`) that fills
-  a bar and best meets the onsets `others`, or None."""
+  """([(index in `bar`, new duration)], voice) of the one value edit (`_durations_mended`)
+  that fills a bar's first voice, or else its second, and best meets the onsets `others` (a
+  second voice's also its first voice's), or None."""
   if any(isinstance(o, tk.MultiRest) for o in bar) or _mark_edits(bar, length, short_ok,
                                                                   missed_ok):
     return None  # multirests are not timed; a bar two mark edits would fill stays as read
   items = _bar_events(bar)
-  excess = sum(d for _, v, d in items if v == 1) - length
-  if excess == 0 or (excess < 0 and not short_ok) or (
-      missed_ok and excess > 0 and ((excess + length) / length).denominator == 1):
+  totals = [sum(d for _, v, d in items if v == voice) for voice in (1, 2)]
+  voice = 1 if totals[0] != length else 2
+  excess = totals[voice - 1] - length
+  if excess == 0 or not totals[voice - 1] or (excess < 0 and not short_ok) or (
+      voice == 1 and missed_ok and excess > 0 and (totals[0] / length).denominator == 1):
     return None
+  if voice == 2:
+    others = others | _onsets([item for item in items if item[1] == 1])
   scored = []
-  for k, (j, voice, duration) in enumerate(items):
-    new = duration * 0
-    for factor in _MISREAD_VALUES:
-      if voice == 1 and duration * factor in _NOTATED and duration * (factor - 1) == -excess:
-        new = duration * factor
-    if not new:
+  for k, (j, v, duration) in enumerate(items):
+    new = next((duration * f for f in _MISREAD_VALUES
+                if duration * f in _NOTATED and duration * (f - 1) == -excess), None)
+    if v != voice or new is None:
       continue
-    chord = [i for i in range(k + 1, len(items)) if items[i][1] == "chord"]
-    chord = chord[:next((n for n, i in enumerate(chord) if i != k + 1 + n), len(chord))]
-    trial = [(j_, v, new if i == k or (i in chord and d == duration) else d)
-             for i, (j_, v, d) in enumerate(items)]
-    if not _in_order([(v, d) for _, v, d in trial if v != "chord"], length):
-      continue
-    edit = [(j_, d) for i, (j_, _, d) in enumerate(trial) if d != items[i][2]]
-    scored.append((len(_onsets(trial) & others), edit))
+    trial = [(j_, v_, new if i == k else d) for i, (j_, v_, d) in enumerate(items)]
+    if _in_order([(v_, d) for _, v_, d in trial if v_ != "chord"], length):
+      scored.append((len(_onsets(trial) & others), j, new))
   scored.sort(key=lambda x: -x[0])
   if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
     return None
-  return scored[0][1]
+  _, j, new = scored[0]
+  chord = [j]  # the notes struck with it, of its value
+  while (chord[-1] + 2 < len(bar) and isinstance(bar[chord[-1] + 1], tk.Chord) and
+         getattr(bar[chord[-1] + 2], "duration", None) == bar[j].duration):
+    chord.append(chord[-1] + 2)
+  return [(i, new) for i in chord], voice
 
 
 def _bar_events(bar: list) -> list:
