@@ -33,8 +33,8 @@ def align_systems(systems, resync_bars: bool = False, where: str = ""):
   of them misread: they share a meter (`_shared_meters`), a barline read where two short bars
   make one is left out (`_spurious_barlines`), a bar one `voice2` or `chord` mark too many
   or too few overfills or underfills is mended where one edit fills it (`_marks_mended`),
-  then one a note or rest read at a neighbouring value overfills or underfills where the
-  other staves' onsets say which (`_durations_mended`),
+  then one that a note or rest read at a neighbouring value overfills or underfills (either
+  voice) where the other staves' onsets say which (`_durations_mended`),
   and a bar of n whole bars where the other staves have more bars counts as n, up to their
   count (`_whole_bars`); each overruled reading is warned of. A system's first bar that its
   staves read short by different amounts, each by less than half, is a whole bar, not a
@@ -427,8 +427,10 @@ def _durations_mended(systems, where: str):
   meet the most onsets of the system's other staves in that bar (the hands of piano music
   share a beat), where one does and the bar has other staves to ask. Not where the first bar
   of a piece is short (a pickup), nor where a bar lasts n >= 2 whole bars in a staff that
-  reads fewer bars than another (`_whole_bars`). A misread value moves every later onset of
-  its voice in the bar; the other staves' bars keep theirs. Each edit is named in a warning."""
+  reads fewer bars than another (`_whole_bars`). A bar whose first voice fills and whose
+  second does not is mended the same way in its second voice, the first voice's onsets
+  counted with the other staves'. A misread value moves every later onset of its voice in
+  the bar; the other staves' bars keep theirs. Each edit is named in a warning."""
   out, warnings = [], []
   for m, staves in enumerate(systems):
     bars = [_bars_with_meters(objects) for objects in staves]
