@@ -249,9 +249,7 @@ def _whole_bars(bounds: list, score: events.Score, most: int) -> list:
 
 
 def _bar_count(objects) -> int:
-  barlines = [i for i, obj in enumerate(objects) if isinstance(obj, tk.Barline)]
-  tail = objects[barlines[-1] + 1:] if barlines else objects
-  return len(barlines) + any(isinstance(o, (tk.Note, tk.Rest, tk.MultiRest)) for o in tail)
+  return len(_bars_with_meters(objects))
 
 
 def _spurious_barlines(systems, where: str):
@@ -353,18 +351,13 @@ def _marks_mended(systems, where: str):
     counts = [_bar_count(objects) for objects in staves]
     for p, objects in enumerate(staves):
       objects, edits = list(objects), []
-      meter, start, bar = None, 0, 0
-      for i, obj in enumerate(objects):
-        if isinstance(obj, tk.Time):
-          meter = obj
-        if not isinstance(obj, tk.Barline):
+      for k, (start, stop, meter) in enumerate(_bars_with_meters(objects)):
+        if stop == len(objects):  # an open last bar (no barline read after it)
           continue
-        bar += 1
-        found = meter and _bar_edit(objects[start:i], meter.bar_length, m > 0 or bar > 1,
+        found = meter and _bar_edit(objects[start:stop], meter.bar_length, m > 0 or k > 0,
                                     counts[p] < max(counts))
         if found:
-          edits.append((start + found[0], *found[1:], bar))
-        start = i + 1
+          edits.append((start + found[0], *found[1:], k + 1))
       for i, mark, added, k in reversed(edits):
         if added:
           objects.insert(i, tk.Voice())
