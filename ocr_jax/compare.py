@@ -99,16 +99,22 @@ class _OurReader:
 class OcrJax(_OurReader):
 
   def __init__(self, decoder: str, model: str, beam_width: int,
-               fit_margins: bool | None = None, max_density: float | None = None):
+               fit_margins: bool | None = None, max_density: float | None = None,
+               x_height: bool | None = None):
     from ocr_jax import inference  # pylint: disable=g-import-not-at-top
     self.name = "ocr_jax" if decoder == "greedy" else f"ocr_jax:{decoder}"
     decoder, options = _decoder_options(decoder, model)
     self.recognizer = inference.Recognizer.from_checkpoint(
         model, decoder=decoder, beam_width=beam_width, fit_margins=fit_margins,
-        max_density=max_density, **options)
+        max_density=max_density, x_height=x_height, **options)
     self.version = f"{os.path.basename(os.path.normpath(model))} step {self.recognizer.step}"
-    if max_density is not None:
-      self.version += f", max_density {max_density:g}"
+    self.version += _reading_options(max_density, x_height)
+
+
+def _reading_options(max_density: float | None, x_height: bool | None) -> str:
+  """What an engine's version says of reading options set away from the model's defaults."""
+  return ((f", max_density {max_density:g}" if max_density is not None else "")
+          + (", x_height off" if x_height is False else ""))
 
 
 def _decoder_options(decoder: str, model: str) -> tuple[str, dict]:
@@ -133,7 +139,8 @@ class OcrJaxOnnx(_OurReader):
   re-reading and decoding as the JAX reader's (onnx_reader.OnnxRecognizer)."""
 
   def __init__(self, decoder: str, model: str, beam_width: int, quantize: str | None,
-               threads: int, max_density: float | None = None):
+               threads: int, max_density: float | None = None,
+               x_height: bool | None = None):
     import tempfile  # pylint: disable=g-import-not-at-top
     from ocr_jax import onnx_reader  # pylint: disable=g-import-not-at-top
     kind = "int8" if quantize else "onnx"
@@ -149,14 +156,14 @@ class OcrJaxOnnx(_OurReader):
         path = export.export(model, os.path.join(tmp, "model.onnx"), quantize=quantize)[-1]
         self.recognizer = onnx_reader.OnnxRecognizer.from_file(
             path, threads=threads, decoder=decoder, beam_width=beam_width,
-            max_density=max_density, **options)
+            max_density=max_density, x_height=x_height, **options)
     except (export.ExportError, onnx_reader.ModelFileError) as e:  # a network not exported
       raise EngineUnavailable(f"{model}: {e}") from None
     import onnxruntime  # pylint: disable=g-import-not-at-top
     step = self.recognizer.session.get_modelmeta().graph_name.rpartition(" ")[2]
     self.version = (f"{os.path.basename(os.path.normpath(model))} step {step}, ONNX "
                     f"{'int8' if quantize else 'fp32'} (onnxruntime {onnxruntime.__version__}, "
-                    f"{threads} thr)")
+                    f"{threads} thr)") + _reading_options(max_density, x_height)
 
 
 def find_tessdata(lang: str = "eng") -> str | None:
@@ -298,14 +305,15 @@ def _in_threads(read_some, workers, greys):
 
 def make_engine(spec: str, args):
   name, _, option = spec.partition(":")
+  x_height = False if getattr(args, "no_x_height", False) else None
   if name == "ocr_jax":
     fit = {"model": None, "on": True, "off": False}[args.fit_margins]
     return OcrJax(option or "greedy", released.resolve(args.model), args.beam_width, fit,
-                  args.max_density)
+                  args.max_density, x_height)
   if name in ("ocr_jax-onnx", "ocr_jax-int8"):
     return OcrJaxOnnx(option or "greedy", released.resolve(args.model), args.beam_width,
                       "int8" if name == "ocr_jax-int8" else None, args.threads,
-                      args.max_density)
+                      args.max_density, x_height)
   if name == "tesseract":
     engine = Tesseract(int(option) if option else args.threads, lang=args.lang)
     engine.name = spec
@@ -506,6 +514,9 @@ def main(argv=None) -> int:
   parser.add_argument("--max_density", type=float, default=None,
                       help="our model reads again, wider, the lines it read denser than this "
                            "many characters a frame (default preprocess.MAX_DENSITY, 0.45; 0: off)")
+  parser.add_argument("--no_x_height", action="store_true",
+                      help="our model reads flat lines once (default: read without confidence, "
+                           "they are read again as x-height letters: preprocess.read_lines)")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                       help="Tesseract API / RapidOCR instances in parallel")
   parser.add_argument("--lang", default="eng",

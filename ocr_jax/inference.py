@@ -61,7 +61,7 @@ class Recognizer:
                music_prior: prior.MusicPrior | None = None,
                language_model: charlm.CharLM | None = None,
                words_trust: float = WORDS_TRUST, fit_margins: bool | None = None,
-               max_density: float | None = None):
+               max_density: float | None = None, x_height: bool | None = None):
     """`decoder`: 'greedy' (best class per frame), 'beam' (CTC prefix beam search of
     `beam_width`), 'words' (the same beam search rescored by `lexicon`, for the lines whose
     greedy reading is not all known words of confidence >= `words_trust`: see WORDS_TRUST),
@@ -72,7 +72,9 @@ class Recognizer:
     takes the model's `config.data.fit_margins` (off where the config lacks it).
     `max_density`: lines read denser than this many characters a frame are read again, wider
     (preprocess.read_lines; default preprocess.MAX_DENSITY for CTC models of text, 0 (off)
-    for music and attention models)."""
+    for music and attention models). `x_height`: flat lines (no ascender or descender shows)
+    read without confidence are read again as x-height letters (preprocess.read_lines;
+    None: where margins are fitted, as for the English print models)."""
     self.config, self.charset, self.step = config, charset, step
     self.clef_names = config.data.get("clef_names", "")  # how its music labels name notes
     self.mesh = parallel.make_mesh(jax.local_devices())
@@ -100,6 +102,7 @@ class Recognizer:
     if max_density is None:
       max_density = preprocess.MAX_DENSITY if models.is_ctc(config.model) and not music else 0.0
     self.max_density = max_density
+    self.x_height = self.margins is not None if x_height is None else x_height
     self.width_reduction = config.model.features.get("width_reduction", 4)
     self.scorer = {"words": lexicon, "lm": language_model}.get(decoder)
     if decoder == "music":
@@ -153,7 +156,8 @@ class Recognizer:
     if not checked:
       greys = [self.check_line(g) for g in greys]
     return preprocess.read_lines(greys, self.height, self._read_prepared,
-                                 self.width_reduction, self.max_density)
+                                 self.width_reduction, self.max_density,
+                                 x_height=self.x_height)
 
   def _read_prepared(self, lines: list[np.ndarray]) -> list[Result]:
     """Prepared lines (preprocess.prepare_line) -> one Result each, in order."""

@@ -46,9 +46,10 @@ class OnnxRecognizer:
 
   def __init__(self, session, meta: dict, path: str = "", *, decoder: str = "greedy",
                beam_width: int = 8, lexicon=None, music_prior=None, language_model=None,
-               words_trust: float = 0.5, max_density: float | None = None):
-    """`decoder` and its options, and `max_density`, as inference.Recognizer's: the network
-    runs in onnxruntime, the searches on the host (decoding.decode_log_probs)."""
+               words_trust: float = 0.5, max_density: float | None = None,
+               x_height: bool | None = None):
+    """`decoder` and its options, `max_density` and `x_height`, as inference.Recognizer's:
+    the network runs in onnxruntime, the searches on the host (decoding.decode_log_probs)."""
     self.session, self.path = session, path
     self.charset = charset_lib.Charset.from_json(meta["charset"])
     self.height = int(meta["height"])
@@ -73,6 +74,7 @@ class OnnxRecognizer:
     if max_density is None:
       max_density = 0.0 if music else preprocess.MAX_DENSITY
     self.max_density = max_density
+    self.x_height = self.margins is not None if x_height is None else x_height
     self.width_reduction = int(meta.get("width_reduction", 4))
 
   @classmethod
@@ -112,7 +114,8 @@ class OnnxRecognizer:
     if not checked:
       greys = [self.check_line(g) for g in greys]
     return preprocess.read_lines(greys, self.height, self._read_prepared,
-                                 self.width_reduction, self.max_density)
+                                 self.width_reduction, self.max_density,
+                                 x_height=self.x_height)
 
   def _read_prepared(self, lines: list[np.ndarray]) -> list[Result]:
     results: list[Result | None] = [None] * len(lines)

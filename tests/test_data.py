@@ -258,6 +258,49 @@ def test_fit_margins_does_not_cut_above_and_below_a_short_word():
   assert preprocess.fit_margins(loose).shape[0] == loose.shape[0]
 
 
+def test_a_flat_line_gets_x_height_room_and_other_lines_none():
+  """A line cut flush to letters without ascenders or descenders gets paper above and below
+  (X_HEIGHT_PAD ink heights each), its ink untouched; a line with ascenders, one joined by an
+  underline and a blank image get None."""
+  flat, ink, h = _line_with_margins(0, 0, 0.4, 0.4, text="source")
+  variant = preprocess.x_height_variant(flat)
+  pad = int(round(preprocess.X_HEIGHT_PAD * h))
+  assert variant.shape == (h + 2 * pad, flat.shape[1])
+  np.testing.assert_array_equal(variant[pad:pad + h], flat)
+  assert (variant[:pad] == 255).all() and (variant[-pad:] == 255).all()
+  tall, _, _ = _line_with_margins(0, 0, 0.4, 0.4, text="quality, jumping")
+  assert preprocess.x_height_variant(tall) is None
+  underlined = flat.copy()
+  underlined[-2:, :] = 0  # joins every letter into one shape as wide as the line
+  assert preprocess.x_height_variant(underlined) is None
+  assert preprocess.x_height_variant(np.full((40, 300), 250, np.uint8)) is None
+
+
+def test_read_lines_keeps_the_more_confident_of_a_flat_lines_two_readings():
+  """With x_height, a flat line read below X_HEIGHT_TRUST is read again as x-height letters
+  and the reading with the higher confidence kept; other lines, confident readings and
+  readers without x_height read once."""
+  flat, _, _ = _line_with_margins(0, 0, 0.4, 0.4, text="was")
+  tall, _, _ = _line_with_margins(0, 0, 0.4, 0.4, text="quality, jumping")
+  calls = []
+
+  def read(first, second, x_height=True):
+    def read_prepared(lines):
+      calls.append(len(lines))
+      return [types.SimpleNamespace(text=f"{len(calls)}{i}",
+                                    confidence=first if len(calls) == 1 else second)
+              for i in range(len(lines))]
+    calls.clear()
+    return [r.text for r in preprocess.read_lines([flat, tall], 32, read_prepared,
+                                                  max_density=0, x_height=x_height)]
+
+  assert read(0.5, 0.8) == ["20", "11"] and calls == [2, 1]  # flat line read again: kept
+  assert read(0.5, 0.4) == ["10", "11"] and calls == [2, 1]  # less confident: not kept
+  trust = preprocess.X_HEIGHT_TRUST
+  assert read(trust, 1.0) == ["10", "11"] and calls == [2]  # confident enough: read once
+  assert read(0.5, 0.8, x_height=False) == ["10", "11"] and calls == [2]
+
+
 def test_to_grey_handles_every_mode():
   rgb = Image.new("RGB", (20, 10), (255, 255, 255))
   rgb.putpixel((3, 3), (0, 0, 0))
