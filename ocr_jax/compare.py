@@ -515,8 +515,8 @@ def main(argv=None) -> int:
                       help="our model reads again, wider, the lines it read denser than this "
                            "many characters a frame (default preprocess.MAX_DENSITY, 0.45; 0: off)")
   parser.add_argument("--no_x_height", action="store_true",
-                      help="our model reads flat lines once (default: read without confidence, "
-                           "they are read again as x-height letters: preprocess.read_lines)")
+                      help="our model reads flat lines once (default: those read below 0.9 "
+                           "confidence are read again as x-height letters: preprocess.read_lines)")
   parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                       help="Tesseract API / RapidOCR instances in parallel")
   parser.add_argument("--lang", default="eng",

@@ -73,8 +73,8 @@ class Recognizer:
     `max_density`: lines read denser than this many characters a frame are read again, wider
     (preprocess.read_lines; default preprocess.MAX_DENSITY for CTC models of text, 0 (off)
     for music and attention models). `x_height`: flat lines (no ascender or descender shows)
-    read without confidence are read again as x-height letters (preprocess.read_lines;
-    None: where margins are fitted, as for the English print models)."""
+    read below preprocess.X_HEIGHT_TRUST confidence are read again as x-height letters
+    (preprocess.read_lines; None: where margins are fitted, as for the English print models)."""
     self.config, self.charset, self.step = config, charset, step
     self.clef_names = config.data.get("clef_names", "")  # how its music labels name notes
     self.mesh = parallel.make_mesh(jax.local_devices())
